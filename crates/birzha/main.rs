@@ -1,0 +1,3 @@
+//! The `birzha` command: the exchange server and its tools.
+
+fn main() {}

@@ -1,0 +1,2 @@
+//! The order book and matching core of one Birzha instrument.
+#![deny(missing_docs)]
