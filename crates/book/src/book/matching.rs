@@ -1,0 +1,534 @@
+//! Order entry and continuous matching: submit, cancel and replace.
+
+use super::{Book, Taker, finished, state};
+use crate::event::{
+    CancelReason, Cancelled, Event, Fill, LevelChange, OrderState, Party, Reduced, Reject,
+    Rejected, Replaced, Request, Sink,
+};
+use crate::order::{Cancel, NewOrder, OrderType, Replace, SelfMatchMode, TimeInForce};
+use crate::slab::{Lifetime, NIL, RestingOrder};
+use crate::types::{FirmId, Lots, OrderId, Side, Ticks, Timestamp};
+
+use super::GOOD_TILL_CANCEL_DAYS;
+
+impl Book {
+    /// Enters a new order: validates it, reports `Accepted`, matches it, and rests or cancels
+    /// what is left as its time in force says.
+    ///
+    /// Checks run in this order, the first failure deciding the [`Reject`]: duplicate id,
+    /// unsupported combinations (market orders must be IOC/FOK, post-only and iceberg orders
+    /// must be able to rest), quantity, display, expiry, band, capacity, post-only crossing.
+    /// A fill-or-kill order that cannot fill in full is cancelled before any fill.
+    ///
+    /// # Panics
+    /// Panics only if a book invariant is broken (a bug), never because of the order.
+    pub fn submit(&mut self, order: &NewOrder, now: Timestamp, sink: &mut impl Sink) {
+        let limit = match self.validate_new(order, now) {
+            Ok(limit) => limit,
+            Err(reject) => {
+                let rejected = Rejected { order_id: order.order_id, request: Request::New, reject };
+                sink.event(Event::Rejected(rejected));
+                return;
+            }
+        };
+        let mut taker = Taker {
+            order_id: order.order_id,
+            owner: order.owner,
+            side: order.side,
+            limit,
+            quantity: order.quantity.0,
+            leaves: order.quantity.0,
+            self_match: order.self_match,
+        };
+        sink.event(Event::Accepted(taker.state()));
+        let killed =
+            order.time_in_force == TimeInForce::FillOrKill && !self.can_fill_completely(&taker);
+        if !killed {
+            self.match_taker(&mut taker, sink);
+        }
+        if taker.leaves == 0 {
+            return;
+        }
+        if order.time_in_force.rests() {
+            self.rest(&taker, order, now, sink);
+        } else {
+            cancel_taker(&mut taker, CancelReason::ImmediateOrCancel, sink);
+        }
+        assert!(self.is_uncrossed(), "Invariant: the book is not crossed after matching");
+    }
+
+    /// Cancels one resting order of the requesting firm; reports `Cancelled`, or `Rejected`
+    /// with [`Reject::UnknownOrder`] when no such order rests (or it is another firm's).
+    pub fn cancel(&mut self, request: &Cancel, sink: &mut impl Sink) {
+        let Some(slot) = self.find(request.order_id, request.requester) else {
+            reject(request.order_id, Request::Cancel, Reject::UnknownOrder, sink);
+            return;
+        };
+        let (side, price) = (self.orders[slot].side, self.orders[slot].price);
+        self.cancel_slot(slot, CancelReason::Request, sink);
+        self.emit_level(side, self.ladder(side).index(price), sink);
+    }
+
+    /// Changes a resting order's price and total quantity. See [`Replace`] for the modify
+    /// semantics. Reports `Replaced` (then any fills), or `Rejected`.
+    ///
+    /// # Panics
+    /// Panics only if a book invariant is broken (a bug), never because of the request.
+    pub fn replace(&mut self, request: &Replace, sink: &mut impl Sink) {
+        let Some(slot) = self.find(request.order_id, request.requester) else {
+            reject(request.order_id, Request::Replace, Reject::UnknownOrder, sink);
+            return;
+        };
+        if let Err(cause) = self.validate_replace(request, slot) {
+            reject(request.order_id, Request::Replace, cause, sink);
+            return;
+        }
+        let order = self.orders[slot];
+        let display = request.display.map_or(order.display, |display| display.0);
+        if request.quantity.0 <= order.filled() {
+            self.finish_by_replace(slot, request.price, sink);
+        } else if request.price == order.price
+            && request.quantity.0 <= order.quantity
+            && display == order.display
+        {
+            self.replace_in_place(slot, request.quantity.0, sink);
+        } else {
+            self.replace_and_requeue(slot, request, display, sink);
+        }
+        assert!(self.is_uncrossed(), "Invariant: the book is not crossed after a replace");
+    }
+
+    /// Returns the slot of `order_id` if it rests and belongs to `requester`.
+    fn find(&self, order_id: OrderId, requester: FirmId) -> Option<u32> {
+        let slot = *self.index.get(&order_id.0)?;
+        (self.orders[slot].owner.firm == requester).then_some(slot)
+    }
+
+    /// Validates a new order; returns its effective limit (a market order's protection price).
+    fn validate_new(&self, order: &NewOrder, now: Timestamp) -> Result<Ticks, Reject> {
+        if self.index.contains_key(&order.order_id.0) {
+            return Err(Reject::DuplicateOrderId);
+        }
+        validate_shape(order)?;
+        self.validate_quantity(order.quantity, order.display)?;
+        if let TimeInForce::GoodTillDate(expiry) = order.time_in_force
+            && expiry <= now
+        {
+            return Err(Reject::ExpiryNotInFuture { expiry, now });
+        }
+        let limit = match order.order_type {
+            OrderType::Limit { price } => self.validate_price(price)?,
+            OrderType::Market => self.protection_price(order.side),
+        };
+        if order.time_in_force.rests() && self.orders.is_full() {
+            return Err(Reject::BookFull { orders_max: self.orders.capacity() });
+        }
+        if order.post_only {
+            self.validate_post_only(order.side, limit)?;
+        }
+        Ok(limit)
+    }
+
+    fn validate_replace(&self, request: &Replace, slot: u32) -> Result<(), Reject> {
+        self.validate_quantity(request.quantity, request.display)?;
+        self.validate_price(request.price)?;
+        let order = &self.orders[slot];
+        if order.post_only {
+            self.validate_post_only(order.side, request.price)?;
+        }
+        Ok(())
+    }
+
+    fn validate_quantity(&self, quantity: Lots, display: Option<Lots>) -> Result<(), Reject> {
+        if quantity.0 == 0 {
+            return Err(Reject::QuantityNotWholeLots { quantity: 0.into() });
+        }
+        let max = self.instrument.max_order_lots();
+        if quantity > max {
+            return Err(Reject::QuantityAboveMax { lots: quantity, max });
+        }
+        if let Some(display) = display
+            && (display.0 == 0 || display > quantity)
+        {
+            return Err(Reject::DisplayInvalid { display, quantity });
+        }
+        Ok(())
+    }
+
+    pub(super) fn validate_price(&self, price: Ticks) -> Result<Ticks, Reject> {
+        if !self.band.contains(price) {
+            let (low, high) = (self.band.low, self.band.high);
+            return Err(Reject::PriceOutsideBand { price, low, high });
+        }
+        Ok(price)
+    }
+
+    fn validate_post_only(&self, side: Side, price: Ticks) -> Result<(), Reject> {
+        if let Some(best) = self.best(side.opposite())
+            && side.accepts(price, best.price)
+        {
+            return Err(Reject::PostOnlyWouldCross { price, opposite: best.price });
+        }
+        Ok(())
+    }
+
+    /// Decides a fill-or-kill order without side effects: whether matching would fill it in
+    /// full. Matching is replayed in the mind: other firms' orders count in full, since the
+    /// taker sweeps a level's iceberg refills too; an own-firm order is skipped when the taker
+    /// cancels resting self-matches, and otherwise ends the count, and icebergs ahead of it at
+    /// its level count their shown slice only (their refill queues behind it).
+    fn can_fill_completely(&self, taker: &Taker) -> bool {
+        let ladder = self.ladder(taker.side.opposite());
+        let wanted = u64::from(taker.leaves);
+        let mut available = 0u64;
+        let mut next = ladder.best();
+        while let Some(index) = next {
+            if !taker.side.accepts(taker.limit, ladder.price(index)) {
+                break;
+            }
+            let (mut level_full, mut level_ahead) = (0u64, 0u64);
+            let mut slot = ladder.level(index).head;
+            while slot != NIL {
+                let order = &self.orders[slot];
+                slot = order.next;
+                if order.owner.firm == taker.owner.firm {
+                    if taker.self_match == SelfMatchMode::CancelResting {
+                        continue;
+                    }
+                    return available + level_ahead >= wanted;
+                }
+                level_full += u64::from(order.leaves);
+                level_ahead += u64::from(order.visible);
+                if available + level_ahead >= wanted {
+                    return true;
+                }
+            }
+            available += level_full;
+            if available >= wanted {
+                return true;
+            }
+            next = ladder.next_from(index + 1);
+        }
+        false
+    }
+
+    /// Matches `taker` against the opposite side while it has leaves and the prices cross.
+    fn match_taker(&mut self, taker: &mut Taker, sink: &mut impl Sink) {
+        let maker_side = taker.side.opposite();
+        while taker.leaves > 0 {
+            let ladder = self.ladder(maker_side);
+            let Some(index) = ladder.best() else { break };
+            if !taker.side.accepts(taker.limit, ladder.price(index)) {
+                break;
+            }
+            self.match_level(taker, index, sink);
+            self.emit_level(maker_side, index, sink);
+        }
+    }
+
+    /// Matches `taker` against the queue of one level until either is exhausted or self-trade
+    /// prevention stops the taker.
+    fn match_level(&mut self, taker: &mut Taker, index: u32, sink: &mut impl Sink) {
+        let maker_side = taker.side.opposite();
+        while taker.leaves > 0 {
+            let slot = self.ladder(maker_side).level(index).head;
+            if slot == NIL {
+                return;
+            }
+            if self.orders[slot].owner.firm == taker.owner.firm {
+                self.prevent_self_match(taker, slot, index, sink);
+            } else {
+                self.fill(taker, slot, index, sink);
+            }
+        }
+    }
+
+    /// Trades the taker with the maker in `slot` (at the head of level `index`) for as much as
+    /// the maker shows. A maker left with nothing shown but hidden lots refills and queues last.
+    fn fill(&mut self, taker: &mut Taker, slot: u32, index: u32, sink: &mut impl Sink) {
+        let maker_side = taker.side.opposite();
+        let maker = &mut self.orders[slot];
+        let lots = taker.leaves.min(maker.visible);
+        assert!(lots > 0, "Invariant: a resting order shows at least one lot");
+        maker.visible -= lots;
+        maker.leaves -= lots;
+        taker.leaves -= lots;
+        let price = maker.price;
+        let maker_party = Party {
+            order_id: maker.order_id,
+            owner: maker.owner,
+            filled: Lots(maker.filled()),
+            leaves: Lots(maker.leaves),
+        };
+        let (maker_leaves, maker_visible) = (maker.leaves, maker.visible);
+        self.trade_id_last += 1;
+        self.last_trade_price = Some(price);
+        let taker_state = taker.state();
+        sink.event(Event::Fill(Fill {
+            trade_id: crate::types::TradeId(self.trade_id_last),
+            price,
+            lots: Lots(lots),
+            taker_side: taker.side,
+            maker: maker_party,
+            taker: Party {
+                order_id: taker.order_id,
+                owner: taker.owner,
+                filled: taker_state.filled,
+                leaves: taker_state.leaves,
+            },
+        }));
+        self.ladder_mut(maker_side).sub_lots(index, u64::from(lots));
+        if maker_leaves == 0 {
+            self.remove_slot(slot);
+        } else if maker_visible == 0 {
+            let maker = &mut self.orders[slot];
+            maker.visible = maker.display.min(maker.leaves);
+            let shown = u64::from(maker.visible);
+            let ladder = match maker_side {
+                Side::Buy => &mut self.bids,
+                Side::Sell => &mut self.asks,
+            };
+            ladder.add_lots(index, shown);
+            ladder.move_to_back(&mut self.orders, index, slot);
+        }
+    }
+
+    /// Applies the taker's self-trade prevention mode against its own firm's maker in `slot`.
+    fn prevent_self_match(
+        &mut self,
+        taker: &mut Taker,
+        slot: u32,
+        index: u32,
+        sink: &mut impl Sink,
+    ) {
+        match taker.self_match {
+            SelfMatchMode::CancelResting => self.cancel_slot(slot, CancelReason::SelfMatch, sink),
+            SelfMatchMode::CancelIncoming => {
+                cancel_taker(taker, CancelReason::SelfMatch, sink);
+            }
+            SelfMatchMode::CancelBoth => {
+                self.cancel_slot(slot, CancelReason::SelfMatch, sink);
+                cancel_taker(taker, CancelReason::SelfMatch, sink);
+            }
+            SelfMatchMode::Decrement => self.decrement(taker, slot, index, sink),
+        }
+    }
+
+    /// Reduces the maker and the taker by the smaller of their leaves, without a trade; an
+    /// order reduced to nothing is cancelled. The maker loses hidden lots before shown ones.
+    fn decrement(&mut self, taker: &mut Taker, slot: u32, index: u32, sink: &mut impl Sink) {
+        let maker = self.orders[slot];
+        let lots = taker.leaves.min(maker.leaves);
+        if lots == maker.leaves {
+            self.cancel_slot(slot, CancelReason::SelfMatch, sink);
+        } else {
+            let maker = &mut self.orders[slot];
+            maker.leaves -= lots;
+            maker.quantity -= lots;
+            let visible = maker.visible.min(maker.leaves);
+            let hidden_cut = u64::from(maker.visible - visible);
+            maker.visible = visible;
+            let reduced = Reduced { order: state(maker), reduced: Lots(lots) };
+            self.ladder_mut(taker.side.opposite()).sub_lots(index, hidden_cut);
+            sink.event(Event::Reduced(reduced));
+        }
+        if lots == taker.leaves {
+            cancel_taker(taker, CancelReason::SelfMatch, sink);
+        } else {
+            taker.leaves -= lots;
+            taker.quantity -= lots;
+            sink.event(Event::Reduced(Reduced { order: taker.state(), reduced: Lots(lots) }));
+        }
+    }
+
+    /// Rests what is left of a new order at the back of its level.
+    fn rest(&mut self, taker: &Taker, order: &NewOrder, now: Timestamp, sink: &mut impl Sink) {
+        let (lifetime, expiry) = match order.time_in_force {
+            TimeInForce::Day => (Lifetime::Day, Timestamp(u64::MAX)),
+            TimeInForce::GoodTillCancel => {
+                (Lifetime::GoodTillCancel, now.plus_days(GOOD_TILL_CANCEL_DAYS))
+            }
+            TimeInForce::GoodTillDate(expiry) => (Lifetime::GoodTillDate, expiry),
+            TimeInForce::ImmediateOrCancel | TimeInForce::FillOrKill => {
+                unreachable!("immediate orders never rest")
+            }
+        };
+        let display = order.display.map_or(0, |display| display.0);
+        let resting = RestingOrder {
+            order_id: taker.order_id,
+            price: taker.limit,
+            expiry,
+            quantity: taker.quantity,
+            leaves: taker.leaves,
+            visible: if display == 0 { taker.leaves } else { display.min(taker.leaves) },
+            display,
+            owner: taker.owner,
+            prev: NIL,
+            next: NIL,
+            side: taker.side,
+            lifetime,
+            self_match: taker.self_match,
+            post_only: order.post_only,
+        };
+        self.link_new(resting, sink);
+    }
+
+    /// Stores `resting` in a free slot, indexes it and links it at the back of its level.
+    pub(super) fn link_new(&mut self, resting: RestingOrder, sink: &mut impl Sink) {
+        let slot = self.orders.insert(resting);
+        let previous = self.index.insert(resting.order_id.0, slot);
+        assert!(previous.is_none(), "Invariant: order ids are unique in a book");
+        let index = self.ladder(resting.side).index(resting.price);
+        let ladder = match resting.side {
+            Side::Buy => &mut self.bids,
+            Side::Sell => &mut self.asks,
+        };
+        ladder.push_back(&mut self.orders, index, slot);
+        self.emit_level(resting.side, index, sink);
+    }
+
+    /// A replace to a total at or below what has traded: the order is finished.
+    fn finish_by_replace(&mut self, slot: u32, price: Ticks, sink: &mut impl Sink) {
+        let order = self.remove_slot(slot);
+        let filled = Lots(order.filled());
+        let done = OrderState { price, quantity: filled, ..finished(&order) };
+        sink.event(Event::Replaced(Replaced { order: done, priority_kept: false }));
+        self.emit_level(order.side, self.ladder(order.side).index(order.price), sink);
+    }
+
+    /// A size-down (or same size) at the same price: the order keeps its place.
+    fn replace_in_place(&mut self, slot: u32, quantity: u32, sink: &mut impl Sink) {
+        let order = &mut self.orders[slot];
+        let filled = order.filled();
+        order.quantity = quantity;
+        order.leaves = quantity - filled;
+        let visible = order.visible.min(order.leaves);
+        let cut = u64::from(order.visible - visible);
+        order.visible = visible;
+        let (side, price, replaced) = (order.side, order.price, state(order));
+        let index = self.ladder(side).index(price);
+        self.ladder_mut(side).sub_lots(index, cut);
+        sink.event(Event::Replaced(Replaced { order: replaced, priority_kept: true }));
+        self.emit_level(side, index, sink);
+    }
+
+    /// A replace that loses priority: the order leaves its level, may trade as the aggressor at
+    /// its new price, and rests what is left at the back of its new level.
+    fn replace_and_requeue(
+        &mut self,
+        slot: u32,
+        request: &Replace,
+        display: u32,
+        sink: &mut impl Sink,
+    ) {
+        let order = self.orders[slot];
+        let old_index = self.ladder(order.side).index(order.price);
+        let ladder = match order.side {
+            Side::Buy => &mut self.bids,
+            Side::Sell => &mut self.asks,
+        };
+        ladder.unlink(&mut self.orders, old_index, slot);
+        let mut taker = Taker {
+            order_id: order.order_id,
+            owner: order.owner,
+            side: order.side,
+            limit: request.price,
+            quantity: request.quantity.0,
+            leaves: request.quantity.0 - order.filled(),
+            self_match: order.self_match,
+        };
+        sink.event(Event::Replaced(Replaced { order: taker.state(), priority_kept: false }));
+        self.emit_level(order.side, old_index, sink);
+        self.match_taker(&mut taker, sink);
+        self.orders.remove(slot);
+        self.index.remove(&order.order_id.0);
+        if taker.leaves == 0 {
+            return;
+        }
+        let visible = if display == 0 { taker.leaves } else { display.min(taker.leaves) };
+        let resting = RestingOrder {
+            price: taker.limit,
+            quantity: taker.quantity,
+            leaves: taker.leaves,
+            visible,
+            display,
+            prev: NIL,
+            next: NIL,
+            ..order
+        };
+        self.link_new(resting, sink);
+    }
+
+    /// Removes the order in `slot` from its level, the index and the slab; returns it.
+    pub(super) fn remove_slot(&mut self, slot: u32) -> RestingOrder {
+        let order = self.orders[slot];
+        let index = self.ladder(order.side).index(order.price);
+        let ladder = match order.side {
+            Side::Buy => &mut self.bids,
+            Side::Sell => &mut self.asks,
+        };
+        ladder.unlink(&mut self.orders, index, slot);
+        self.orders.remove(slot);
+        let removed = self.index.remove(&order.order_id.0);
+        assert!(removed == Some(slot), "Invariant: the index points at the order's slot");
+        order
+    }
+
+    /// Removes the order in `slot` and reports its cancellation (not its level's change).
+    pub(super) fn cancel_slot(&mut self, slot: u32, reason: CancelReason, sink: &mut impl Sink) {
+        let order = self.remove_slot(slot);
+        let cancelled =
+            Cancelled { order: finished(&order), cancelled: Lots(order.leaves), reason };
+        sink.event(Event::Cancelled(cancelled));
+    }
+
+    /// Reports the current state of level `index` of `side`.
+    pub(super) fn emit_level(&self, side: Side, index: u32, sink: &mut impl Sink) {
+        let ladder = self.ladder(side);
+        let level = ladder.level(index);
+        let price = ladder.price(index);
+        sink.event(Event::Level(LevelChange {
+            side,
+            price,
+            lots: level.lots,
+            orders: level.orders,
+        }));
+    }
+
+    /// Returns whether the best bid is below the best ask (or a side is empty): `O(1)`.
+    fn is_uncrossed(&self) -> bool {
+        match (self.bids.best(), self.asks.best()) {
+            (Some(bid), Some(ask)) => self.bids.price(bid) < self.asks.price(ask),
+            _ => true,
+        }
+    }
+}
+
+/// Checks the combinations of order type, time in force, post-only and display.
+fn validate_shape(order: &NewOrder) -> Result<(), Reject> {
+    let market = order.order_type == OrderType::Market;
+    let rests = order.time_in_force.rests();
+    let what = if market && rests {
+        "market orders must be IOC or FOK"
+    } else if market && order.post_only {
+        "a post-only order must be a limit order"
+    } else if order.post_only && !rests {
+        "a post-only order must be allowed to rest (not IOC or FOK)"
+    } else if order.display.is_some() && (market || !rests) {
+        "an iceberg must be a limit order allowed to rest (not IOC or FOK)"
+    } else {
+        return Ok(());
+    };
+    Err(Reject::Unsupported { what })
+}
+
+/// Reports the cancellation of what is left of the taker and leaves it with nothing.
+fn cancel_taker(taker: &mut Taker, reason: CancelReason, sink: &mut impl Sink) {
+    let order = OrderState { leaves: Lots(0), ..taker.state() };
+    sink.event(Event::Cancelled(Cancelled { order, cancelled: Lots(taker.leaves), reason }));
+    taker.leaves = 0;
+}
+
+fn reject(order_id: OrderId, request: Request, reject: Reject, sink: &mut impl Sink) {
+    sink.event(Event::Rejected(Rejected { order_id, request, reject }));
+}
