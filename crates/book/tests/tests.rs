@@ -1,0 +1,9 @@
+//! Integration tests of the book over its public interface.
+//!
+//! - `rules`: one test per rule of the market model's order, matching and validation tables.
+//! - `simulation`: seeded random streams checked against the naive `reference` book.
+
+mod reference;
+mod rules;
+mod simulation;
+mod util;
