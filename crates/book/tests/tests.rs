@@ -1,8 +1,10 @@
 //! Integration tests of the book over its public interface.
 //!
 //! - `rules`: one test per rule of the market model's order, matching and validation tables.
+//! - `properties`: proptest of the replace (modify) semantics.
 //! - `simulation`: seeded random streams checked against the naive `reference` book.
 
+mod properties;
 mod reference;
 mod rules;
 mod simulation;
