@@ -33,7 +33,7 @@ impl Level {
 }
 
 /// One side of a book.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub(crate) struct Ladder {
     /// Which side this is.
     side: Side,

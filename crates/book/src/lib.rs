@@ -66,6 +66,7 @@
 mod bitset;
 mod book;
 mod event;
+mod index;
 mod instrument;
 mod ladder;
 mod order;

@@ -88,7 +88,7 @@ impl Book {
     /// Returns the [`Reject`] a snapshot so inconsistent deserves: a duplicate id, a full book,
     /// a price outside the band, an immediate time in force, or quantities that do not add up.
     pub fn restore(&mut self, order: &OrderView) -> Result<(), Reject> {
-        if self.index.contains_key(&order.order_id.0) {
+        if self.index.get(order.order_id, &self.orders).is_some() {
             return Err(Reject::DuplicateOrderId);
         }
         if self.orders.is_full() {
@@ -183,7 +183,7 @@ impl Book {
                 } else {
                     assert_eq!(order.visible, order.leaves, "Invariant: plain orders show all");
                 }
-                assert_eq!(self.index.get(&order.order_id.0), Some(&slot));
+                assert_eq!(self.index.get(order.order_id, &self.orders), Some(slot));
                 orders += 1;
                 lots += u64::from(order.visible);
                 prev = slot;

@@ -100,13 +100,13 @@ impl Book {
 
     /// Returns the slot of `order_id` if it rests and belongs to `requester`.
     fn find(&self, order_id: OrderId, requester: FirmId) -> Option<u32> {
-        let slot = *self.index.get(&order_id.0)?;
+        let slot = self.index.get(order_id, &self.orders)?;
         (self.orders[slot].owner.firm == requester).then_some(slot)
     }
 
     /// Validates a new order; returns its effective limit (a market order's protection price).
     fn validate_new(&self, order: &NewOrder, now: Timestamp) -> Result<Ticks, Reject> {
-        if self.index.contains_key(&order.order_id.0) {
+        if self.index.get(order.order_id, &self.orders).is_some() {
             return Err(Reject::DuplicateOrderId);
         }
         validate_shape(order)?;
@@ -376,8 +376,7 @@ impl Book {
     /// Stores `resting` in a free slot, indexes it and links it at the back of its level.
     pub(super) fn link_new(&mut self, resting: RestingOrder, sink: &mut impl Sink) {
         let slot = self.orders.insert(resting);
-        let previous = self.index.insert(resting.order_id.0, slot);
-        assert!(previous.is_none(), "Invariant: order ids are unique in a book");
+        self.index.insert(resting.order_id, slot);
         let index = self.ladder(resting.side).index(resting.price);
         let ladder = match resting.side {
             Side::Buy => &mut self.bids,
@@ -440,8 +439,8 @@ impl Book {
         sink.event(Event::Replaced(Replaced { order: taker.state(), priority_kept: false }));
         self.emit_level(order.side, old_index, sink);
         self.match_taker(&mut taker, sink);
+        self.index.remove(order.order_id, slot);
         self.orders.remove(slot);
-        self.index.remove(&order.order_id.0);
         if taker.leaves == 0 {
             return;
         }
@@ -468,9 +467,8 @@ impl Book {
             Side::Sell => &mut self.asks,
         };
         ladder.unlink(&mut self.orders, index, slot);
+        self.index.remove(order.order_id, slot);
         self.orders.remove(slot);
-        let removed = self.index.remove(&order.order_id.0);
-        assert!(removed == Some(slot), "Invariant: the index points at the order's slot");
         order
     }
 

@@ -30,10 +30,11 @@
 //! | mass cancel, expire, iteration | `O(levels + orders)` |
 //!
 //! # Known limitations
-//! The order-id index is a hash map sized for `2 × orders_max` so it never grows; everything
-//! else is arrays.
+//! Order-id lookups are `O(1)` for engine-assigned (roughly sequential) ids; see the index
+//! module. Mass cancel and expiry walk every order.
 
 use crate::event::OrderState;
+use crate::index::IdIndex;
 use crate::instrument::{Band, Instrument};
 use crate::ladder::Ladder;
 use crate::order::{SelfMatchMode, TimeInForce};
@@ -46,17 +47,11 @@ pub const GOOD_TILL_CANCEL_DAYS: u64 = 365;
 /// How far from the best opposite price a market order may trade, in percent.
 pub const MARKET_PROTECTION_PERCENT: i64 = 2;
 
-#[allow(
-    clippy::disallowed_types,
-    reason = "lookup only: the id index is never iterated, so its order cannot reach an output"
-)]
-type IdIndex = std::collections::HashMap<u64, u32, rustc_hash::FxBuildHasher>;
-
 /// The order book and matching core of one instrument.
 ///
 /// A pure, deterministic function of its inputs: it reads no clock (time is an argument), uses
 /// no randomness and never iterates a hash map. Every operation reports to a [`Sink`](crate::Sink).
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct Book {
     /// What is traded, the band and the limits.
     instrument: Instrument,
@@ -157,9 +152,7 @@ impl Book {
     pub fn new(instrument: Instrument) -> Book {
         let band = instrument.band();
         let orders_max = instrument.spec().orders_max;
-        // Twice the order limit: the map then always rehashes in place and never grows.
-        let index =
-            IdIndex::with_capacity_and_hasher(2 * orders_max as usize, rustc_hash::FxBuildHasher);
+        let index = IdIndex::new(orders_max);
         Book {
             bids: Ladder::new(Side::Buy, band),
             asks: Ladder::new(Side::Sell, band),
@@ -249,7 +242,7 @@ impl Book {
     /// Returns a resting order by id.
     #[must_use]
     pub fn order(&self, order_id: OrderId) -> Option<OrderView> {
-        self.index.get(&order_id.0).map(|&slot| view(&self.orders[slot]))
+        self.index.get(order_id, &self.orders).map(|slot| view(&self.orders[slot]))
     }
 
     /// Returns the price up to which a market order on `side` may trade: the best opposite
