@@ -270,6 +270,18 @@ pub enum JournalError {
         /// The offset of the next valid record, when one was found after the damage.
         offset_valid_next: Option<u64>,
     },
+    /// A record with a valid checksum is larger than `record_size_max`: the journal was written
+    /// with a larger limit. Raise the limit; the record is not damage and is never cut.
+    RecordTooLarge {
+        /// The segment file.
+        path: PathBuf,
+        /// The byte offset of the record.
+        offset: u64,
+        /// The record's size in bytes.
+        size: u32,
+        /// The configured limit.
+        size_max: u32,
+    },
     /// A valid record or segment does not carry the next sequence number.
     SequenceGap {
         /// The segment file.
@@ -335,6 +347,12 @@ impl fmt::Display for JournalError {
                     None => write!(f, "; not the last segment"),
                 }
             }
+            Self::RecordTooLarge { path, offset, size, size_max } => write!(
+                f,
+                "journal record in {} at offset {offset} has {size} bytes, more than \
+                 record_size_max {size_max}",
+                path.display()
+            ),
             Self::SequenceGap { path, offset, seq_expected, seq_found } => write!(
                 f,
                 "journal sequence gap in {} at offset {offset}: expected seq {seq_expected}, \

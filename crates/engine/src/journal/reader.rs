@@ -225,3 +225,77 @@ impl JournalReader {
         self.done
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::journal::{Durability, JournalWriter};
+
+    fn options_small() -> JournalOptions {
+        JournalOptions {
+            durability: Durability::None,
+            record_size_max: 128,
+            segment_size_max: 512,
+            batch_size_max: 4096,
+            ..JournalOptions::default()
+        }
+    }
+
+    fn journal(dir: &Path, count: u64) {
+        let mut writer = JournalWriter::open(dir, options_small()).unwrap();
+        for seq in 1..=count {
+            writer.append(seq, seq, 0, &seq.to_le_bytes()).unwrap();
+        }
+        assert_eq!(writer.commit().unwrap(), count);
+    }
+
+    #[test]
+    fn reads_from_every_start() {
+        let dir = tempfile::tempdir().unwrap();
+        journal(dir.path(), 60);
+        for seq_from in 1..=61 {
+            let mut reader = JournalReader::open(dir.path(), &options_small(), seq_from).unwrap();
+            let mut seq_expected = seq_from;
+            while let Some(record) = reader.next_record().unwrap() {
+                assert_eq!(record.seq, seq_expected);
+                assert_eq!(record.payload, &seq_expected.to_le_bytes());
+                seq_expected += 1;
+            }
+            assert_eq!(seq_expected, 61, "from {seq_from}");
+            assert_eq!(reader.seq_next(), Some(61));
+            assert!(reader.is_done());
+            assert!(reader.next_record().unwrap().is_none(), "the end is sticky");
+        }
+    }
+
+    #[test]
+    fn record_limit_must_cover_the_journal() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut writer = JournalWriter::open(dir.path(), options_small()).unwrap();
+        writer.append(1, 1, 0, &[1; 100]).unwrap();
+        writer.append(2, 2, 0, &[2; 10]).unwrap();
+        writer.commit().unwrap();
+        let options = JournalOptions { record_size_max: 64, ..options_small() };
+        let mut reader = JournalReader::open(dir.path(), &options, 1).unwrap();
+        let error = reader.next_record().unwrap_err();
+        assert!(matches!(error, JournalError::RecordTooLarge { offset: 32, size: 126, .. }));
+    }
+
+    /// A lower limit must not turn the last, valid record into a torn tail that gets cut.
+    #[test]
+    fn oversized_last_record_is_not_a_torn_tail() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut writer = JournalWriter::open(dir.path(), options_small()).unwrap();
+        writer.append(1, 1, 0, &[1; 100]).unwrap();
+        writer.commit().unwrap();
+        drop(writer);
+        let options = JournalOptions { record_size_max: 64, ..options_small() };
+        let mut reader = JournalReader::open(dir.path(), &options, 1).unwrap();
+        let error = reader.next_record().unwrap_err();
+        assert!(matches!(error, JournalError::RecordTooLarge { .. }), "{error}");
+        let error = JournalWriter::open(dir.path(), options).unwrap_err();
+        assert!(matches!(error, JournalError::RecordTooLarge { .. }), "{error}");
+        let mut reader = JournalReader::open(dir.path(), &options_small(), 1).unwrap();
+        assert_eq!(reader.next_record().unwrap().map(|record| record.seq), Some(1));
+    }
+}

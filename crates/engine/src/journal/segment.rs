@@ -186,7 +186,8 @@ pub(crate) struct StepContext<'a> {
 ///
 /// # Errors
 ///
-/// Returns `SequenceGap` for a valid record with another sequence number, and `Corrupt` for a
+/// Returns `SequenceGap` for a valid record with another sequence number, `RecordTooLarge` for a
+/// valid record over the configured limit (a configuration error, never cut), and `Corrupt` for a
 /// bad record that is not a torn tail (in a segment other than the last, or followed by a valid
 /// record).
 pub(crate) fn segment_step(
@@ -208,6 +209,16 @@ pub(crate) fn segment_step(
             seq_expected,
             seq_found: record.seq,
         }),
+        Err(RecordDefect::SizeOutOfRange { size, size_max })
+            if size > size_max && format::record_decode(bytes, offset, u32::MAX).is_ok() =>
+        {
+            Err(JournalError::RecordTooLarge {
+                path: context.segment.path.clone(),
+                offset: offset as u64,
+                size,
+                size_max,
+            })
+        }
         Err(defect) => {
             let valid_next = if context.is_last {
                 format::record_valid_after(bytes, offset, context.record_size_max)

@@ -413,3 +413,95 @@ pub fn segments_remove_covered(
     assert!(removed.len() < segments.len().max(1), "Invariant: the last segment stays");
     Ok(removed)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::journal::JournalReader;
+
+    fn options_small() -> JournalOptions {
+        JournalOptions {
+            durability: Durability::None,
+            record_size_max: 256,
+            segment_size_max: 1024,
+            batch_size_max: 8 * 1024,
+            ..JournalOptions::default()
+        }
+    }
+
+    #[test]
+    fn rotations_max_bounds_a_batch_of_smallest_records() {
+        assert_eq!(rotations_max(&JournalOptions::default()), 2);
+        let options = options_small();
+        let bound = rotations_max(&options);
+        // Fill one batch with the smallest records: every segment takes at least the slack.
+        let dir = tempfile::tempdir().unwrap();
+        let mut writer = JournalWriter::open(dir.path(), options.clone()).unwrap();
+        let mut seq = 1;
+        while writer.append(seq, 0, 0, b"").is_ok() {
+            seq += 1;
+        }
+        assert!(writer.rotations.len() <= bound);
+        assert_eq!(writer.commit().unwrap(), seq - 1);
+    }
+
+    /// One batch larger than a segment is split over several new segments by one commit.
+    #[test]
+    fn one_commit_spans_several_segments() {
+        let dir = tempfile::tempdir().unwrap();
+        let options = options_small();
+        let mut writer = JournalWriter::open(dir.path(), options.clone()).unwrap();
+        for seq in 1..=100 {
+            writer.append(seq, seq * 10, 1, &[seq as u8; 50]).unwrap();
+        }
+        assert!(writer.rotations.len() > 5, "{} rotations", writer.rotations.len());
+        assert_eq!(writer.commit().unwrap(), 100);
+        assert!(writer.rotations.is_empty());
+        drop(writer);
+        let mut reader = JournalReader::open(dir.path(), &options, 1).unwrap();
+        let mut seq_expected = 1;
+        while let Some(record) = reader.next_record().unwrap() {
+            assert_eq!(record.seq, seq_expected);
+            assert_eq!(record.timestamp_ns, seq_expected * 10);
+            assert_eq!(record.payload, &[seq_expected as u8; 50]);
+            seq_expected += 1;
+        }
+        assert_eq!(seq_expected, 101);
+    }
+
+    #[test]
+    fn failed_commit_poisons_the_writer() {
+        let dir = tempfile::tempdir().unwrap();
+        let journal = dir.path().join("journal");
+        let mut writer = JournalWriter::open(&journal, options_small()).unwrap();
+        writer.append(1, 0, 0, b"lost").unwrap();
+        fs::remove_dir(&journal).unwrap();
+        let error = writer.commit().unwrap_err();
+        assert!(matches!(error, JournalError::Io { operation: "create", .. }), "{error}");
+        assert_eq!(writer.batch_size(), 0);
+        writer.append(2, 0, 0, b"also lost").unwrap();
+        assert!(matches!(writer.commit(), Err(JournalError::Poisoned)));
+        assert_eq!(writer.seq_durable(), 0);
+    }
+
+    #[test]
+    fn batch_capacity_is_fixed_at_open() {
+        let dir = tempfile::tempdir().unwrap();
+        let options = options_small();
+        let mut writer = JournalWriter::open(dir.path(), options.clone()).unwrap();
+        let capacity = writer.batch.capacity();
+        let rotations = writer.rotations.capacity();
+        assert_eq!(capacity, options.batch_size_max as usize);
+        let mut seq = 1;
+        for round in 0..20 {
+            while writer.append(seq, 0, 0, &[round; 100]).is_ok() {
+                seq += 1;
+            }
+            writer.commit().unwrap();
+            assert_eq!(
+                (writer.batch.capacity(), writer.rotations.capacity()),
+                (capacity, rotations)
+            );
+        }
+    }
+}
