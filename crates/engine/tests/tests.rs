@@ -7,10 +7,13 @@
 //!   every byte offset of the last record, flipped bytes in the middle and at the end, sequence
 //!   gaps, segment removal, and a property test over random record streams;
 //! - `snapshot`: fallback from a missing, truncated or corrupt newest snapshot to an older one;
+//! - `allocation`: a counting global allocator shows that `append`, `commit` and replay
+//!   within a segment allocate nothing;
 //! - `crash`: a child process (this binary, re-executed) appends and commits records while the
 //!   parent kills it with SIGKILL at random moments; every record the child reported durable
 //!   must be readable afterwards.
 
+mod allocation;
 mod crash;
 mod journal;
 mod snapshot;
