@@ -141,8 +141,8 @@ impl JournalWriter {
         self.open_segment(last, &bytes, true)
     }
 
-    /// Walks the records of `segment` (the journal's last, loaded as `bytes`) and opens it for appending after the
-    /// last valid one, cutting a torn tail if `tail_may_be_torn`.
+    /// Walks the records of `segment` (the journal's last, loaded as `bytes`) and opens it for
+    /// appending after the last valid one, cutting a torn tail if `tail_may_be_torn`.
     fn open_segment(
         &mut self,
         segment: SegmentFile,

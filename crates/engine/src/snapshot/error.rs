@@ -82,7 +82,7 @@ impl fmt::Display for SnapshotDefect {
             }
             Self::Size { file_size, payload_size } => write!(
                 f,
-                "file of {file_size} bytes does not hold a header plus a {payload_size}-byte payload"
+                "file of {file_size} bytes is not a header plus a {payload_size}-byte payload"
             ),
             Self::PayloadChecksum { stored, computed } => write!(
                 f,
