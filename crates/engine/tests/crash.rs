@@ -12,6 +12,7 @@
 use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
 use std::process::{Command, Stdio};
+use std::sync::mpsc;
 use std::thread;
 use std::time::Duration;
 
@@ -30,11 +31,14 @@ const KILLS: u32 = 8;
 /// The most records one child appends (a bound, so a child never runs forever).
 const CHILD_RECORDS_MAX: u64 = 1_000_000;
 
-/// Small segments, so that kills also land around rotations; fsync on every commit.
+/// Small segments, so that kills also land around rotations; batches of up to a few hundred
+/// kilobytes, so that some kills land inside a `write` and leave a torn tail; fsync on every
+/// commit.
 fn options() -> JournalOptions {
     JournalOptions {
         durability: Durability::Fsync,
-        segment_size_max: 16 * 1024,
+        segment_size_max: 256 * 1024,
+        batch_size_max: 1024 * 1024,
         ..util::options_small()
     }
 }
@@ -50,7 +54,8 @@ fn crash_sigkill_keeps_every_durable_record() {
     let dir = tempfile::tempdir().unwrap();
     let mut durable_max = 0;
     for kill in 0..KILLS {
-        let durable = child_run_and_kill(dir.path(), rng.next(), rng.range(5, 250));
+        let durable =
+            child_run_and_kill(dir.path(), rng.next(), rng.range(1, 20), rng.range(0, 40));
         let reported = durable.iter().copied().max().unwrap_or(durable_max);
         assert!(reported >= durable_max, "seed {seed}: durability went back");
         durable_max = reported;
@@ -74,9 +79,9 @@ fn crash_sigkill_keeps_every_durable_record() {
     assert!(durable_max > 0, "seed {seed}: no child ever committed");
 }
 
-/// Starts a child on `dir`, kills it with SIGKILL after `delay_ms`, and returns the sequence
-/// numbers it reported durable.
-fn child_run_and_kill(dir: &Path, child_seed: u64, delay_ms: u64) -> Vec<u64> {
+/// Starts a child on `dir`, waits until it has reported `commits` durable commits, lets it run
+/// `delay_ms` more, kills it with SIGKILL, and returns the sequence numbers it reported durable.
+fn child_run_and_kill(dir: &Path, child_seed: u64, commits: u64, delay_ms: u64) -> Vec<u64> {
     let executable = std::env::current_exe().unwrap();
     let mut child = Command::new(executable)
         .args(["--exact", "crash::crash_child", "--ignored", "--nocapture", "--test-threads=1"])
@@ -88,20 +93,26 @@ fn child_run_and_kill(dir: &Path, child_seed: u64, delay_ms: u64) -> Vec<u64> {
         .unwrap();
     let stdout = child.stdout.take().unwrap();
     // Read concurrently, so that the child never blocks on a full pipe before the kill.
+    let (sender, receiver) = mpsc::channel();
     let reading = thread::spawn(move || {
-        let mut durable = Vec::new();
         for line in BufReader::new(stdout).lines() {
-            let line = line.unwrap();
-            if let Some(seq) = line.strip_prefix("durable ") {
-                durable.push(seq.parse::<u64>().unwrap());
+            if let Some(seq) = line.unwrap().strip_prefix("durable ") {
+                sender.send(seq.parse::<u64>().unwrap()).unwrap();
             }
         }
-        durable
     });
+    let mut durable = Vec::new();
+    while (durable.len() as u64) < commits {
+        match receiver.recv_timeout(Duration::from_secs(60)) {
+            Ok(seq) => durable.push(seq),
+            Err(error) => panic!("the child stopped reporting: {error}"),
+        }
+    }
     thread::sleep(Duration::from_millis(delay_ms));
     child.kill().unwrap();
     child.wait().unwrap();
-    let durable = reading.join().unwrap();
+    reading.join().unwrap();
+    durable.extend(receiver.try_iter());
     assert!(durable.windows(2).all(|pair| pair[0] < pair[1]), "durable seqs increase");
     durable
 }
@@ -120,7 +131,7 @@ fn crash_child() {
     let mut stdout = std::io::stdout().lock();
     let mut seq = seq_first;
     while seq < seq_first + CHILD_RECORDS_MAX {
-        let batch = rng.range(1, 40);
+        let batch = if rng.range(0, 1) == 0 { rng.range(1, 40) } else { rng.range(1, 3_000) };
         for _ in 0..batch {
             let payload = util::payload(seq, PAYLOAD_SIZE_MAX);
             writer.append(seq, util::timestamp(seq), util::kind(seq), &payload).unwrap();
