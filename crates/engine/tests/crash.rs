@@ -3,8 +3,8 @@
 //! Method: the parent re-executes this test binary, running only `crash_child` (ignored in
 //! normal runs), with the journal directory in an environment variable. The child opens the
 //! journal (repairing any torn tail), then appends and commits batches of records of random
-//! sizes with `Durability::Fsync`, printing `durable <seq>` after each commit. The parent kills
-//! it at a random moment, drains what it printed, and checks that every record the child
+//! sizes with `Durability::Fsync`, printing `durable <seq>` after each commit. The parent waits
+//! for a random number of commits, kills it a random few milliseconds later, drains what it printed, and checks that every record the child
 //! reported durable is readable with the right contents, that the reader hands out nothing past
 //! a torn tail, and that the writer cuts that tail. The next child continues the same journal.
 //! The seed is printed; rerun with `BIRZHA_CRASH_SEED=<seed>`.
