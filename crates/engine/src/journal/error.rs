@@ -103,6 +103,11 @@ pub enum HeaderDefect {
         /// The sequence number in the header.
         header_seq: u64,
     },
+    /// The first sequence number is 0 or above [`SEQ_MAX`](super::SEQ_MAX).
+    SeqOutOfRange {
+        /// The sequence number in the header.
+        seq_first: u64,
+    },
 }
 
 impl fmt::Display for HeaderDefect {
@@ -123,6 +128,9 @@ impl fmt::Display for HeaderDefect {
             }
             Self::Name { name_seq, header_seq } => {
                 write!(f, "file name says first seq {name_seq}, header says {header_seq}")
+            }
+            Self::SeqOutOfRange { seq_first } => {
+                write!(f, "first seq {seq_first} is outside 1..=SEQ_MAX")
             }
         }
     }

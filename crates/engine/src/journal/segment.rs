@@ -7,6 +7,7 @@ use std::fs::{self, File};
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
+use crate::journal::SEQ_MAX;
 use crate::journal::error::{HeaderDefect, JournalError, RecordDefect, TornDefect, TornTail};
 use crate::journal::format::{self, SEGMENT_HEADER_SIZE, SegmentHeader};
 
@@ -112,7 +113,11 @@ pub(crate) fn segment_header_torn(bytes: &[u8]) -> Option<HeaderDefect> {
     bytes.iter().all(|&byte| byte == 0).then_some(HeaderDefect::Magic)
 }
 
-/// Decodes and checks the header of a loaded segment against its name and the shard.
+/// Decodes and checks the header of a loaded segment against its name, the shard and the
+/// sequence number range.
+///
+/// Keeping the first sequence number at most `SEQ_MAX` means that counting the records of any
+/// segment after it cannot overflow a `u64`, whatever the file holds.
 ///
 /// # Errors
 ///
@@ -126,6 +131,9 @@ pub(crate) fn segment_header(
     let header = SegmentHeader::decode(bytes).map_err(fail)?;
     if header.shard_id != shard_id {
         return Err(fail(HeaderDefect::Shard { found: header.shard_id, expected: shard_id }));
+    }
+    if header.seq_first == 0 || header.seq_first > SEQ_MAX {
+        return Err(fail(HeaderDefect::SeqOutOfRange { seq_first: header.seq_first }));
     }
     if header.seq_first != segment.seq_first {
         let defect =
@@ -274,6 +282,25 @@ mod tests {
             "journal-99999999999999999999.bjl",
         ] {
             assert_eq!(segment_name_parse(name), None, "{name}");
+        }
+    }
+
+    #[test]
+    fn header_checks_name_shard_and_range() {
+        let file = |seq_first| SegmentFile { path: PathBuf::from("segment"), seq_first };
+        let bytes = |seq_first| SegmentHeader { shard_id: 2, seq_first }.encode();
+        let defect = |result: Result<SegmentHeader, JournalError>| match result {
+            Err(JournalError::SegmentHeader { defect, .. }) => defect,
+            other => panic!("{other:?}"),
+        };
+        assert!(segment_header(&file(5), &bytes(5), 2).is_ok());
+        let name = HeaderDefect::Name { name_seq: 6, header_seq: 5 };
+        assert_eq!(defect(segment_header(&file(6), &bytes(5), 2)), name);
+        let shard = HeaderDefect::Shard { found: 2, expected: 1 };
+        assert_eq!(defect(segment_header(&file(5), &bytes(5), 1)), shard);
+        for seq_first in [0, SEQ_MAX + 1, u64::MAX] {
+            let range = HeaderDefect::SeqOutOfRange { seq_first };
+            assert_eq!(defect(segment_header(&file(seq_first), &bytes(seq_first), 2)), range);
         }
     }
 

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use crate::journal::error::{AppendError, JournalError, TornDefect, TornTail};
 use crate::journal::format::{self, RECORD_HEADER_SIZE, SEGMENT_HEADER_SIZE, SegmentHeader};
 use crate::journal::segment::{self, SegmentFile, Step, StepContext};
-use crate::journal::{Durability, JournalOptions};
+use crate::journal::{Durability, JournalOptions, SEQ_MAX};
 
 /// A point in the batch where a new segment starts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -202,7 +202,8 @@ impl JournalWriter {
     /// # Panics
     ///
     /// Panics if `seq` is not the sequence number after the previous record's (or is 0, or
-    /// `u64::MAX`): the sequencer numbers inputs consecutively, so anything else is a bug.
+    /// above [`SEQ_MAX`](super::SEQ_MAX)): the sequencer numbers inputs consecutively, so
+    /// anything else is a bug.
     pub fn append(
         &mut self,
         seq: u64,
@@ -211,7 +212,7 @@ impl JournalWriter {
         payload: &[u8],
     ) -> Result<(), AppendError> {
         assert!(seq >= 1, "Invariant: sequence numbers start at 1");
-        assert!(seq < u64::MAX, "Invariant: sequence numbers stay below u64::MAX");
+        assert!(seq <= SEQ_MAX, "Invariant: sequence numbers stay at or below SEQ_MAX");
         if let Some(seq_next) = self.seq_next {
             assert_eq!(seq, seq_next, "Invariant: journal sequence numbers are consecutive");
         }
