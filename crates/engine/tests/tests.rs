@@ -5,7 +5,8 @@
 //!
 //! - `journal`: round trips across segment rotations, reopen-and-continue, a torn tail cut at
 //!   every byte offset of the last record, flipped bytes in the middle and at the end, sequence
-//!   gaps, segment removal, and a property test over random record streams;
+//!   gaps, segment removal, a property test over random record streams and one over random
+//!   damage (never a panic, never a damaged record handed out);
 //! - `snapshot`: fallback from a missing, truncated or corrupt newest snapshot to an older one;
 //! - `allocation`: a counting global allocator shows that `append`, `commit` and replay
 //!   within a segment allocate nothing;
