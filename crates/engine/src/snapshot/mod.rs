@@ -11,7 +11,7 @@
 //!
 //! # Atomicity
 //!
-//! [`write`] writes `<name>.tmp`, syncs it, renames it over `<name>` and syncs the directory.
+//! [`write()`] writes `<name>.tmp`, syncs it, renames it over `<name>` and syncs the directory.
 //! After a crash the directory holds either the complete snapshot or none (plus, perhaps, a
 //! temporary file that loading ignores and [`retain`] removes). The checksums catch damage after
 //! the fact: [`load_newest_valid`] skips an invalid snapshot, reports it, and falls back to the
@@ -172,7 +172,7 @@ fn snapshot_read(path: &Path, seq: u64) -> Result<Result<Vec<u8>, SnapshotDefect
 /// Keeps the newest `count` snapshots in `dir` (by sequence number) and removes the older ones
 /// and any leftover temporary files.
 ///
-/// Validity is not checked: call it after a successful [`write`], so the newest is known good.
+/// Validity is not checked: call it after a successful [`write()`], so the newest is known good.
 ///
 /// # Errors
 ///
