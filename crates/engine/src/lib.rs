@@ -1,0 +1,38 @@
+//! The Birzha engine: durable storage for the sequencer of one shard.
+//!
+//! So far the crate holds the storage layer the sequencer builds on:
+//!
+//! - [`journal`]: the append-only, checksummed, segmented log of sequenced inputs.
+//!   [`journal::JournalWriter`] batches records and makes them durable with group commit;
+//!   [`journal::JournalReader`] replays them on start, cutting a torn tail and refusing
+//!   corruption.
+//! - [`snapshot`]: atomically written, checksummed snapshot files of the engine state; recovery
+//!   loads the newest valid one and replays the journal after its sequence number.
+//!
+//! Payloads are opaque bytes: the caller encodes inputs and state.
+//!
+//! # Example
+//!
+//! ```
+//! use birzha_engine::journal::{JournalOptions, JournalReader, JournalWriter};
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let dir = tempfile::tempdir()?;
+//! let options = JournalOptions::default();
+//! let mut writer = JournalWriter::open(dir.path(), options.clone())?;
+//! writer.append(1, 1_700_000_000_000_000_000, 7, b"new order")?;
+//! writer.append(2, 1_700_000_000_000_000_100, 8, b"cancel")?;
+//! assert_eq!(writer.commit()?, 2); // outputs for inputs 1 and 2 may now leave
+//! drop(writer);
+//!
+//! let mut reader = JournalReader::open(dir.path(), &options, 2)?;
+//! let record = reader.next_record()?.expect("record 2");
+//! assert_eq!((record.seq, record.kind, record.payload), (2, 8, &b"cancel"[..]));
+//! assert!(reader.next_record()?.is_none());
+//! # Ok(())
+//! # }
+//! ```
+#![deny(missing_docs)]
+
+pub mod journal;
+pub mod snapshot;
