@@ -34,5 +34,22 @@
 //! ```
 #![deny(missing_docs)]
 
+mod codec;
+mod config;
+mod input;
 pub mod journal;
+mod phase;
 pub mod snapshot;
+mod text;
+
+pub use codec::DecodeError;
+pub use config::{
+    CancelOnDisconnect, ConfigError, ENTITIES_MAX, EngineConfig, FirmConfig, InstrumentConfig,
+    InstrumentId, Registry, SHARDS_MAX, TraderConfig,
+};
+pub use input::{
+    Admin, CancelInput, Input, MassCancelInput, NewOrderInput, OrderKind, OrderRef, ReplaceInput,
+    StatusInput, Tif,
+};
+pub use phase::Phase;
+pub use text::{Account, ClOrdId, InlineText, TextError};

@@ -1,0 +1,303 @@
+//! The engine's configuration: instruments, firms, traders, shards and durability.
+//!
+//! The binary reads the exchange's TOML config and builds an [`EngineConfig`]; the engine
+//! validates it in [`EngineConfig::validate`] and refers to instruments, firms and traders by
+//! their index in these lists ([`InstrumentId`], [`FirmId`], [`TraderId`]).
+//!
+//! # Sharding rule
+//! Deposits are kept per firm and currency, and an order's reservation touches only its
+//! instrument's currency. So every instrument of one currency lives on the same shard, and no
+//! input ever needs two shards: currencies, sorted by code, are dealt round-robin to
+//! `shards` matching threads.
+
+use std::collections::BTreeMap;
+
+use birzha_book::{FirmId, Instrument, InstrumentError, InstrumentSpec, SelfMatchMode, TraderId};
+use rust_decimal::Decimal;
+
+use crate::journal::Durability;
+
+/// An instrument's index in [`EngineConfig::instruments`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct InstrumentId(pub u32);
+
+/// The most instruments, firms or traders a config may hold.
+pub const ENTITIES_MAX: usize = 1 << 16;
+
+/// The most matching threads.
+pub const SHARDS_MAX: usize = 64;
+
+/// What happens to a trader's orders when its session ends without a logout.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum CancelOnDisconnect {
+    /// Cancel the trader's Day orders; GTC and GTD orders stay.
+    #[default]
+    Day,
+    /// Cancel every order of the trader.
+    All,
+    /// Cancel nothing.
+    None,
+}
+
+/// One tradable instrument.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InstrumentConfig {
+    /// What is traded, tick, lot, band and limits.
+    pub spec: InstrumentSpec,
+    /// Share of an order's notional reserved from the firm's deposit, e.g. `0.05`.
+    pub deposit_ratio: Decimal,
+}
+
+/// An accredited firm.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FirmConfig {
+    /// The firm's code, e.g. `FIRM-A`.
+    pub code: String,
+    /// Its name, for operators.
+    pub name: String,
+    /// Initial deposit per currency code.
+    pub deposits: BTreeMap<String, Decimal>,
+    /// Whether the firm starts suspended (it may then only cancel).
+    pub suspended: bool,
+}
+
+/// A trader of a firm.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TraderConfig {
+    /// The trader's id, which is also its FIX SenderCompID, e.g. `TRADER1`.
+    pub code: String,
+    /// The firm's code.
+    pub firm: String,
+    /// Self-trade prevention mode for orders that do not name one.
+    pub self_match: SelfMatchMode,
+    /// What to cancel when the trader's session drops.
+    pub cancel_on_disconnect: CancelOnDisconnect,
+}
+
+/// Everything the engine needs to run.
+#[derive(Clone, Debug)]
+pub struct EngineConfig {
+    /// The instruments, in a fixed order: the order defines [`InstrumentId`]s.
+    pub instruments: Vec<InstrumentConfig>,
+    /// The firms; the order defines [`FirmId`]s.
+    pub firms: Vec<FirmConfig>,
+    /// The traders; the order defines [`TraderId`]s.
+    pub traders: Vec<TraderConfig>,
+    /// Number of matching threads (each with its own journal).
+    pub shards: usize,
+    /// Whether commits wait for the disk.
+    pub durability: Durability,
+    /// A snapshot is written after this many inputs (and on clean shutdown).
+    pub snapshot_every_inputs: u64,
+    /// Capacity of each shard's input queue: a full queue is back-pressure.
+    pub input_queue_capacity: usize,
+    /// Inputs applied between two journal commits at most.
+    pub batch_inputs_max: usize,
+}
+
+/// Why a config is not usable. Each variant names what is wrong and the values involved.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// An instrument spec is invalid.
+    #[error("instrument {symbol}: {source}")]
+    Instrument {
+        /// The instrument's symbol.
+        symbol: String,
+        /// What is wrong with it.
+        source: InstrumentError,
+    },
+    /// Two entries share a code or symbol.
+    #[error("duplicate {what} `{code}`")]
+    Duplicate {
+        /// `instrument`, `firm` or `trader`.
+        what: &'static str,
+        /// The repeated code.
+        code: String,
+    },
+    /// A trader names a firm that does not exist.
+    #[error("trader {trader} names unknown firm `{firm}`")]
+    UnknownFirm {
+        /// The trader.
+        trader: String,
+        /// The firm it names.
+        firm: String,
+    },
+    /// A value is outside its allowed range.
+    #[error("{field} = {value} is not allowed: {allowed}")]
+    Range {
+        /// The field.
+        field: String,
+        /// Its value.
+        value: String,
+        /// What is allowed.
+        allowed: &'static str,
+    },
+}
+
+/// A validated config, with the instruments built and the codes indexed.
+#[derive(Clone, Debug)]
+pub struct Registry {
+    /// The config it was built from.
+    pub config: EngineConfig,
+    /// The validated instruments, by [`InstrumentId`].
+    pub instruments: Vec<Instrument>,
+    /// Deposit ratios in parts per million, by [`InstrumentId`].
+    pub deposit_ratio_ppm: Vec<u64>,
+    /// The currencies, sorted, with their shard.
+    pub currencies: BTreeMap<String, usize>,
+    symbols: BTreeMap<String, InstrumentId>,
+    firms: BTreeMap<String, FirmId>,
+    traders: BTreeMap<String, TraderId>,
+}
+
+impl EngineConfig {
+    /// Validates the config and indexes it.
+    ///
+    /// # Errors
+    /// Returns a [`ConfigError`] for an invalid instrument, a duplicate code, a trader of an
+    /// unknown firm, or a count, ratio or limit out of range.
+    pub fn validate(self) -> Result<Registry, ConfigError> {
+        self.check_limits()?;
+        let mut instruments = Vec::with_capacity(self.instruments.len());
+        let mut deposit_ratio_ppm = Vec::with_capacity(self.instruments.len());
+        let mut symbols = BTreeMap::new();
+        let mut currencies = BTreeMap::new();
+        for (index, config) in self.instruments.iter().enumerate() {
+            let symbol = config.spec.symbol.clone();
+            let instrument = Instrument::new(config.spec.clone())
+                .map_err(|source| ConfigError::Instrument { symbol: symbol.clone(), source })?;
+            deposit_ratio_ppm.push(ratio_ppm(&symbol, config.deposit_ratio)?);
+            insert_unique(&mut symbols, "instrument", &symbol, InstrumentId(index as u32))?;
+            currencies.insert(config.spec.currency.clone(), 0);
+            instruments.push(instrument);
+        }
+        for (index, shard) in currencies.values_mut().enumerate() {
+            *shard = index % self.shards;
+        }
+        let mut firms = BTreeMap::new();
+        for (index, firm) in self.firms.iter().enumerate() {
+            insert_unique(&mut firms, "firm", &firm.code, FirmId(index as u32))?;
+        }
+        let mut traders = BTreeMap::new();
+        for (index, trader) in self.traders.iter().enumerate() {
+            if !firms.contains_key(&trader.firm) {
+                let (trader, firm) = (trader.code.clone(), trader.firm.clone());
+                return Err(ConfigError::UnknownFirm { trader, firm });
+            }
+            insert_unique(&mut traders, "trader", &trader.code, TraderId(index as u32))?;
+        }
+        Ok(Registry {
+            config: self,
+            instruments,
+            deposit_ratio_ppm,
+            currencies,
+            symbols,
+            firms,
+            traders,
+        })
+    }
+
+    fn check_limits(&self) -> Result<(), ConfigError> {
+        let range = |field: &str, value: usize, allowed| ConfigError::Range {
+            field: field.into(),
+            value: value.to_string(),
+            allowed,
+        };
+        if self.shards == 0 || self.shards > SHARDS_MAX {
+            return Err(range("engine.shards", self.shards, "1 to 64"));
+        }
+        for (field, count) in [
+            ("instruments", self.instruments.len()),
+            ("firms", self.firms.len()),
+            ("traders", self.traders.len()),
+        ] {
+            if count == 0 || count > ENTITIES_MAX {
+                return Err(range(field, count, "1 to 65536 entries"));
+            }
+        }
+        if self.input_queue_capacity < 16 || self.input_queue_capacity > 1 << 24 {
+            let capacity = self.input_queue_capacity;
+            return Err(range("engine.input_queue_capacity", capacity, "16 to 16777216"));
+        }
+        if self.batch_inputs_max == 0 || self.batch_inputs_max > 1 << 20 {
+            return Err(range("engine.batch_inputs_max", self.batch_inputs_max, "1 to 1048576"));
+        }
+        if self.snapshot_every_inputs == 0 {
+            return Err(range("engine.snapshot_every_inputs", 0, "at least 1"));
+        }
+        Ok(())
+    }
+}
+
+fn insert_unique<T>(
+    map: &mut BTreeMap<String, T>,
+    what: &'static str,
+    code: &str,
+    value: T,
+) -> Result<(), ConfigError> {
+    if map.insert(code.to_owned(), value).is_some() {
+        return Err(ConfigError::Duplicate { what, code: code.to_owned() });
+    }
+    Ok(())
+}
+
+/// Converts a deposit ratio to parts per million, exactly.
+fn ratio_ppm(symbol: &str, ratio: Decimal) -> Result<u64, ConfigError> {
+    let ppm = ratio * Decimal::from(1_000_000);
+    match u64::try_from(ppm) {
+        Ok(whole) if ppm.fract().is_zero() && ratio > Decimal::ZERO && ratio <= Decimal::ONE => {
+            Ok(whole)
+        }
+        _ => Err(ConfigError::Range {
+            field: format!("instruments.{symbol}.deposit_ratio"),
+            value: ratio.to_string(),
+            allowed: "above 0, at most 1, in whole millionths",
+        }),
+    }
+}
+
+impl Registry {
+    /// Returns the instrument with `symbol`.
+    #[must_use]
+    pub fn instrument(&self, symbol: &str) -> Option<InstrumentId> {
+        self.symbols.get(symbol).copied()
+    }
+
+    /// Returns the firm with `code`.
+    #[must_use]
+    pub fn firm(&self, code: &str) -> Option<FirmId> {
+        self.firms.get(code).copied()
+    }
+
+    /// Returns the trader with `code`.
+    #[must_use]
+    pub fn trader(&self, code: &str) -> Option<TraderId> {
+        self.traders.get(code).copied()
+    }
+
+    /// Returns the firm of `trader`.
+    ///
+    /// # Panics
+    /// Panics if `trader` is not an id of this registry.
+    #[must_use]
+    pub fn firm_of(&self, trader: TraderId) -> FirmId {
+        let code = &self.config.traders[trader.0 as usize].firm;
+        self.firms[code]
+    }
+
+    /// Returns the shard that owns `instrument`.
+    ///
+    /// # Panics
+    /// Panics if `instrument` is not an id of this registry.
+    #[must_use]
+    pub fn shard_of(&self, instrument: InstrumentId) -> usize {
+        self.currencies[&self.instruments[instrument.0 as usize].spec().currency]
+    }
+
+    /// Returns the shard that owns deposits in `currency`, if any instrument trades in it.
+    #[must_use]
+    pub fn shard_of_currency(&self, currency: &str) -> Option<usize> {
+        self.currencies.get(currency).copied()
+    }
+}
