@@ -34,22 +34,33 @@
 //! ```
 #![deny(missing_docs)]
 
+mod calendar;
 mod codec;
 mod config;
+mod deposit;
 mod input;
 pub mod journal;
+mod output;
 mod phase;
 pub mod snapshot;
+mod state;
 mod text;
 
+pub use calendar::{minsk_date, minsk_end_of};
 pub use codec::DecodeError;
 pub use config::{
     CancelOnDisconnect, ConfigError, ENTITIES_MAX, EngineConfig, FirmConfig, InstrumentConfig,
     InstrumentId, Registry, SHARDS_MAX, TraderConfig,
 };
+pub use deposit::Account as DepositAccount;
 pub use input::{
     Admin, CancelInput, Input, MassCancelInput, NewOrderInput, OrderKind, OrderRef, ReplaceInput,
     StatusInput, Tif,
 };
+pub use output::{
+    CancelRejected, CancelRequestKind, DepositChange, ExecId, ExecType, Execution, LastFill, Level,
+    MassCancelDone, OrdStatus, Output, OutputEvent, PhaseChange, Reason, RejectReason, Trade,
+};
 pub use phase::Phase;
+pub use state::{CL_ORD_IDS_MAX, ShardState, SnapshotError};
 pub use text::{Account, ClOrdId, InlineText, TextError};

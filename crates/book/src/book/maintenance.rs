@@ -34,7 +34,7 @@ impl Book {
     /// Expires every order whose time is up at `now`: GTC and GTD orders whose expiry is at or
     /// before `now`, and, when `end_of_day`, every Day order. Returns how many expired.
     pub fn expire(&mut self, now: Timestamp, end_of_day: bool, sink: &mut impl Sink) -> u32 {
-        self.sweep(
+        let expired = self.sweep(
             |order| match order.lifetime {
                 Lifetime::Day => end_of_day,
                 Lifetime::GoodTillCancel | Lifetime::GoodTillDate => order.expiry <= now,
@@ -44,7 +44,14 @@ impl Book {
                 Event::Expired(Expired { order: finished(order), expired })
             },
             sink,
-        )
+        );
+        self.expiry_next = [Side::Buy, Side::Sell]
+            .into_iter()
+            .flat_map(|side| self.orders(side))
+            .filter_map(|order| order.expiry)
+            .min()
+            .unwrap_or(Timestamp(u64::MAX));
+        expired
     }
 
     /// Removes the orders `select` picks, walking both sides in priority order; reports each

@@ -23,7 +23,7 @@ impl Book {
     /// # Panics
     /// Panics only if a book invariant is broken (a bug), never because of the order.
     pub fn submit(&mut self, order: &NewOrder, now: Timestamp, sink: &mut impl Sink) {
-        let limit = match self.validate_new(order, now) {
+        let limit = match self.check_new(order, now) {
             Ok(limit) => limit,
             Err(reject) => {
                 let rejected = Rejected { order_id: order.order_id, request: Request::New, reject };
@@ -104,8 +104,13 @@ impl Book {
         (self.orders[slot].owner.firm == requester).then_some(slot)
     }
 
-    /// Validates a new order; returns its effective limit (a market order's protection price).
-    fn validate_new(&self, order: &NewOrder, now: Timestamp) -> Result<Ticks, Reject> {
+    /// Runs every check [`Book::submit`] runs, without changing anything, and returns the
+    /// order's effective limit price (a market order's protection price). The engine calls it
+    /// to reserve deposit between the book's checks and matching.
+    ///
+    /// # Errors
+    /// Returns the [`Reject`] that [`Book::submit`] would report.
+    pub fn check_new(&self, order: &NewOrder, now: Timestamp) -> Result<Ticks, Reject> {
         if self.index.get(order.order_id, &self.orders).is_some() {
             return Err(Reject::DuplicateOrderId);
         }
@@ -127,6 +132,15 @@ impl Book {
             self.validate_post_only(order.side, limit)?;
         }
         Ok(limit)
+    }
+
+    /// Runs every check [`Book::replace`] runs, without changing anything.
+    ///
+    /// # Errors
+    /// Returns the [`Reject`] that [`Book::replace`] would report.
+    pub fn check_replace(&self, request: &Replace) -> Result<(), Reject> {
+        let slot = self.find(request.order_id, request.requester).ok_or(Reject::UnknownOrder)?;
+        self.validate_replace(request, slot)
     }
 
     fn validate_replace(&self, request: &Replace, slot: u32) -> Result<(), Reject> {
@@ -377,6 +391,9 @@ impl Book {
     pub(super) fn link_new(&mut self, resting: RestingOrder, sink: &mut impl Sink) {
         let slot = self.orders.insert(resting);
         self.index.insert(resting.order_id, slot);
+        if resting.lifetime != Lifetime::Day {
+            self.expiry_next = self.expiry_next.min(resting.expiry);
+        }
         let index = self.ladder(resting.side).index(resting.price);
         let ladder = match resting.side {
             Side::Buy => &mut self.bids,

@@ -69,6 +69,9 @@ pub struct Book {
     trade_id_last: u64,
     /// The price of the last trade, if any.
     last_trade_price: Option<Ticks>,
+    /// No GTC or GTD order expires before this time (it may be earlier than the true minimum
+    /// after removals: that only costs an expiry sweep that finds nothing).
+    expiry_next: Timestamp,
 }
 
 /// A resting order as seen from outside: for lookups, snapshots and restores.
@@ -162,6 +165,7 @@ impl Book {
             band,
             trade_id_last: 0,
             last_trade_price: None,
+            expiry_next: Timestamp(u64::MAX),
         }
     }
 
@@ -199,6 +203,13 @@ impl Book {
     #[must_use]
     pub fn last_trade_price(&self) -> Option<Ticks> {
         self.last_trade_price
+    }
+
+    /// Returns a time before which no GTC or GTD order expires: [`Book::expire`] need not run
+    /// earlier (except at the end of a day, for Day orders).
+    #[must_use]
+    pub fn expiry_next(&self) -> Timestamp {
+        self.expiry_next
     }
 
     fn ladder(&self, side: Side) -> &Ladder {

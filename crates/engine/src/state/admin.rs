@@ -1,0 +1,68 @@
+//! Operator commands.
+
+use birzha_book::{CancelReason, MassCancel};
+
+use super::ShardState;
+use crate::input::Admin;
+use crate::output::{DepositChange, Output, OutputEvent, PhaseChange};
+use crate::phase::Phase;
+
+impl ShardState {
+    pub(super) fn admin(&mut self, admin: &Admin, out: &mut Vec<Output>) {
+        match *admin {
+            Admin::Halt(instrument) => self.set_phase(instrument, Phase::Halted, out),
+            Admin::Resume(instrument) => {
+                if self.phases[instrument.0 as usize] == Phase::Halted {
+                    self.set_phase(instrument, Phase::Continuous, out);
+                }
+            }
+            Admin::SetPhase(instrument, phase) => self.set_phase(instrument, phase, out),
+            Admin::Deposit { firm, currency, amount_micros } => {
+                let Some(index) =
+                    self.registry.currencies.keys().position(|c| c == currency.as_str())
+                else {
+                    return;
+                };
+                if self.registry.currencies[currency.as_str()] != usize::from(self.shard) {
+                    return;
+                }
+                let applied = self.deposits.credit(firm.0, index, amount_micros);
+                let account = self.deposits.account(firm.0, index);
+                let change = DepositChange {
+                    firm,
+                    currency,
+                    amount_micros: if applied { amount_micros } else { 0 },
+                    free_micros: account.free,
+                    reserved_micros: account.reserved,
+                };
+                self.push(OutputEvent::Deposit(change), out);
+            }
+            Admin::SuspendFirm(firm) | Admin::ReinstateFirm(firm) => {
+                let suspended = matches!(admin, Admin::SuspendFirm(_));
+                self.suspended[firm.0 as usize] = suspended;
+                if self.shard == 0 {
+                    self.push(OutputEvent::FirmStatus { firm, suspended }, out);
+                }
+            }
+            Admin::MassCancel(instrument) => {
+                self.mass_cancel(instrument, &MassCancel::default(), CancelReason::Operator, out);
+            }
+        }
+    }
+
+    fn set_phase(
+        &mut self,
+        instrument: crate::config::InstrumentId,
+        to: Phase,
+        out: &mut Vec<Output>,
+    ) {
+        if self.book(instrument).is_none() {
+            return;
+        }
+        let from = std::mem::replace(&mut self.phases[instrument.0 as usize], to);
+        if from != to {
+            let change = PhaseChange { instrument, from, to, time: self.now };
+            self.push(OutputEvent::Phase(change), out);
+        }
+    }
+}

@@ -1,0 +1,316 @@
+//! The deterministic state machine of one shard: its books, the deposits of its currencies, the
+//! firms' status, the working orders' records and the trading day's ClOrdIDs.
+//!
+//! [`ShardState::apply`] is a pure function of the state, the input, its sequence number and
+//! its timestamp: no clock, no randomness, no hash-map iteration (the ClOrdID table is sorted
+//! when snapshotted). Replaying the journal into a fresh state yields the same state and the
+//! same outputs.
+//!
+//! # Validation order (market model §3)
+//! Firm status → instrument and phase → ClOrdID unique → tick, lot and size → band and the
+//! book's other rules → deposit → self-trade prevention and matching.
+
+mod admin;
+mod orders;
+mod reports;
+mod snapshot;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use birzha_book::{Book, Event, FirmId, Lots, OrderId, Side, Ticks, Timestamp, TraderId};
+use rustc_hash::FxHashMap;
+
+use crate::calendar;
+use crate::config::{InstrumentId, Registry};
+use crate::deposit::Deposits;
+use crate::input::{Input, OrderKind, Tif};
+use crate::output::{ExecId, Output, OutputEvent};
+use crate::phase::Phase;
+use crate::text::{Account, ClOrdId};
+
+pub use snapshot::SnapshotError;
+
+/// The most ClOrdIDs one shard remembers per trading day.
+pub const CL_ORD_IDS_MAX: usize = 1 << 24;
+
+/// What the engine keeps about a working order beyond what the book keeps.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct OrderRecord {
+    pub(crate) trader: TraderId,
+    pub(crate) firm: FirmId,
+    pub(crate) instrument: InstrumentId,
+    /// The ClOrdID of the order's latest version.
+    pub(crate) cl_ord_id: ClOrdId,
+    pub(crate) side: Side,
+    pub(crate) kind: OrderKind,
+    pub(crate) tif: Tif,
+    pub(crate) price: Ticks,
+    pub(crate) quantity: Lots,
+    pub(crate) cum: Lots,
+    pub(crate) notional_ticks: i128,
+    /// Deposit still reserved by the order, in millionths.
+    pub(crate) reserved: i128,
+    pub(crate) account: Option<Account>,
+}
+
+/// Who asked for what the current input does: events about `order_id` are reported to the
+/// requester with its ClOrdIDs; events about other orders go to their owners.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Requester {
+    pub(crate) trader: TraderId,
+    pub(crate) order_id: OrderId,
+    pub(crate) cl_ord_id: ClOrdId,
+    pub(crate) orig_cl_ord_id: Option<ClOrdId>,
+}
+
+#[allow(
+    clippy::disallowed_types,
+    reason = "lookup only; snapshots sort the entries, so iteration order never reaches output"
+)]
+type ClOrdIds = HashMap<(TraderId, ClOrdId), OrderId>;
+
+/// The state of one shard.
+#[derive(Debug)]
+pub struct ShardState {
+    /// The validated config.
+    registry: Arc<Registry>,
+    /// This shard's number.
+    shard: u16,
+    /// Books of this shard's instruments, by instrument id (`None`: another shard's).
+    books: Vec<Option<Book>>,
+    /// Each instrument's phase.
+    phases: Vec<Phase>,
+    /// Each instrument's currency, as an index into the registry's sorted currencies.
+    currency_of: Vec<usize>,
+    /// Each instrument's `tick × lot_size`, in millionths of its currency.
+    tick_lot_micros: Vec<i128>,
+    /// Deposits of every firm in every currency (only this shard's currencies move).
+    deposits: Deposits,
+    /// Whether each firm is suspended.
+    suspended: Vec<bool>,
+    /// Working orders by id.
+    orders: FxHashMap<OrderId, OrderRecord>,
+    /// Every ClOrdID each trader used today, with the order it named or created.
+    cl_ord_ids: ClOrdIds,
+    /// The next order id's counter (the shard is in the id's top bits).
+    order_counter: u64,
+    /// The trading day (Minsk date, `YYYYMMDD`) of the last input.
+    trading_day: u32,
+    /// The last input applied.
+    seq_last: u64,
+    /// The last input's time.
+    now: Timestamp,
+    /// Outputs produced so far for the current input: numbers its execution ids.
+    exec_index: u32,
+    /// The current input's requester, if it is a trader's request.
+    requester: Option<Requester>,
+    /// Scratch buffer for the book's events; reused, so applying does not allocate.
+    events: Vec<Event>,
+}
+
+impl ShardState {
+    /// Returns the empty state of `shard`, with the config's initial deposits and firm status.
+    ///
+    /// # Panics
+    /// Panics if `shard` is not below the registry's shard count.
+    #[must_use]
+    pub fn new(registry: Arc<Registry>, shard: u16) -> ShardState {
+        assert!(usize::from(shard) < registry.config.shards, "shard {shard} out of range");
+        let currencies: Vec<&String> = registry.currencies.keys().collect();
+        let mut books = Vec::new();
+        let mut currency_of = Vec::new();
+        let mut tick_lot_micros = Vec::new();
+        for (index, instrument) in registry.instruments.iter().enumerate() {
+            let id = InstrumentId(index as u32);
+            let mine = registry.shard_of(id) == usize::from(shard);
+            books.push(mine.then(|| Book::new(instrument.clone())));
+            let spec = instrument.spec();
+            currency_of.push(currencies.iter().position(|c| **c == spec.currency).unwrap_or(0));
+            let micros = spec.tick * spec.lot_size * rust_decimal::Decimal::from(1_000_000);
+            tick_lot_micros.push(i128::try_from(micros.ceil()).unwrap_or(i128::MAX).max(1));
+        }
+        let firms = &registry.config.firms;
+        let mut deposits = Deposits::new(firms.len(), currencies.len());
+        for (firm, config) in firms.iter().enumerate() {
+            for (currency, amount) in &config.deposits {
+                if let Some(index) = currencies.iter().position(|c| *c == currency) {
+                    let micros = *amount * rust_decimal::Decimal::from(1_000_000);
+                    deposits.credit(firm as u32, index, i128::try_from(micros).unwrap_or(0));
+                }
+            }
+        }
+        let suspended = firms.iter().map(|firm| firm.suspended).collect();
+        ShardState {
+            phases: vec![Phase::Continuous; books.len()],
+            books,
+            currency_of,
+            tick_lot_micros,
+            deposits,
+            suspended,
+            orders: FxHashMap::default(),
+            cl_ord_ids: ClOrdIds::new(),
+            order_counter: 0,
+            trading_day: 0,
+            seq_last: 0,
+            now: Timestamp(0),
+            exec_index: 0,
+            requester: None,
+            events: Vec::with_capacity(1024),
+            registry,
+            shard,
+        }
+    }
+
+    /// Returns this shard's number.
+    #[must_use]
+    pub fn shard(&self) -> u16 {
+        self.shard
+    }
+
+    /// Returns the sequence number of the last input applied (0 before the first).
+    #[must_use]
+    pub fn seq_last(&self) -> u64 {
+        self.seq_last
+    }
+
+    /// Returns the registry.
+    #[must_use]
+    pub fn registry(&self) -> &Arc<Registry> {
+        &self.registry
+    }
+
+    /// Returns the book of `instrument` if this shard owns it.
+    #[must_use]
+    pub fn book(&self, instrument: InstrumentId) -> Option<&Book> {
+        self.books.get(instrument.0 as usize)?.as_ref()
+    }
+
+    /// Returns the phase of `instrument`.
+    #[must_use]
+    pub fn phase(&self, instrument: InstrumentId) -> Phase {
+        self.phases[instrument.0 as usize]
+    }
+
+    /// Returns a firm's deposit in a currency.
+    #[must_use]
+    pub fn deposit(&self, firm: FirmId, currency: &str) -> Option<crate::deposit::Account> {
+        let index = self.registry.currencies.keys().position(|c| c == currency)?;
+        Some(self.deposits.account(firm.0, index))
+    }
+
+    /// Returns the number of working orders.
+    #[must_use]
+    pub fn orders_working(&self) -> usize {
+        self.orders.len()
+    }
+
+    /// Returns the earliest time at which a [`Input::Tick`] can change anything: the end of
+    /// the trading day or the next GTC/GTD expiry. The sequencer drops earlier ticks.
+    #[must_use]
+    pub fn deadline(&self) -> Timestamp {
+        let day_end = calendar::minsk_end_of(self.trading_day).unwrap_or(Timestamp(0));
+        self.books.iter().flatten().map(Book::expiry_next).fold(day_end, Timestamp::min)
+    }
+
+    /// Applies one input stamped with `seq` and `now`, appending its outputs to `out`.
+    ///
+    /// # Panics
+    /// Panics if `seq` does not follow the last applied input (a sequencer bug), or on a
+    /// broken state invariant.
+    pub fn apply(&mut self, seq: u64, now: Timestamp, input: &Input, out: &mut Vec<Output>) {
+        assert_eq!(seq, self.seq_last + 1, "Invariant: inputs are applied in sequence");
+        self.seq_last = seq;
+        self.now = self.now.max(now);
+        self.exec_index = 0;
+        self.requester = None;
+        self.roll_day(out);
+        match input {
+            Input::NewOrder(order) => self.new_order(order, out),
+            Input::Cancel(cancel) => self.cancel(cancel, out),
+            Input::Replace(replace) => self.replace(replace, out),
+            Input::MassCancel(mass) => self.trader_mass_cancel(mass, out),
+            Input::OrderStatus(status) => self.order_status(status, out),
+            Input::Disconnect { trader } => self.disconnect(*trader, out),
+            Input::Tick => self.tick(out),
+            Input::Admin(admin) => self.admin(admin, out),
+        }
+    }
+
+    /// At the first input of a new Minsk day: Day orders expire and ClOrdIDs may be reused.
+    fn roll_day(&mut self, out: &mut Vec<Output>) {
+        let today = calendar::minsk_date(self.now);
+        if today <= self.trading_day {
+            return;
+        }
+        let first_day = self.trading_day == 0;
+        self.trading_day = today;
+        self.cl_ord_ids.clear();
+        if !first_day {
+            self.expire_all(true, out);
+        }
+    }
+
+    fn tick(&mut self, out: &mut Vec<Output>) {
+        self.expire_all(false, out);
+    }
+
+    fn expire_all(&mut self, end_of_day: bool, out: &mut Vec<Output>) {
+        for index in 0..self.books.len() {
+            let due = self.books[index]
+                .as_ref()
+                .is_some_and(|book| end_of_day || book.expiry_next() <= self.now);
+            if due {
+                let instrument = InstrumentId(index as u32);
+                self.with_book(instrument, out, |book, now, events| {
+                    book.expire(now, end_of_day, events);
+                });
+            }
+        }
+    }
+
+    /// Runs `operation` on the book of `instrument` and reports what it did.
+    fn with_book(
+        &mut self,
+        instrument: InstrumentId,
+        out: &mut Vec<Output>,
+        operation: impl FnOnce(&mut Book, Timestamp, &mut Vec<Event>),
+    ) {
+        let mut events = std::mem::take(&mut self.events);
+        events.clear();
+        let now = self.now;
+        if let Some(book) = self.books[instrument.0 as usize].as_mut() {
+            operation(book, now, &mut events);
+        }
+        for event in &events {
+            self.report(instrument, event, out);
+        }
+        self.events = events;
+    }
+
+    fn push(&mut self, event: OutputEvent, out: &mut Vec<Output>) {
+        out.push(Output { seq: self.seq_last, event });
+    }
+
+    fn exec_id(&mut self) -> ExecId {
+        self.exec_index += 1;
+        ExecId { shard: self.shard, seq: self.seq_last, index: self.exec_index }
+    }
+
+    fn new_order_id(&mut self) -> OrderId {
+        self.order_counter += 1;
+        OrderId((u64::from(self.shard) << 48) | self.order_counter)
+    }
+
+    /// `ceil(price × lots × tick_lot × ratio)`: the deposit an order reserves, in millionths.
+    /// Saturates (so the order is refused) instead of overflowing.
+    fn reservation(&self, instrument: InstrumentId, price: Ticks, lots: u32) -> i128 {
+        let index = instrument.0 as usize;
+        let ratio = i128::from(self.registry.deposit_ratio_ppm[index]);
+        i128::from(price.0)
+            .checked_mul(i128::from(lots))
+            .and_then(|value| value.checked_mul(self.tick_lot_micros[index]))
+            .and_then(|value| value.checked_mul(ratio))
+            .map_or(i128::MAX, |value| (value + 999_999) / 1_000_000)
+    }
+}

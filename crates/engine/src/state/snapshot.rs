@@ -1,0 +1,265 @@
+//! Snapshot encoding of a shard's state: everything [`ShardState::apply`] depends on, in a
+//! canonical byte form (books in priority order, ClOrdIDs sorted), so that equal states have
+//! equal snapshots and a [`ShardState::state_hash`] identifies a state.
+
+use std::sync::Arc;
+
+use birzha_book::{
+    FirmId, Lots, OrderId, OrderView, Owner, SelfMatchMode, Side, Ticks, TimeInForce, Timestamp,
+    TradeId, TraderId,
+};
+
+use super::{OrderRecord, ShardState};
+use crate::codec::{DecodeError, Decoder, Encoder};
+use crate::config::{InstrumentId, Registry};
+use crate::deposit::Account;
+use crate::input::{OrderKind, Tif};
+use crate::phase::Phase;
+use crate::text::{Account as AccountText, ClOrdId};
+
+/// The snapshot payload's format version.
+const VERSION: u16 = 1;
+
+/// Why a snapshot payload could not be restored.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SnapshotError {
+    /// The payload is malformed.
+    #[error(transparent)]
+    Decode(#[from] DecodeError),
+    /// The payload does not fit the config (another shard, other instruments or firms).
+    #[error("snapshot does not match the config: {what}")]
+    Mismatch {
+        /// What differs.
+        what: &'static str,
+    },
+    /// A restored order breaks a book rule.
+    #[error("snapshot order {order_id} cannot be restored: {reject}")]
+    Order {
+        /// The order.
+        order_id: u64,
+        /// The book's objection.
+        reject: birzha_book::Reject,
+    },
+}
+
+impl ShardState {
+    /// Encodes the state into `out`.
+    pub fn encode_snapshot(&self, out: &mut Vec<u8>) {
+        let mut encoder = Encoder::new(out);
+        encoder.u16(VERSION).u16(self.shard).u64(self.seq_last).u64(self.now.0);
+        encoder.u32(self.trading_day).u64(self.order_counter);
+        encoder.u32(self.suspended.len() as u32);
+        for suspended in &self.suspended {
+            encoder.bool(*suspended);
+        }
+        let accounts = self.deposits.accounts();
+        encoder.u32(accounts.len() as u32);
+        for account in accounts {
+            encoder.i128(account.free).i128(account.reserved).i128(account.consumed);
+        }
+        encoder.u32(self.books.len() as u32);
+        for (index, book) in self.books.iter().enumerate() {
+            let Some(book) = book else {
+                encoder.bool(false);
+                continue;
+            };
+            encoder.bool(true).u8(self.phases[index] as u8).u64(book.trade_id_last().0);
+            encoder.option(book.last_trade_price(), |e, price| {
+                e.i64(price.0);
+            });
+            encoder.u32(book.len() as u32);
+            for order in book.orders(Side::Buy).chain(book.orders(Side::Sell)) {
+                encode_order(&mut encoder, &order, &self.orders[&order.order_id]);
+            }
+        }
+        let mut cl_ord_ids: Vec<_> = self.cl_ord_ids.iter().collect();
+        cl_ord_ids.sort_unstable();
+        encoder.u32(cl_ord_ids.len() as u32);
+        for ((trader, cl_ord_id), order_id) in cl_ord_ids {
+            encoder.u32(trader.0).text(cl_ord_id.as_str()).u64(order_id.0);
+        }
+    }
+
+    /// Returns a 64-bit FNV-1a hash of the snapshot encoding: equal states, equal hashes.
+    #[must_use]
+    pub fn state_hash(&self) -> u64 {
+        let mut bytes = Vec::new();
+        self.encode_snapshot(&mut bytes);
+        bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
+            (hash ^ u64::from(*byte)).wrapping_mul(0x0000_0100_0000_01b3)
+        })
+    }
+
+    /// Rebuilds a shard's state from a snapshot payload.
+    ///
+    /// # Errors
+    /// Returns a [`SnapshotError`] if the payload is malformed, belongs to another shard or
+    /// config, or holds an order the book refuses.
+    pub fn restore(registry: Arc<Registry>, payload: &[u8]) -> Result<ShardState, SnapshotError> {
+        let mut decoder = Decoder::new(payload);
+        if decoder.u16("version")? != VERSION {
+            return Err(SnapshotError::Mismatch { what: "format version" });
+        }
+        let shard = decoder.u16("shard")?;
+        if usize::from(shard) >= registry.config.shards {
+            return Err(SnapshotError::Mismatch { what: "shard number" });
+        }
+        let mut state = ShardState::new(registry, shard);
+        state.seq_last = decoder.u64("seq_last")?;
+        state.now = Timestamp(decoder.u64("now")?);
+        state.trading_day = decoder.u32("trading_day")?;
+        state.order_counter = decoder.u64("order_counter")?;
+        state.restore_firms(&mut decoder)?;
+        state.restore_books(&mut decoder)?;
+        let count = decoder.u32("cl_ord_ids")?;
+        for _ in 0..count {
+            let trader = TraderId(decoder.u32("trader")?);
+            let cl_ord_id = cl_ord_id(&mut decoder)?;
+            state.cl_ord_ids.insert((trader, cl_ord_id), OrderId(decoder.u64("order_id")?));
+        }
+        decoder.finish("snapshot")?;
+        Ok(state)
+    }
+
+    fn restore_firms(&mut self, decoder: &mut Decoder<'_>) -> Result<(), SnapshotError> {
+        if decoder.u32("firms")? as usize != self.suspended.len() {
+            return Err(SnapshotError::Mismatch { what: "number of firms" });
+        }
+        for suspended in &mut self.suspended {
+            *suspended = decoder.bool("suspended")?;
+        }
+        let count = decoder.u32("accounts")? as usize;
+        if count != self.deposits.accounts().len() {
+            return Err(SnapshotError::Mismatch { what: "number of deposit accounts" });
+        }
+        let mut accounts = Vec::with_capacity(count);
+        for _ in 0..count {
+            accounts.push(Account {
+                free: decoder.i128("free")?,
+                reserved: decoder.i128("reserved")?,
+                consumed: decoder.i128("consumed")?,
+            });
+        }
+        self.deposits.restore(accounts);
+        Ok(())
+    }
+
+    fn restore_books(&mut self, decoder: &mut Decoder<'_>) -> Result<(), SnapshotError> {
+        if decoder.u32("instruments")? as usize != self.books.len() {
+            return Err(SnapshotError::Mismatch { what: "number of instruments" });
+        }
+        for index in 0..self.books.len() {
+            let present = decoder.bool("book")?;
+            if present != self.books[index].is_some() {
+                return Err(SnapshotError::Mismatch { what: "instruments of the shard" });
+            }
+            if !present {
+                continue;
+            }
+            let phase = Phase::from_code(decoder.u8("phase")?);
+            self.phases[index] = phase.ok_or(decoder.error("phase", "unknown phase"))?;
+            let trade_id = TradeId(decoder.u64("trade_id_last")?);
+            let last_price = decoder.option("last_trade_price", |d| d.i64("price").map(Ticks))?;
+            let count = decoder.u32("orders")?;
+            let book = self.books[index].as_mut().expect("checked present");
+            book.restore_trades(trade_id, last_price);
+            for _ in 0..count {
+                let (view, record) = decode_order(decoder, InstrumentId(index as u32))?;
+                book.restore(&view)
+                    .map_err(|reject| SnapshotError::Order { order_id: view.order_id.0, reject })?;
+                self.orders.insert(view.order_id, record);
+            }
+        }
+        Ok(())
+    }
+}
+
+fn encode_order(encoder: &mut Encoder<'_>, order: &OrderView, record: &OrderRecord) {
+    encoder.u64(order.order_id.0).u32(order.owner.firm.0).u32(order.owner.trader.0);
+    encoder.u8(order.side as u8).i64(order.price.0).u32(order.quantity.0);
+    encoder.u32(order.leaves.0).u32(order.visible.0).u32(order.display.map_or(0, |d| d.0));
+    let expiry = order.expiry.map_or(u64::MAX, |expiry| expiry.0);
+    encoder.u64(expiry).bool(order.post_only).u8(order.self_match as u8);
+    encoder.text(record.cl_ord_id.as_str()).u8(record.kind as u8);
+    match record.tif {
+        Tif::Day => encoder.u8(0),
+        Tif::GoodTillCancel => encoder.u8(1),
+        Tif::GoodTillDate(date) => encoder.u8(2).u32(date),
+        Tif::ImmediateOrCancel | Tif::FillOrKill => unreachable!("immediate orders never rest"),
+    };
+    encoder.u32(record.cum.0).i128(record.notional_ticks).i128(record.reserved);
+    encoder.option(record.account, |e, account| {
+        e.text(account.as_str());
+    });
+}
+
+fn decode_order(
+    decoder: &mut Decoder<'_>,
+    instrument: InstrumentId,
+) -> Result<(OrderView, OrderRecord), SnapshotError> {
+    let order_id = OrderId(decoder.u64("order_id")?);
+    let owner =
+        Owner { firm: FirmId(decoder.u32("firm")?), trader: TraderId(decoder.u32("trader")?) };
+    let side = if decoder.bool("side")? { Side::Sell } else { Side::Buy };
+    let price = Ticks(decoder.i64("price")?);
+    let quantity = Lots(decoder.u32("quantity")?);
+    let leaves = Lots(decoder.u32("leaves")?);
+    let visible = Lots(decoder.u32("visible")?);
+    let display = Some(decoder.u32("display")?).filter(|d| *d > 0).map(Lots);
+    let expiry = Timestamp(decoder.u64("expiry")?);
+    let post_only = decoder.bool("post_only")?;
+    let self_match = match decoder.u8("self_match")? {
+        0 => SelfMatchMode::CancelResting,
+        1 => SelfMatchMode::CancelIncoming,
+        2 => SelfMatchMode::CancelBoth,
+        3 => SelfMatchMode::Decrement,
+        _ => return Err(decoder.error("self_match", "unknown mode").into()),
+    };
+    let cl_ord_id = cl_ord_id(decoder)?;
+    let kind = if decoder.bool("kind")? { OrderKind::Market } else { OrderKind::Limit };
+    let (tif, time_in_force) = match decoder.u8("tif")? {
+        0 => (Tif::Day, TimeInForce::Day),
+        1 => (Tif::GoodTillCancel, TimeInForce::GoodTillCancel),
+        2 => (Tif::GoodTillDate(decoder.u32("date")?), TimeInForce::GoodTillDate(expiry)),
+        _ => return Err(decoder.error("tif", "not a resting time in force").into()),
+    };
+    let record = OrderRecord {
+        trader: owner.trader,
+        firm: owner.firm,
+        instrument,
+        cl_ord_id,
+        side,
+        kind,
+        tif,
+        price,
+        quantity,
+        cum: Lots(decoder.u32("cum")?),
+        notional_ticks: decoder.i128("notional")?,
+        reserved: decoder.i128("reserved")?,
+        account: decoder.option("account", |d| {
+            let text = d.text("account")?;
+            AccountText::new(text).map_err(|_| d.error("account", "invalid account"))
+        })?,
+    };
+    let view = OrderView {
+        order_id,
+        owner,
+        side,
+        price,
+        quantity,
+        leaves,
+        visible,
+        display,
+        time_in_force,
+        expiry: (expiry.0 != u64::MAX).then_some(expiry),
+        post_only,
+        self_match,
+    };
+    Ok((view, record))
+}
+
+fn cl_ord_id(decoder: &mut Decoder<'_>) -> Result<ClOrdId, DecodeError> {
+    let text = decoder.text("cl_ord_id")?;
+    ClOrdId::new(text).map_err(|_| decoder.error("cl_ord_id", "invalid ClOrdID"))
+}
