@@ -38,10 +38,13 @@ mod calendar;
 mod codec;
 mod config;
 mod deposit;
+mod engine;
 mod input;
 pub mod journal;
 mod output;
 mod phase;
+mod recovery;
+mod sequencer;
 pub mod snapshot;
 mod state;
 mod text;
@@ -53,6 +56,7 @@ pub use config::{
     InstrumentId, Registry, SHARDS_MAX, TraderConfig,
 };
 pub use deposit::Account as DepositAccount;
+pub use engine::{Engine, EngineError, OutputBatch, Route, SubmitError};
 pub use input::{
     Admin, CancelInput, Input, MassCancelInput, NewOrderInput, OrderKind, OrderRef, ReplaceInput,
     StatusInput, Tif,
@@ -62,5 +66,7 @@ pub use output::{
     MassCancelDone, OrdStatus, Output, OutputEvent, PhaseChange, Reason, RejectReason, Trade,
 };
 pub use phase::Phase;
-pub use state::{CL_ORD_IDS_MAX, ShardState, SnapshotError};
+pub use recovery::{Recovered, RecoveryReport, ShardDirs, recover};
+pub use sequencer::{SNAPSHOTS_KEPT, ShardStats, TICK_INTERVAL};
+pub use state::{CL_ORD_IDS_MAX, RestoreError, ShardState};
 pub use text::{Account, ClOrdId, InlineText, TextError};

@@ -1,4 +1,7 @@
-//! Integration tests of the engine's storage layer, in one binary.
+//! Integration tests of the engine, in one binary.
+//!
+//! - `exchange`: the shard state machine's rules, input by input, on a small exchange
+//!   (`fixture`).
 //!
 //! Each module drives the public API against real files in a temporary directory, then damages
 //! those files the way crashes and bad disks do and checks what recovery reports:
@@ -16,6 +19,8 @@
 
 mod allocation;
 mod crash;
+mod exchange;
+mod fixture;
 mod journal;
 mod snapshot;
 mod util;

@@ -29,7 +29,7 @@ use crate::output::{ExecId, Output, OutputEvent};
 use crate::phase::Phase;
 use crate::text::{Account, ClOrdId};
 
-pub use snapshot::SnapshotError;
+pub use snapshot::RestoreError;
 
 /// The most ClOrdIDs one shard remembers per trading day.
 pub const CL_ORD_IDS_MAX: usize = 1 << 24;

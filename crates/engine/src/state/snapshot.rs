@@ -23,7 +23,7 @@ const VERSION: u16 = 1;
 /// Why a snapshot payload could not be restored.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
-pub enum SnapshotError {
+pub enum RestoreError {
     /// The payload is malformed.
     #[error(transparent)]
     Decode(#[from] DecodeError),
@@ -94,16 +94,16 @@ impl ShardState {
     /// Rebuilds a shard's state from a snapshot payload.
     ///
     /// # Errors
-    /// Returns a [`SnapshotError`] if the payload is malformed, belongs to another shard or
+    /// Returns a [`RestoreError`] if the payload is malformed, belongs to another shard or
     /// config, or holds an order the book refuses.
-    pub fn restore(registry: Arc<Registry>, payload: &[u8]) -> Result<ShardState, SnapshotError> {
+    pub fn restore(registry: Arc<Registry>, payload: &[u8]) -> Result<ShardState, RestoreError> {
         let mut decoder = Decoder::new(payload);
         if decoder.u16("version")? != VERSION {
-            return Err(SnapshotError::Mismatch { what: "format version" });
+            return Err(RestoreError::Mismatch { what: "format version" });
         }
         let shard = decoder.u16("shard")?;
         if usize::from(shard) >= registry.config.shards {
-            return Err(SnapshotError::Mismatch { what: "shard number" });
+            return Err(RestoreError::Mismatch { what: "shard number" });
         }
         let mut state = ShardState::new(registry, shard);
         state.seq_last = decoder.u64("seq_last")?;
@@ -122,16 +122,16 @@ impl ShardState {
         Ok(state)
     }
 
-    fn restore_firms(&mut self, decoder: &mut Decoder<'_>) -> Result<(), SnapshotError> {
+    fn restore_firms(&mut self, decoder: &mut Decoder<'_>) -> Result<(), RestoreError> {
         if decoder.u32("firms")? as usize != self.suspended.len() {
-            return Err(SnapshotError::Mismatch { what: "number of firms" });
+            return Err(RestoreError::Mismatch { what: "number of firms" });
         }
         for suspended in &mut self.suspended {
             *suspended = decoder.bool("suspended")?;
         }
         let count = decoder.u32("accounts")? as usize;
         if count != self.deposits.accounts().len() {
-            return Err(SnapshotError::Mismatch { what: "number of deposit accounts" });
+            return Err(RestoreError::Mismatch { what: "number of deposit accounts" });
         }
         let mut accounts = Vec::with_capacity(count);
         for _ in 0..count {
@@ -145,14 +145,14 @@ impl ShardState {
         Ok(())
     }
 
-    fn restore_books(&mut self, decoder: &mut Decoder<'_>) -> Result<(), SnapshotError> {
+    fn restore_books(&mut self, decoder: &mut Decoder<'_>) -> Result<(), RestoreError> {
         if decoder.u32("instruments")? as usize != self.books.len() {
-            return Err(SnapshotError::Mismatch { what: "number of instruments" });
+            return Err(RestoreError::Mismatch { what: "number of instruments" });
         }
         for index in 0..self.books.len() {
             let present = decoder.bool("book")?;
             if present != self.books[index].is_some() {
-                return Err(SnapshotError::Mismatch { what: "instruments of the shard" });
+                return Err(RestoreError::Mismatch { what: "instruments of the shard" });
             }
             if !present {
                 continue;
@@ -167,7 +167,7 @@ impl ShardState {
             for _ in 0..count {
                 let (view, record) = decode_order(decoder, InstrumentId(index as u32))?;
                 book.restore(&view)
-                    .map_err(|reject| SnapshotError::Order { order_id: view.order_id.0, reject })?;
+                    .map_err(|reject| RestoreError::Order { order_id: view.order_id.0, reject })?;
                 self.orders.insert(view.order_id, record);
             }
         }
@@ -197,7 +197,7 @@ fn encode_order(encoder: &mut Encoder<'_>, order: &OrderView, record: &OrderReco
 fn decode_order(
     decoder: &mut Decoder<'_>,
     instrument: InstrumentId,
-) -> Result<(OrderView, OrderRecord), SnapshotError> {
+) -> Result<(OrderView, OrderRecord), RestoreError> {
     let order_id = OrderId(decoder.u64("order_id")?);
     let owner =
         Owner { firm: FirmId(decoder.u32("firm")?), trader: TraderId(decoder.u32("trader")?) };

@@ -1,0 +1,248 @@
+//! The engine: one sequencer thread per shard, the routing of inputs to them, and start-up and
+//! shutdown.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+
+use crossbeam::channel::{self, Sender, TrySendError};
+
+use crate::codec::DecodeError;
+use crate::config::Registry;
+use crate::input::{Admin, Input};
+use crate::journal::{JournalError, JournalOptions};
+use crate::output::Output;
+use crate::recovery::{self, RecoveryReport, ShardDirs};
+use crate::sequencer::{Sequencer, ShardStats};
+use crate::snapshot::SnapshotError;
+use crate::state::RestoreError;
+
+/// The outputs of one journal commit of one shard, in order.
+#[derive(Clone, Debug)]
+pub struct OutputBatch {
+    /// The shard.
+    pub shard: usize,
+    /// Every output's input is durable up to this sequence number.
+    pub seq_durable: u64,
+    /// The outputs.
+    pub outputs: Vec<Output>,
+    /// Whether these come from replaying the journal at start-up (the consumer missed them).
+    pub replayed: bool,
+}
+
+/// An engine failure: the engine cannot go on (or cannot start).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum EngineError {
+    /// The journal failed.
+    #[error("journal: {0}")]
+    Journal(#[from] JournalError),
+    /// A journal append did not fit the batch.
+    #[error("journal append: {0}")]
+    Append(#[from] crate::journal::AppendError),
+    /// A snapshot file failed.
+    #[error("snapshot: {0}")]
+    Snapshot(#[from] SnapshotError),
+    /// A snapshot's content could not be restored.
+    #[error("snapshot {path}: {source}")]
+    Restore {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: RestoreError,
+    },
+    /// A snapshot belongs to another shard or does not match its sequence number.
+    #[error("snapshot {path} does not belong to this shard or sequence")]
+    SnapshotMismatch {
+        /// The file.
+        path: PathBuf,
+    },
+    /// The journal ends before the snapshot (journal files lost).
+    #[error("journal continues at {journal_next} but the snapshot is at {snapshot_seq}")]
+    JournalBehindSnapshot {
+        /// The journal's next sequence number.
+        journal_next: u64,
+        /// The snapshot's.
+        snapshot_seq: u64,
+    },
+    /// A journal record does not decode as an input.
+    #[error("journal record {seq}: {source}")]
+    Decode {
+        /// Its sequence number.
+        seq: u64,
+        /// Why.
+        source: DecodeError,
+    },
+    /// A sequencer thread could not be started or panicked.
+    #[error("shard {shard} thread: {what}")]
+    Thread {
+        /// The shard.
+        shard: usize,
+        /// What happened.
+        what: String,
+    },
+}
+
+/// Why an input was not taken.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum SubmitError {
+    /// The shard's queue is full: back-pressure; try again shortly.
+    #[error("the engine is busy")]
+    Busy,
+    /// The engine has stopped.
+    #[error("the engine has stopped")]
+    Stopped,
+}
+
+/// A running engine.
+#[derive(Debug)]
+pub struct Engine {
+    registry: Arc<Registry>,
+    /// Each shard's input queue; dropping them stops the shards.
+    senders: Vec<Sender<Input>>,
+    /// The sequencer threads.
+    threads: Vec<JoinHandle<Result<ShardStats, EngineError>>>,
+}
+
+impl Engine {
+    /// Recovers every shard from `data_dir` and starts its sequencer. Outputs go to `outputs`;
+    /// outputs of journaled inputs after `resend_after[shard]` (what the consumer already has)
+    /// are sent first, as replayed batches.
+    ///
+    /// # Errors
+    /// Returns the first shard's [`EngineError`] if a shard cannot recover or start.
+    pub fn start(
+        registry: Arc<Registry>,
+        data_dir: &Path,
+        outputs: Sender<OutputBatch>,
+        resend_after: &[u64],
+    ) -> Result<(Engine, Vec<RecoveryReport>), EngineError> {
+        let config = &registry.config;
+        let mut senders = Vec::new();
+        let mut threads = Vec::new();
+        let mut reports = Vec::new();
+        for shard in 0..config.shards {
+            let dirs = ShardDirs::new(data_dir, shard);
+            let journal_options = JournalOptions {
+                shard_id: shard as u32,
+                durability: config.durability,
+                ..JournalOptions::default()
+            };
+            let after = resend_after.get(shard).copied().unwrap_or(u64::MAX);
+            let mut resend = |outputs_replayed: Vec<Output>| {
+                let seq_durable = outputs_replayed.last().map_or(0, |output| output.seq);
+                let batch =
+                    OutputBatch { shard, seq_durable, outputs: outputs_replayed, replayed: true };
+                let _ = outputs.send(batch);
+            };
+            let recovered =
+                recovery::recover(&registry, shard, &dirs, &journal_options, after, &mut resend)?;
+            reports.push(recovered.report);
+            let (sender, receiver) = channel::bounded(config.input_queue_capacity);
+            let sequencer = Sequencer {
+                state: recovered.state,
+                journal: recovered.journal,
+                inputs: receiver,
+                outputs: outputs.clone(),
+                dirs,
+                journal_options,
+                batch_inputs_max: config.batch_inputs_max,
+                snapshot_every_inputs: config.snapshot_every_inputs,
+            };
+            let thread = std::thread::Builder::new()
+                .name(format!("shard-{shard}"))
+                .spawn(move || sequencer.run())
+                .map_err(|error| EngineError::Thread { shard, what: error.to_string() })?;
+            senders.push(sender);
+            threads.push(thread);
+        }
+        Ok((Engine { registry, senders, threads }, reports))
+    }
+
+    /// Returns the registry.
+    #[must_use]
+    pub fn registry(&self) -> &Arc<Registry> {
+        &self.registry
+    }
+
+    /// Returns the shards an input goes to.
+    #[must_use]
+    pub fn route(&self, input: &Input) -> Route {
+        let registry = &self.registry;
+        let shard = |instrument| Route::One(registry.shard_of(instrument));
+        match input {
+            Input::NewOrder(order) => shard(order.instrument),
+            Input::Cancel(cancel) => shard(cancel.instrument),
+            Input::Replace(replace) => shard(replace.instrument),
+            Input::OrderStatus(status) => shard(status.instrument),
+            Input::MassCancel(mass) => mass.instrument.map_or(Route::All, shard),
+            Input::Disconnect { .. } | Input::Tick => Route::All,
+            Input::Admin(admin) => match admin {
+                Admin::Halt(id) | Admin::Resume(id) | Admin::SetPhase(id, _) => shard(*id),
+                Admin::MassCancel(Some(id)) => shard(*id),
+                Admin::Deposit { currency, .. } => {
+                    registry.shard_of_currency(currency.as_str()).map_or(Route::All, Route::One)
+                }
+                Admin::SuspendFirm(_) | Admin::ReinstateFirm(_) | Admin::MassCancel(None) => {
+                    Route::All
+                }
+            },
+        }
+    }
+
+    /// Queues `input` for its shard(s) without waiting.
+    ///
+    /// # Errors
+    /// Returns [`SubmitError::Busy`] if a shard's queue is full (for an input to all shards,
+    /// some shards may already have taken it), and [`SubmitError::Stopped`] if the engine has
+    /// stopped.
+    pub fn try_submit(&self, input: Input) -> Result<(), SubmitError> {
+        let send = |sender: &Sender<Input>| match sender.try_send(input) {
+            Ok(()) => Ok(()),
+            Err(TrySendError::Full(_)) => Err(SubmitError::Busy),
+            Err(TrySendError::Disconnected(_)) => Err(SubmitError::Stopped),
+        };
+        match self.route(&input) {
+            Route::One(shard) => send(&self.senders[shard]),
+            Route::All => self.senders.iter().try_for_each(send),
+        }
+    }
+
+    /// Queues `input`, waiting while a queue is full.
+    ///
+    /// # Errors
+    /// Returns [`SubmitError::Stopped`] if the engine has stopped.
+    pub fn submit(&self, input: Input) -> Result<(), SubmitError> {
+        let send = |sender: &Sender<Input>| sender.send(input).map_err(|_| SubmitError::Stopped);
+        match self.route(&input) {
+            Route::One(shard) => send(&self.senders[shard]),
+            Route::All => self.senders.iter().try_for_each(send),
+        }
+    }
+
+    /// Stops taking inputs, lets every shard finish its queue and write a final snapshot, and
+    /// returns their counters.
+    ///
+    /// # Errors
+    /// Returns the first shard's [`EngineError`].
+    pub fn shutdown(self) -> Result<Vec<ShardStats>, EngineError> {
+        drop(self.senders);
+        let mut stats = Vec::new();
+        for (shard, thread) in self.threads.into_iter().enumerate() {
+            let result = thread
+                .join()
+                .map_err(|_| EngineError::Thread { shard, what: "panicked".into() })?;
+            stats.push(result?);
+        }
+        Ok(stats)
+    }
+}
+
+/// Where an input goes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Route {
+    /// To one shard.
+    One(usize),
+    /// To every shard.
+    All,
+}
