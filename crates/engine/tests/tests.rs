@@ -2,6 +2,8 @@
 //!
 //! - `exchange`: the shard state machine's rules, input by input, on a small exchange
 //!   (`fixture`).
+//! - `replay`: seeded streams (`stream`) replayed from their journal encoding and restored from
+//!   a snapshot give the same outputs and state; deposits are conserved.
 //!
 //! Each module drives the public API against real files in a temporary directory, then damages
 //! those files the way crashes and bad disks do and checks what recovery reports:
@@ -22,5 +24,7 @@ mod crash;
 mod exchange;
 mod fixture;
 mod journal;
+mod replay;
 mod snapshot;
+mod stream;
 mod util;
