@@ -84,6 +84,7 @@ pub fn recover(
     resend_after: u64,
     resend: &mut dyn FnMut(Vec<Output>),
 ) -> Result<Recovered, EngineError> {
+    #[allow(clippy::disallowed_methods, reason = "measures recovery for the operator log only")]
     let started = Instant::now();
     let loaded = snapshot::load_newest_valid(&dirs.snapshots)?;
     let snapshots_skipped = loaded.skipped.len();

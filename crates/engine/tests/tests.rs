@@ -4,6 +4,8 @@
 //!   (`fixture`).
 //! - `replay`: seeded streams (`stream`) replayed from their journal encoding and restored from
 //!   a snapshot give the same outputs and state; deposits are conserved.
+//! - `restart`: a real engine on disk: restart from snapshot or journal, and SIGKILL of a
+//!   child process that loses no acknowledged order.
 //!
 //! Each module drives the public API against real files in a temporary directory, then damages
 //! those files the way crashes and bad disks do and checks what recovery reports:
@@ -25,6 +27,7 @@ mod exchange;
 mod fixture;
 mod journal;
 mod replay;
+mod restart;
 mod snapshot;
 mod stream;
 mod util;

@@ -15,7 +15,6 @@ mod orders;
 mod reports;
 mod snapshot;
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use birzha_book::{Book, Event, FirmId, Lots, OrderId, Side, Ticks, Timestamp, TraderId};
@@ -68,7 +67,7 @@ pub(crate) struct Requester {
     clippy::disallowed_types,
     reason = "lookup only; snapshots sort the entries, so iteration order never reaches output"
 )]
-type ClOrdIds = HashMap<(TraderId, ClOrdId), OrderId>;
+type ClOrdIds = std::collections::HashMap<(TraderId, ClOrdId), OrderId>;
 
 /// The state of one shard.
 #[derive(Debug)]
