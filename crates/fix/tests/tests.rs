@@ -1,0 +1,11 @@
+//! Integration tests of `birzha-fix` over its public interface.
+//!
+//! - `agreement`: the profile dictionary agrees with the stock QuickFIX `FIX44.xml` on every tag,
+//!   type, enumeration, message and required flag it defines (the stock file is test data read
+//!   from `shared/fix44-acceptance`, never copied into the project);
+//! - `properties`: encode → check → parse round-trips, and `check`, `parse` and `validate` never
+//!   panic on arbitrary bytes.
+
+mod agreement;
+mod properties;
+mod util;
