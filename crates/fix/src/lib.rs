@@ -34,6 +34,7 @@ mod dictionary;
 mod encode;
 mod frame;
 mod message;
+pub mod session;
 #[cfg(feature = "xml")]
 pub mod stock;
 mod time;

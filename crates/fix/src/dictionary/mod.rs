@@ -299,6 +299,12 @@ impl Dictionary {
         &self.extensions
     }
 
+    /// Whether `tag` belongs to the standard header.
+    #[must_use]
+    pub fn is_header_tag(&self, tag: u32) -> bool {
+        self.index(tag).is_some_and(|index| self.header.contains.contains(index))
+    }
+
     /// Whether `msg_type` is one of MsgType's (35) enumerated values.
     #[must_use]
     pub fn is_known_msg_type(&self, msg_type: &[u8]) -> bool {
