@@ -191,23 +191,11 @@ impl Session {
     pub fn send(
         &mut self,
         now: UtcTimestamp,
-        msg_type: &[u8],
-        body: &[u8],
-        poss_resend: bool,
+        message: &Outgoing<'_>,
         store: &mut dyn SessionStore,
         out: &mut Vec<u8>,
     ) -> Result<u64, SessionError> {
-        let seq = store.next_sender_seq();
-        let start = out.len();
-        let mut writer = MessageWriter::begin(out, BEGIN_STRING, msg_type);
-        let header = Header { seq, orig_sending_time: None, poss_resend, routing: &[] };
-        self.write_header(&mut writer, now, &header);
-        writer.raw(body);
-        let range = writer.finish();
-        if let Err(error) = store.save(seq, Some(&out[range])) {
-            out.truncate(start);
-            return Err(error.into());
-        }
+        let seq = encode_application(&self.id, now, message, store, out)?;
         self.last_sent_ms = now.0;
         Ok(seq)
     }
@@ -441,6 +429,47 @@ impl Session {
         writer.raw(&frame[body_start.min(body_end)..body_end]);
         writer.finish();
     }
+}
+
+/// An application message to send: MsgType and encoded body fields.
+#[derive(Debug, Clone, Copy)]
+pub struct Outgoing<'a> {
+    /// MsgType (35).
+    pub msg_type: &'a [u8],
+    /// Body fields, encoded `tag=value<SOH>…` (see [`Body`](crate::Body)).
+    pub body: &'a [u8],
+    /// PossResend (97) = Y: the application is sending again something it may have sent.
+    pub poss_resend: bool,
+}
+
+/// Numbers, stamps and stores an application message for `session`, appending the frame to
+/// `out`. This is [`Session::send`] without a live session: a gateway uses it to store messages
+/// for a counterparty that is not connected, so that its ResendRequest recovers them.
+///
+/// # Errors
+/// Returns a [`StoreError`] if the store fails; `out` is then left as it was.
+pub fn encode_application(
+    session: &SessionId,
+    now: UtcTimestamp,
+    message: &Outgoing<'_>,
+    store: &mut dyn SessionStore,
+    out: &mut Vec<u8>,
+) -> Result<u64, StoreError> {
+    let seq = store.next_sender_seq();
+    let start = out.len();
+    let mut writer = MessageWriter::begin(out, BEGIN_STRING, message.msg_type);
+    writer.uint(34, seq).str(49, session.local.as_bytes()).timestamp(52, now);
+    writer.str(56, session.remote.as_bytes());
+    if message.poss_resend {
+        writer.char(97, b'Y');
+    }
+    writer.raw(message.body);
+    let range = writer.finish();
+    if let Err(error) = store.save(seq, Some(&out[range])) {
+        out.truncate(start);
+        return Err(error);
+    }
+    Ok(seq)
 }
 
 /// The routing fields of a reply to `view`: OnBehalfOf* become DeliverTo* and vice versa;

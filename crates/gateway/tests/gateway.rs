@@ -1,0 +1,1 @@
+//! The gateway's own guarantees, beyond the QuickFIX scripts.
