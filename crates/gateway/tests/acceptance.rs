@@ -56,7 +56,7 @@ async fn quickfix_fix44_server_scripts_all_pass() {
             Err(error) => failures.push(format!("{name}: panicked: {error}")),
         }
     }
-    println!("{} of {} scripts passed", scripts.len() - failures.len(), scripts.len());
+    eprintln!("{} of {} scripts passed", scripts.len() - failures.len(), scripts.len());
     assert!(failures.is_empty(), "failed scripts:\n{}", failures.join("\n"));
 }
 

@@ -63,7 +63,10 @@ impl Drop for Server {
 
 /// Adds BodyLength and CheckSum to `fields` (`|` stands for SOH), after `8=FIX.4.4`.
 pub(crate) fn frame(fields: &str) -> Vec<u8> {
-    let body = fields.replace('|', "\x01");
+    let mut body = fields.replace('|', "\x01");
+    if !body.ends_with('\x01') {
+        body.push('\x01');
+    }
     let mut message = format!("8=FIX.4.4\x019={}\x01{}", body.len(), body).into_bytes();
     let sum = birzha_fix::checksum(&message);
     message.extend_from_slice(format!("10={sum:03}\x01").as_bytes());
