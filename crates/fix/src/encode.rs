@@ -24,16 +24,19 @@ pub trait WriteFields {
     ///
     /// # Panics
     /// Panics if `value` contains an SOH (a bug: callers validate user text first).
+    #[inline]
     fn str(&mut self, tag: u32, value: &[u8]) -> &mut Self {
-        assert!(memchr::memchr(SOH, value).is_none(), "Invariant: no SOH inside a value");
-        put_tag(self.buffer(), tag);
+        assert!(!value.contains(&SOH), "Invariant: no SOH inside a value");
         let buffer = self.buffer();
+        buffer.reserve(value.len() + 12);
+        put_tag(buffer, tag);
         buffer.extend_from_slice(value);
         buffer.push(SOH);
         self
     }
 
     /// Appends an unsigned integer field.
+    #[inline]
     fn uint(&mut self, tag: u32, value: u64) -> &mut Self {
         put_tag(self.buffer(), tag);
         let mut digits = itoa::Buffer::new();
@@ -44,6 +47,7 @@ pub trait WriteFields {
     }
 
     /// Appends a signed integer field.
+    #[inline]
     fn int(&mut self, tag: u32, value: i64) -> &mut Self {
         put_tag(self.buffer(), tag);
         let mut digits = itoa::Buffer::new();
@@ -54,11 +58,13 @@ pub trait WriteFields {
     }
 
     /// Appends a one-character field.
+    #[inline]
     fn char(&mut self, tag: u32, value: u8) -> &mut Self {
         self.str(tag, &[value])
     }
 
     /// Appends a `YYYYMMDD-HH:MM:SS.sss` field.
+    #[inline]
     fn timestamp(&mut self, tag: u32, value: UtcTimestamp) -> &mut Self {
         self.str(tag, &value.format())
     }
@@ -68,6 +74,7 @@ pub trait WriteFields {
     ///
     /// # Panics
     /// Panics if `scale` exceeds 18.
+    #[inline]
     fn decimal(&mut self, tag: u32, mantissa: i64, scale: u32) -> &mut Self {
         assert!(scale <= 18, "Invariant: decimal scale at most 18");
         put_tag(self.buffer(), tag);
@@ -97,6 +104,7 @@ pub trait WriteFields {
     ///
     /// # Panics
     /// Panics if `fields` is not empty and does not end with SOH.
+    #[inline]
     fn raw(&mut self, fields: &[u8]) -> &mut Self {
         assert!(fields.is_empty() || fields.ends_with(&[SOH]), "Invariant: raw fields end in SOH");
         self.buffer().extend_from_slice(fields);
@@ -104,7 +112,24 @@ pub trait WriteFields {
     }
 }
 
+#[inline]
 fn put_tag(buffer: &mut Vec<u8>, tag: u32) {
+    // Tags below 10 000 (all FIX tags) are written from a small table of digits.
+    if tag < 10_000 {
+        let mut text = [b'0', b'0', b'0', b'0', b'='];
+        let mut rest = tag;
+        let mut start = 4;
+        loop {
+            start -= 1;
+            text[start] = b'0' + (rest % 10) as u8;
+            rest /= 10;
+            if rest == 0 {
+                break;
+            }
+        }
+        buffer.extend_from_slice(&text[start..]);
+        return;
+    }
     let mut digits = itoa::Buffer::new();
     buffer.extend_from_slice(digits.format(tag).as_bytes());
     buffer.push(b'=');
@@ -127,6 +152,7 @@ pub struct MessageWriter<'a> {
 
 impl<'a> MessageWriter<'a> {
     /// Starts a message: writes `8=<begin_string>`, reserves BodyLength and writes `35=<msg_type>`.
+    #[inline]
     pub fn begin(out: &'a mut Vec<u8>, begin_string: &[u8], msg_type: &[u8]) -> Self {
         let start = out.len();
         out.extend_from_slice(b"8=");
@@ -144,6 +170,7 @@ impl<'a> MessageWriter<'a> {
     ///
     /// # Panics
     /// Panics if the body is longer than 9,999,999 bytes (a bug: bodies are bounded by config).
+    #[inline]
     pub fn finish(self) -> Range<usize> {
         let body_start = self.length_at + BODY_LENGTH_DIGITS_MAX + 1;
         let body_length = self.out.len() - body_start;
@@ -163,6 +190,7 @@ impl<'a> MessageWriter<'a> {
 }
 
 impl WriteFields for MessageWriter<'_> {
+    #[inline]
     fn buffer(&mut self) -> &mut Vec<u8> {
         self.out
     }
@@ -195,6 +223,7 @@ impl Body {
 }
 
 impl WriteFields for Body {
+    #[inline]
     fn buffer(&mut self) -> &mut Vec<u8> {
         &mut self.bytes
     }

@@ -75,6 +75,7 @@ const BODY_LENGTH_DIGITS_MAX: usize = 7;
 /// # Errors
 /// Returns a [`FrameError`] when the buffer starts with garbage, a malformed header, a wrong
 /// BodyLength or CheckSum, or more than `message_size_max` bytes without a complete frame.
+#[inline]
 pub fn check(buffer: &[u8], message_size_max: usize) -> Result<Option<usize>, FrameError> {
     if buffer.len() < BEGIN.len() {
         return if BEGIN.starts_with(buffer) { Ok(None) } else { Err(garbage(buffer)) };
@@ -107,6 +108,7 @@ pub fn check(buffer: &[u8], message_size_max: usize) -> Result<Option<usize>, Fr
 }
 
 /// Checks the frame found between `body_start` and `end`: BodyLength, MsgType position, CheckSum.
+#[inline]
 fn verify(
     buffer: &[u8],
     body_start: usize,
@@ -141,28 +143,30 @@ fn verify(
 
 /// The FIX checksum: the sum of all bytes modulo 256.
 #[must_use]
+#[inline]
 pub fn checksum(bytes: &[u8]) -> u8 {
     bytes.iter().fold(0u8, |sum, &byte| sum.wrapping_add(byte))
 }
 
 /// Parses `9=<digits><SOH>` at `start`. Returns the declared length and where the body starts,
 /// `Ok(None)` if more bytes are needed.
+#[inline]
 fn body_length(buffer: &[u8], start: usize) -> Result<Option<(usize, usize)>, FrameError> {
-    let missing = FrameError { kind: FrameErrorKind::BodyLengthMissing, discard: resync(buffer) };
+    let missing = || FrameError { kind: FrameErrorKind::BodyLengthMissing, discard: resync(buffer) };
     let rest = &buffer[start..];
     if rest.len() < 2 {
-        return if b"9=".starts_with(rest) { Ok(None) } else { Err(missing) };
+        return if b"9=".starts_with(rest) { Ok(None) } else { Err(missing()) };
     }
     if !rest.starts_with(b"9=") {
-        return Err(missing);
+        return Err(missing());
     }
     let mut declared = 0usize;
     for (index, &byte) in rest[2..].iter().enumerate() {
         if byte == SOH {
-            return if index == 0 { Err(missing) } else { Ok(Some((declared, start + 3 + index))) };
+            return if index == 0 { Err(missing()) } else { Ok(Some((declared, start + 3 + index))) };
         }
         if !byte.is_ascii_digit() || index >= BODY_LENGTH_DIGITS_MAX {
-            return Err(missing);
+            return Err(missing());
         }
         declared = declared * 10 + usize::from(byte - b'0');
     }
@@ -171,7 +175,18 @@ fn body_length(buffer: &[u8], start: usize) -> Result<Option<(usize, usize)>, Fr
 
 /// Finds `<SOH>10=…<SOH>` at or after the SOH that BodyLength says ends the body. Returns the
 /// index of `1` in `10=` and the index just past the final SOH.
+#[inline]
 fn find_trailer(buffer: &[u8], body_start: usize, declared: usize) -> Option<(usize, usize)> {
+    // Fast path: the trailer is where BodyLength says, and is `10=` and three digits.
+    let at = body_start + declared;
+    if declared > 0
+        && buffer.len() >= at + 7
+        && buffer[at - 1] == SOH
+        && buffer[at..at + 3] == *b"10="
+        && buffer[at + 6] == SOH
+    {
+        return Some((at, at + 7));
+    }
     let from = (body_start + declared).saturating_sub(1).max(body_start.saturating_sub(1));
     if buffer.len() < from {
         return None;

@@ -109,10 +109,20 @@ const DATA_FIELDS: [(u32, u32); 16] = [
     (621, 622),
 ];
 
+/// The data field whose length `tag` gives, if `tag` is a length field.
+#[inline]
+fn data_tag_of(tag: u32) -> Option<u32> {
+    if !(90..=621).contains(&tag) {
+        return None;
+    }
+    DATA_FIELDS.iter().find(|(length_tag, _)| *length_tag == tag).map(|(_, data_tag)| *data_tag)
+}
+
 /// Splits `frame` into fields, writing them into `fields`.
 ///
 /// # Errors
 /// Returns a [`ParseError`] for a malformed tag, an unterminated value or too many fields.
+#[inline]
 pub fn parse<'a>(frame: &'a [u8], fields: &'a mut Fields) -> Result<MessageView<'a>, ParseError> {
     fields.refs.clear();
     let mut position = 0;
@@ -130,7 +140,9 @@ pub fn parse<'a>(frame: &'a [u8], fields: &'a mut Fields) -> Result<MessageView<
                 }
                 end
             }
-            _ => memchr::memchr(SOH, &frame[value_start..])
+            _ => frame[value_start..]
+                .iter()
+                .position(|&byte| byte == SOH)
                 .map(|index| value_start + index)
                 .ok_or(ParseError::UnterminatedValue { offset: position })?,
         };
@@ -151,32 +163,31 @@ pub fn parse<'a>(frame: &'a [u8], fields: &'a mut Fields) -> Result<MessageView<
 }
 
 /// Parses the tag at `position`; returns it and the offset of its value.
+#[inline]
 fn parse_tag(frame: &[u8], position: usize) -> Result<(u32, usize), ParseError> {
     let malformed = ParseError::MalformedTag { offset: position };
-    let mut index = position;
-    let negative = frame.get(index) == Some(&b'-');
-    if negative {
-        index += 1;
-    }
-    let digits_start = index;
+    let rest = &frame[position..];
+    let negative = rest.first() == Some(&b'-');
+    let digits = &rest[usize::from(negative)..];
     let mut tag: u32 = 0;
-    while let Some(&byte) = frame.get(index) {
+    for (count, &byte) in digits.iter().enumerate() {
         if byte == b'=' {
-            break;
+            if count == 0 {
+                return Err(malformed);
+            }
+            let value_start = position + usize::from(negative) + count + 1;
+            return Ok((if negative { 0 } else { tag }, value_start));
         }
-        if !byte.is_ascii_digit() || index - digits_start >= 9 {
+        if !byte.is_ascii_digit() || count >= 9 {
             return Err(malformed);
         }
         tag = tag * 10 + u32::from(byte - b'0');
-        index += 1;
     }
-    if index == digits_start || frame.get(index) != Some(&b'=') {
-        return Err(malformed);
-    }
-    Ok((if negative { 0 } else { tag }, index + 1))
+    Err(malformed)
 }
 
 /// Parses an unsigned decimal of at most 9 digits.
+#[inline]
 pub(crate) fn parse_unsigned(text: &[u8]) -> Option<u64> {
     if text.is_empty() || text.len() > 18 {
         return None;
@@ -198,18 +209,21 @@ pub struct MessageView<'a> {
 impl<'a> MessageView<'a> {
     /// The frame's bytes.
     #[must_use]
+    #[inline]
     pub fn bytes(&self) -> &'a [u8] {
         self.bytes
     }
 
     /// Every field, in wire order.
     #[must_use]
+    #[inline]
     pub fn fields(&self) -> &'a [FieldRef] {
         self.fields
     }
 
     /// The value of a field.
     #[must_use]
+    #[inline]
     pub fn value(&self, field: &FieldRef) -> &'a [u8] {
         &self.bytes[field.value_start as usize..field.value_end as usize]
     }
@@ -222,12 +236,14 @@ impl<'a> MessageView<'a> {
 
     /// The value of the first field with this tag.
     #[must_use]
+    #[inline]
     pub fn get(&self, tag: u32) -> Option<&'a [u8]> {
         self.fields.iter().find(|field| field.tag == tag).map(|field| self.value(field))
     }
 
     /// The first field with this tag, parsed as an unsigned integer.
     #[must_use]
+    #[inline]
     pub fn get_u64(&self, tag: u32) -> Option<u64> {
         self.get(tag).and_then(parse_unsigned)
     }
@@ -240,12 +256,14 @@ impl<'a> MessageView<'a> {
 
     /// MsgType (35): the third field, as `check` guarantees.
     #[must_use]
+    #[inline]
     pub fn msg_type(&self) -> &'a [u8] {
         self.fields.get(2).filter(|field| field.tag == 35).map_or(&[], |field| self.value(field))
     }
 
     /// MsgSeqNum (34), if present and a valid unsigned number.
     #[must_use]
+    #[inline]
     pub fn msg_seq_num(&self) -> Option<u64> {
         self.get_u64(34)
     }

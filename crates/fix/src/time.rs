@@ -25,6 +25,7 @@ impl UtcTimestamp {
     /// # Panics
     /// Panics if the timestamp lies outside years 1970–9999 (a bug: callers pass clock readings).
     #[must_use]
+    #[inline]
     pub fn format(self) -> [u8; TIMESTAMP_LEN] {
         assert!((0..=TIMESTAMP_MAX_MS).contains(&self.0), "Invariant: timestamp within 1970-9999");
         let days = self.0.div_euclid(MS_PER_DAY);
