@@ -152,7 +152,8 @@ pub fn checksum(bytes: &[u8]) -> u8 {
 /// `Ok(None)` if more bytes are needed.
 #[inline]
 fn body_length(buffer: &[u8], start: usize) -> Result<Option<(usize, usize)>, FrameError> {
-    let missing = || FrameError { kind: FrameErrorKind::BodyLengthMissing, discard: resync(buffer) };
+    let missing =
+        || FrameError { kind: FrameErrorKind::BodyLengthMissing, discard: resync(buffer) };
     let rest = &buffer[start..];
     if rest.len() < 2 {
         return if b"9=".starts_with(rest) { Ok(None) } else { Err(missing()) };
@@ -163,7 +164,11 @@ fn body_length(buffer: &[u8], start: usize) -> Result<Option<(usize, usize)>, Fr
     let mut declared = 0usize;
     for (index, &byte) in rest[2..].iter().enumerate() {
         if byte == SOH {
-            return if index == 0 { Err(missing()) } else { Ok(Some((declared, start + 3 + index))) };
+            return if index == 0 {
+                Err(missing())
+            } else {
+                Ok(Some((declared, start + 3 + index)))
+            };
         }
         if !byte.is_ascii_digit() || index >= BODY_LENGTH_DIGITS_MAX {
             return Err(missing());
