@@ -146,8 +146,7 @@ pub fn parse<'a>(frame: &'a [u8], fields: &'a mut Fields) -> Result<MessageView<
                 .map(|index| value_start + index)
                 .ok_or(ParseError::UnterminatedValue { offset: position })?,
         };
-        if let Some(&(_, data_tag)) = DATA_FIELDS.iter().find(|(length_tag, _)| *length_tag == tag)
-        {
+        if let Some(data_tag) = data_tag_of(tag) {
             let length = parse_unsigned(&frame[value_start..value_end]);
             data_length = length.map(|length| (data_tag, length as usize));
         }
