@@ -127,6 +127,8 @@ pub fn parse<'a>(frame: &'a [u8], fields: &'a mut Fields) -> Result<MessageView<
     fields.refs.clear();
     let mut position = 0;
     let mut data_length: Option<(u32, usize)> = None;
+    // SOH positions come from a vectorised scan; a DATA value's own SOHs are skipped by length.
+    let mut separators = memchr::memchr_iter(SOH, frame);
     while position < frame.len() {
         if fields.refs.len() == fields.fields_max {
             return Err(ParseError::TooManyFields { limit: fields.fields_max });
@@ -140,11 +142,13 @@ pub fn parse<'a>(frame: &'a [u8], fields: &'a mut Fields) -> Result<MessageView<
                 }
                 end
             }
-            _ => frame[value_start..]
-                .iter()
-                .position(|&byte| byte == SOH)
-                .map(|index| value_start + index)
-                .ok_or(ParseError::UnterminatedValue { offset: position })?,
+            _ => loop {
+                match separators.next() {
+                    Some(separator) if separator >= value_start => break separator,
+                    Some(_) => {}
+                    None => return Err(ParseError::UnterminatedValue { offset: position }),
+                }
+            },
         };
         if let Some(data_tag) = data_tag_of(tag) {
             let length = parse_unsigned(&frame[value_start..value_end]);
@@ -164,6 +168,44 @@ pub fn parse<'a>(frame: &'a [u8], fields: &'a mut Fields) -> Result<MessageView<
 /// Parses the tag at `position`; returns it and the offset of its value.
 #[inline]
 fn parse_tag(frame: &[u8], position: usize) -> Result<(u32, usize), ParseError> {
+    match parse_tag_word(frame, position) {
+        Some(parsed) => Ok(parsed),
+        None => parse_tag_bytes(frame, position),
+    }
+}
+
+/// The common case without a byte loop: 1 to 7 digits and `=` within the next 8 bytes, read as
+/// one little-endian word (SWAR: find `=`, check the digits, convert them by multiplication).
+#[inline]
+fn parse_tag_word(frame: &[u8], position: usize) -> Option<(u32, usize)> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    let bytes: [u8; 8] = frame.get(position..position + 8)?.try_into().ok()?;
+    let word = u64::from_le_bytes(bytes);
+    let equals = word ^ (ONES * u64::from(b'='));
+    let found = equals.wrapping_sub(ONES) & !equals & HIGHS;
+    let length = (found.trailing_zeros() / 8) as usize;
+    if found == 0 || length == 0 {
+        return None;
+    }
+    let mask = (1u64 << (8 * length)) - 1;
+    let digits = word & mask;
+    let high_nibbles_ok = digits & (mask & 0xF0F0_F0F0_F0F0_F0F0) == mask & (ONES * 0x30);
+    let low_nibbles_ok =
+        (digits + (mask & (ONES * 6))) & (mask & 0xF0F0_F0F0_F0F0_F0F0) == mask & (ONES * 0x30);
+    if !high_nibbles_ok || !low_nibbles_ok {
+        return None;
+    }
+    let mut value = (digits & (mask & (ONES * 0x0F))) << (8 * (8 - length));
+    value = (value * 10 + (value >> 8)) & 0x00FF_00FF_00FF_00FF;
+    value = (value * 100 + (value >> 16)) & 0x0000_FFFF_0000_FFFF;
+    value = (value * 10_000 + (value >> 32)) & 0xFFFF_FFFF;
+    Some((value as u32, position + length + 1))
+}
+
+/// The general case: an optional `-`, 1 to 9 digits, `=`.
+#[inline(never)]
+fn parse_tag_bytes(frame: &[u8], position: usize) -> Result<(u32, usize), ParseError> {
     let malformed = ParseError::MalformedTag { offset: position };
     let rest = &frame[position..];
     let negative = rest.first() == Some(&b'-');
@@ -289,6 +331,25 @@ mod tests {
         assert_eq!(view.value(&view.fields()[5]), b"a\x01b");
         assert_eq!(view.msg_type(), b"0");
         assert_eq!(view.get(336), Some(&b"A"[..]));
+    }
+
+    #[test]
+    fn word_tag_parser_agrees_with_the_byte_parser() {
+        let tags = (0..100_000u32).chain([999_999, 1_000_000, 9_999_999, 10_000_000]);
+        for tag in tags {
+            let text = format!("{tag}=value\x01padding");
+            let word = parse_tag_word(text.as_bytes(), 0);
+            let bytes = parse_tag_bytes(text.as_bytes(), 0).ok();
+            if tag < 10_000_000 {
+                assert_eq!(word, bytes, "{tag}");
+            } else {
+                assert_eq!(word, None, "{tag}: eight digits leave no room for `=` in a word");
+                assert_eq!(parse_tag(text.as_bytes(), 0).ok(), bytes, "{tag}");
+            }
+        }
+        for text in ["=x\x01abcdefgh", "1a=x\x01abcdefg", "-1=x\x01abcdefg", "12345678=x"] {
+            assert_eq!(parse_tag_word(text.as_bytes(), 0), None, "{text}");
+        }
     }
 
     #[test]
