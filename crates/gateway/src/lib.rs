@@ -32,7 +32,10 @@
 //! let sessions = Sessions::new(&config);
 //! let application = Arc::new(EchoApplication::new(sessions.clone(), ["TRADER1"]));
 //! let listener = tokio::net::TcpListener::bind("127.0.0.1:9878").await?;
-//! run(listener, config, application, sessions, tokio::signal::ctrl_c()).await?;
+//! // Any future ends the server: in the binary, Ctrl-C or SIGTERM.
+//! let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+//! run(listener, config, application, sessions, stopped).await?;
+//! # drop(stop);
 //! # Ok(())
 //! # }
 //! ```
