@@ -242,7 +242,11 @@ mod tests {
         let range = writer.finish();
         assert_eq!(range.start, 8);
         let message = &out[range.clone()];
-        let expected = b"8=FIX.4.4\x019=49\x0135=0\x0134=2\x0149=ISLD\x0152=19700101-00:00:00.000\x0156=TW\x01";
+        let expected = concat!(
+            "8=FIX.4.4\x019=49\x0135=0\x0134=2\x0149=ISLD\x01",
+            "52=19700101-00:00:00.000\x0156=TW\x01"
+        )
+        .as_bytes();
         assert_eq!(&message[..expected.len()], expected);
         assert_eq!(check(message, 4096), Ok(Some(message.len())));
     }

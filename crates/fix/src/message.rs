@@ -322,7 +322,11 @@ mod tests {
 
     #[test]
     fn parses_fields_in_order_with_repeats_and_data() {
-        let frame = b"8=FIX.4.4\x019=5\x0135=0\x01-1=x\x0195=3\x0196=a\x01b\x01336=A\x01336=B\x0110=000\x01";
+        let frame = concat!(
+            "8=FIX.4.4\x019=5\x0135=0\x01-1=x\x0195=3\x0196=a\x01b\x01",
+            "336=A\x01336=B\x0110=000\x01"
+        )
+        .as_bytes();
         let mut fields = Fields::with_capacity(16);
         let view = parse(frame, &mut fields).unwrap();
         let tags: Vec<u32> = view.fields().iter().map(|field| field.tag).collect();

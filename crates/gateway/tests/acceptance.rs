@@ -249,8 +249,11 @@ async fn runner_detects_a_wrong_expectation() {
     let patterns = load_patterns(&dir.join("fields.fmt"));
     let script = |heartbeat: u32| {
         format!(
-            "iCONNECT\nI8=FIX.4.4\x0135=A\x0134=1\x0149=TW44\x0152=<TIME>\x0156=ISLD\x0198=0\x01108=30\x01\n\
-             E8=FIX.4.4\x019=63\x0135=A\x0134=1\x0149=ISLD\x0152=00000000-00:00:00.000\x0156=TW44\x0198=0\x01108={heartbeat}\x0110=0\x01\n\
+            "iCONNECT\n\
+             I8=FIX.4.4\x0135=A\x0134=1\x0149=TW44\x0152=<TIME>\x0156=ISLD\x0198=0\x01\
+             108=30\x01\n\
+             E8=FIX.4.4\x019=63\x0135=A\x0134=1\x0149=ISLD\x01\
+             52=00000000-00:00:00.000\x0156=TW44\x0198=0\x01108={heartbeat}\x0110=0\x01\n\
              iDISCONNECT\n"
         )
     };
