@@ -1,0 +1,372 @@
+//! The zero-copy message view: the second decode phase.
+//!
+//! [`parse`] splits a frame that [`check`](crate::check) accepted into `tag=value` fields. It
+//! copies nothing: a [`MessageView`] is the frame's bytes plus a list of [`FieldRef`] offsets,
+//! written into a caller-owned [`Fields`] buffer that is reused from message to message, so that
+//! parsing allocates nothing in steady state.
+//!
+//! # Field order
+//! Fields keep the order they had on the wire, including repeated tags, so repeating groups can
+//! be walked with [`MessageView::fields`] and the data dictionary can judge ordering.
+//!
+//! # Tags
+//! A tag is an optional `-` followed by 1 to 9 digits. Tags that are zero or negative are kept
+//! with [`FieldRef::tag`] 0 (so that the session layer can answer them with a Reject naming the
+//! tag as written, see [`MessageView::raw_tag`]); anything else is a [`ParseError`].
+//!
+//! # Data fields
+//! The value of a `DATA` field may contain SOH bytes; its length comes from the field before it
+//! (for example SecureDataLen (90) before SecureData (91)). [`parse`] knows the FIX 4.4 pairs.
+
+use crate::SOH;
+
+/// One field of a parsed message: its tag and where its value lies in the frame.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FieldRef {
+    /// The tag number; 0 for a tag written as zero or a negative number.
+    pub tag: u32,
+    /// Offset of the tag's first byte in the frame.
+    pub start: u32,
+    /// Offset of the value's first byte (just past `=`).
+    pub value_start: u32,
+    /// Offset just past the value's last byte (the SOH that ends it).
+    pub value_end: u32,
+}
+
+const _: () = assert!(size_of::<FieldRef>() == 16);
+
+/// A reusable buffer of [`FieldRef`]s with a fixed capacity, allocated once.
+#[derive(Debug)]
+pub struct Fields {
+    /// The fields of the last parsed message; never longer than `fields_max`.
+    refs: Vec<FieldRef>,
+    /// The most fields one message may have.
+    fields_max: usize,
+}
+
+impl Fields {
+    /// Creates a buffer for messages of at most `fields_max` fields.
+    ///
+    /// # Panics
+    /// Panics if `fields_max` is below 4 (no message could be parsed).
+    #[must_use]
+    pub fn with_capacity(fields_max: usize) -> Self {
+        assert!(fields_max >= 4, "Invariant: a message has at least 8, 9, 35 and 10");
+        Self { refs: Vec::with_capacity(fields_max), fields_max }
+    }
+}
+
+impl Default for Fields {
+    fn default() -> Self {
+        Self::with_capacity(FIELDS_MAX_DEFAULT)
+    }
+}
+
+/// The default limit on fields per message.
+pub const FIELDS_MAX_DEFAULT: usize = 1024;
+
+/// Why a framed message could not be split into fields.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ParseError {
+    /// A tag is not `-`? followed by 1 to 9 digits, or has no `=`.
+    #[error("malformed tag at byte {offset}")]
+    MalformedTag {
+        /// Offset of the field in the frame.
+        offset: usize,
+    },
+    /// A value runs past the end of the frame (no SOH), or a data field's length is wrong.
+    #[error("unterminated value at byte {offset}")]
+    UnterminatedValue {
+        /// Offset of the field in the frame.
+        offset: usize,
+    },
+    /// The message has more fields than the buffer allows.
+    #[error("more than {limit} fields")]
+    TooManyFields {
+        /// The limit.
+        limit: usize,
+    },
+}
+
+/// FIX 4.4 length fields and the data fields whose length they give.
+const DATA_FIELDS: [(u32, u32); 16] = [
+    (90, 91),
+    (93, 89),
+    (95, 96),
+    (212, 213),
+    (348, 349),
+    (350, 351),
+    (352, 353),
+    (354, 355),
+    (356, 357),
+    (358, 359),
+    (360, 361),
+    (362, 363),
+    (364, 365),
+    (445, 446),
+    (618, 619),
+    (621, 622),
+];
+
+/// The data field whose length `tag` gives, if `tag` is a length field.
+#[inline]
+fn data_tag_of(tag: u32) -> Option<u32> {
+    if !(90..=621).contains(&tag) {
+        return None;
+    }
+    DATA_FIELDS.iter().find(|(length_tag, _)| *length_tag == tag).map(|(_, data_tag)| *data_tag)
+}
+
+/// Splits `frame` into fields, writing them into `fields`.
+///
+/// # Errors
+/// Returns a [`ParseError`] for a malformed tag, an unterminated value or too many fields.
+#[inline]
+pub fn parse<'a>(frame: &'a [u8], fields: &'a mut Fields) -> Result<MessageView<'a>, ParseError> {
+    fields.refs.clear();
+    let mut position = 0;
+    let mut data_length: Option<(u32, usize)> = None;
+    // SOH positions come from a vectorised scan; a DATA value's own SOHs are skipped by length.
+    let mut separators = memchr::memchr_iter(SOH, frame);
+    while position < frame.len() {
+        if fields.refs.len() == fields.fields_max {
+            return Err(ParseError::TooManyFields { limit: fields.fields_max });
+        }
+        let (tag, value_start) = parse_tag(frame, position)?;
+        let value_end = match data_length.take() {
+            Some((data_tag, length)) if data_tag == tag => {
+                let end = value_start + length;
+                if frame.get(end) != Some(&SOH) {
+                    return Err(ParseError::UnterminatedValue { offset: position });
+                }
+                end
+            }
+            _ => loop {
+                match separators.next() {
+                    Some(separator) if separator >= value_start => break separator,
+                    Some(_) => {}
+                    None => return Err(ParseError::UnterminatedValue { offset: position }),
+                }
+            },
+        };
+        if let Some(data_tag) = data_tag_of(tag) {
+            let length = parse_unsigned(&frame[value_start..value_end]);
+            data_length = length.map(|length| (data_tag, length as usize));
+        }
+        fields.refs.push(FieldRef {
+            tag,
+            start: position as u32,
+            value_start: value_start as u32,
+            value_end: value_end as u32,
+        });
+        position = value_end + 1;
+    }
+    Ok(MessageView { bytes: frame, fields: &fields.refs })
+}
+
+/// Parses the tag at `position`; returns it and the offset of its value.
+#[inline]
+fn parse_tag(frame: &[u8], position: usize) -> Result<(u32, usize), ParseError> {
+    match parse_tag_word(frame, position) {
+        Some(parsed) => Ok(parsed),
+        None => parse_tag_bytes(frame, position),
+    }
+}
+
+/// The common case without a byte loop: 1 to 7 digits and `=` within the next 8 bytes, read as
+/// one little-endian word (SWAR: find `=`, check the digits, convert them by multiplication).
+#[inline]
+fn parse_tag_word(frame: &[u8], position: usize) -> Option<(u32, usize)> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    let bytes: [u8; 8] = frame.get(position..position + 8)?.try_into().ok()?;
+    let word = u64::from_le_bytes(bytes);
+    let equals = word ^ (ONES * u64::from(b'='));
+    let found = equals.wrapping_sub(ONES) & !equals & HIGHS;
+    let length = (found.trailing_zeros() / 8) as usize;
+    if found == 0 || length == 0 {
+        return None;
+    }
+    let mask = (1u64 << (8 * length)) - 1;
+    let digits = word & mask;
+    let high_nibbles_ok = digits & (mask & 0xF0F0_F0F0_F0F0_F0F0) == mask & (ONES * 0x30);
+    let low_nibbles_ok =
+        (digits + (mask & (ONES * 6))) & (mask & 0xF0F0_F0F0_F0F0_F0F0) == mask & (ONES * 0x30);
+    if !high_nibbles_ok || !low_nibbles_ok {
+        return None;
+    }
+    let mut value = (digits & (mask & (ONES * 0x0F))) << (8 * (8 - length));
+    value = (value * 10 + (value >> 8)) & 0x00FF_00FF_00FF_00FF;
+    value = (value * 100 + (value >> 16)) & 0x0000_FFFF_0000_FFFF;
+    value = (value * 10_000 + (value >> 32)) & 0xFFFF_FFFF;
+    Some((value as u32, position + length + 1))
+}
+
+/// The general case: an optional `-`, 1 to 9 digits, `=`.
+#[inline(never)]
+fn parse_tag_bytes(frame: &[u8], position: usize) -> Result<(u32, usize), ParseError> {
+    let malformed = ParseError::MalformedTag { offset: position };
+    let rest = &frame[position..];
+    let negative = rest.first() == Some(&b'-');
+    let digits = &rest[usize::from(negative)..];
+    let mut tag: u32 = 0;
+    for (count, &byte) in digits.iter().enumerate() {
+        if byte == b'=' {
+            if count == 0 {
+                return Err(malformed);
+            }
+            let value_start = position + usize::from(negative) + count + 1;
+            return Ok((if negative { 0 } else { tag }, value_start));
+        }
+        if !byte.is_ascii_digit() || count >= 9 {
+            return Err(malformed);
+        }
+        tag = tag * 10 + u32::from(byte - b'0');
+    }
+    Err(malformed)
+}
+
+/// Parses an unsigned decimal of at most 9 digits.
+#[inline]
+pub(crate) fn parse_unsigned(text: &[u8]) -> Option<u64> {
+    if text.is_empty() || text.len() > 18 {
+        return None;
+    }
+    text.iter().try_fold(0u64, |value, &byte| {
+        byte.is_ascii_digit().then(|| value * 10 + u64::from(byte - b'0'))
+    })
+}
+
+/// A parsed message: the frame's bytes and its fields in wire order. Cheap to copy.
+#[derive(Debug, Clone, Copy)]
+pub struct MessageView<'a> {
+    /// The whole frame, from `8=` to the SOH after the checksum.
+    bytes: &'a [u8],
+    /// Every field, in wire order.
+    fields: &'a [FieldRef],
+}
+
+impl<'a> MessageView<'a> {
+    /// The frame's bytes.
+    #[must_use]
+    #[inline]
+    pub fn bytes(&self) -> &'a [u8] {
+        self.bytes
+    }
+
+    /// Every field, in wire order.
+    #[must_use]
+    #[inline]
+    pub fn fields(&self) -> &'a [FieldRef] {
+        self.fields
+    }
+
+    /// The value of a field.
+    #[must_use]
+    #[inline]
+    pub fn value(&self, field: &FieldRef) -> &'a [u8] {
+        &self.bytes[field.value_start as usize..field.value_end as usize]
+    }
+
+    /// The tag of a field as written on the wire (for tags stored as 0).
+    #[must_use]
+    pub fn raw_tag(&self, field: &FieldRef) -> &'a [u8] {
+        &self.bytes[field.start as usize..field.value_start as usize - 1]
+    }
+
+    /// The value of the first field with this tag.
+    #[must_use]
+    #[inline]
+    pub fn get(&self, tag: u32) -> Option<&'a [u8]> {
+        self.fields.iter().find(|field| field.tag == tag).map(|field| self.value(field))
+    }
+
+    /// The first field with this tag, parsed as an unsigned integer.
+    #[must_use]
+    #[inline]
+    pub fn get_u64(&self, tag: u32) -> Option<u64> {
+        self.get(tag).and_then(parse_unsigned)
+    }
+
+    /// BeginString (8).
+    #[must_use]
+    pub fn begin_string(&self) -> &'a [u8] {
+        self.fields.first().map_or(&[], |field| self.value(field))
+    }
+
+    /// MsgType (35): the third field, as `check` guarantees.
+    #[must_use]
+    #[inline]
+    pub fn msg_type(&self) -> &'a [u8] {
+        self.fields.get(2).filter(|field| field.tag == 35).map_or(&[], |field| self.value(field))
+    }
+
+    /// MsgSeqNum (34), if present and a valid unsigned number.
+    #[must_use]
+    #[inline]
+    pub fn msg_seq_num(&self) -> Option<u64> {
+        self.get_u64(34)
+    }
+
+    /// Whether PossDupFlag (43) is `Y`.
+    #[must_use]
+    pub fn poss_dup(&self) -> bool {
+        self.get(43) == Some(b"Y")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_fields_in_order_with_repeats_and_data() {
+        let frame = concat!(
+            "8=FIX.4.4\x019=5\x0135=0\x01-1=x\x0195=3\x0196=a\x01b\x01",
+            "336=A\x01336=B\x0110=000\x01"
+        )
+        .as_bytes();
+        let mut fields = Fields::with_capacity(16);
+        let view = parse(frame, &mut fields).unwrap();
+        let tags: Vec<u32> = view.fields().iter().map(|field| field.tag).collect();
+        assert_eq!(tags, [8, 9, 35, 0, 95, 96, 336, 336, 10]);
+        assert_eq!(view.raw_tag(&view.fields()[3]), b"-1");
+        assert_eq!(view.value(&view.fields()[5]), b"a\x01b");
+        assert_eq!(view.msg_type(), b"0");
+        assert_eq!(view.get(336), Some(&b"A"[..]));
+    }
+
+    #[test]
+    fn word_tag_parser_agrees_with_the_byte_parser() {
+        let tags = (0..100_000u32).chain([999_999, 1_000_000, 9_999_999, 10_000_000]);
+        for tag in tags {
+            let text = format!("{tag}=value\x01padding");
+            let word = parse_tag_word(text.as_bytes(), 0);
+            let bytes = parse_tag_bytes(text.as_bytes(), 0).ok();
+            if tag < 10_000_000 {
+                assert_eq!(word, bytes, "{tag}");
+            } else {
+                assert_eq!(word, None, "{tag}: eight digits leave no room for `=` in a word");
+                assert_eq!(parse_tag(text.as_bytes(), 0).ok(), bytes, "{tag}");
+            }
+        }
+        for text in ["=x\x01abcdefgh", "1a=x\x01abcdefg", "-1=x\x01abcdefg", "12345678=x"] {
+            assert_eq!(parse_tag_word(text.as_bytes(), 0), None, "{text}");
+        }
+    }
+
+    #[test]
+    fn rejects_malformed_tags_and_too_many_fields() {
+        let mut fields = Fields::with_capacity(4);
+        assert_eq!(
+            parse(b"8=FIX.4.4\x0149garbled=TW\x01", &mut fields).unwrap_err(),
+            ParseError::MalformedTag { offset: 10 }
+        );
+        assert_eq!(
+            parse(b"1=a\x012=b\x013=c\x014=d\x015=e\x01", &mut fields).unwrap_err(),
+            ParseError::TooManyFields { limit: 4 }
+        );
+        assert!(matches!(parse(b"1=a", &mut fields), Err(ParseError::UnterminatedValue { .. })));
+    }
+}

@@ -1,0 +1,310 @@
+//! A [`SessionStore`] persisted in an append-only file per counterparty CompID.
+//!
+//! # Format
+//! `<directory>/<CompID>.session` is a sequence of records, each
+//! `kind: u8 | seq: u64 LE | length: u32 LE | payload: [u8; length] | crc32: u32 LE`, where the
+//! CRC-32 (IEEE) covers kind, seq, length and payload. Kinds:
+//! - `M`: an outbound application message with MsgSeqNum `seq` (payload: the whole frame);
+//! - `S`: the next outbound MsgSeqNum is `seq` (after an admin message);
+//! - `T`: the next expected inbound MsgSeqNum is `seq`;
+//! - `R`: both sequence numbers reset to 1 and every kept message dropped.
+//!
+//! Opening replays the records in order. A torn or corrupt record (a crash mid-write) ends the
+//! replay and the file is truncated there, so a store always reopens.
+//!
+//! # Durability
+//! With [`Durability::Fsync`] each record is `fdatasync`ed before the call returns; with
+//! [`Durability::None`] it is written to the OS only.
+//!
+//! # Limits
+//! At most `messages_max` messages are kept (older ones are gap-filled on resend). When the file
+//! grows past `file_bytes_max` it is compacted: the current sequence numbers and kept messages
+//! are written to a temporary file, synced, and renamed over the old one.
+
+use std::fs::{File, OpenOptions};
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+
+use super::store::{SessionStore, StoreError, StoreState};
+
+/// Whether each record is synced to disk before returning.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Durability {
+    /// Written to the operating system only.
+    None,
+    /// `fdatasync` after every record.
+    Fsync,
+}
+
+/// Settings of a [`FileStore`].
+#[derive(Debug, Clone)]
+pub struct FileStoreConfig {
+    /// The directory holding one file per CompID.
+    pub directory: PathBuf,
+    /// Whether records are synced.
+    pub durability: Durability,
+    /// The most outbound messages kept.
+    pub messages_max: usize,
+    /// The file size past which the file is compacted.
+    pub file_bytes_max: u64,
+}
+
+const HEADER_LEN: usize = 1 + 8 + 4;
+const TRAILER_LEN: usize = 4;
+/// The longest CompID a store file may be named after.
+const COMP_ID_LEN_MAX: usize = 64;
+
+/// A persistent session store. See the module documentation.
+#[derive(Debug)]
+pub struct FileStore {
+    /// Sequence numbers and kept messages, mirrored from the file.
+    state: StoreState,
+    /// The open file, positioned at its end.
+    file: File,
+    /// Its path, for errors and compaction.
+    path: PathBuf,
+    /// The current file length.
+    file_bytes: u64,
+    /// Settings.
+    config: FileStoreConfig,
+}
+
+impl FileStore {
+    /// Opens (or creates) the store of `comp_id`, replaying its file.
+    ///
+    /// # Errors
+    /// Returns [`StoreError::BadCompId`] for an empty or over-long CompID and
+    /// [`StoreError::Io`] if the directory or file cannot be used.
+    pub fn open(config: &FileStoreConfig, comp_id: &str) -> Result<Self, StoreError> {
+        if comp_id.is_empty() || comp_id.len() > COMP_ID_LEN_MAX {
+            return Err(StoreError::BadCompId { comp_id: comp_id.into() });
+        }
+        let path = config.directory.join(format!("{}.session", file_name(comp_id)));
+        std::fs::create_dir_all(&config.directory).map_err(io_error(&config.directory))?;
+        let mut file = OpenOptions::new()
+            .read(true)
+            .append(true)
+            .create(true)
+            .open(&path)
+            .map_err(io_error(&path))?;
+        let mut bytes = Vec::new();
+        file.read_to_end(&mut bytes).map_err(io_error(&path))?;
+        let mut state = StoreState::new(config.messages_max);
+        let good = replay(&bytes, &mut state);
+        if good < bytes.len() {
+            file.set_len(good as u64).map_err(io_error(&path))?;
+        }
+        let store = Self { state, file, path, file_bytes: good as u64, config: config.clone() };
+        Ok(store)
+    }
+
+    fn append(&mut self, kind: u8, seq: u64, payload: &[u8]) -> Result<(), StoreError> {
+        let record = encode_record(kind, seq, payload);
+        self.file.write_all(&record).map_err(io_error(&self.path))?;
+        if self.config.durability == Durability::Fsync {
+            self.file.sync_data().map_err(io_error(&self.path))?;
+        }
+        self.file_bytes += record.len() as u64;
+        if self.file_bytes > self.config.file_bytes_max {
+            self.compact()?;
+        }
+        Ok(())
+    }
+
+    /// Rewrites the file with only the current state.
+    fn compact(&mut self) -> Result<(), StoreError> {
+        let temporary = self.path.with_extension("session.tmp");
+        let mut bytes = encode_record(b'S', self.state.next_sender_seq, &[]);
+        bytes.extend(encode_record(b'T', self.state.next_target_seq, &[]));
+        for (seq, message) in &self.state.messages {
+            bytes.extend(encode_record(b'M', *seq, message));
+        }
+        bytes.extend(encode_record(b'S', self.state.next_sender_seq, &[]));
+        let mut file = File::create(&temporary).map_err(io_error(&temporary))?;
+        file.write_all(&bytes).map_err(io_error(&temporary))?;
+        file.sync_all().map_err(io_error(&temporary))?;
+        std::fs::rename(&temporary, &self.path).map_err(io_error(&self.path))?;
+        if let Some(directory) = self.path.parent() {
+            File::open(directory).and_then(|directory| directory.sync_all()).ok();
+        }
+        self.file =
+            OpenOptions::new().append(true).open(&self.path).map_err(io_error(&self.path))?;
+        self.file_bytes = bytes.len() as u64;
+        Ok(())
+    }
+
+    /// The path of the store's file.
+    #[must_use]
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+impl SessionStore for FileStore {
+    fn next_sender_seq(&self) -> u64 {
+        self.state.next_sender_seq
+    }
+
+    fn next_target_seq(&self) -> u64 {
+        self.state.next_target_seq
+    }
+
+    fn save(&mut self, seq: u64, message: Option<&[u8]>) -> Result<(), StoreError> {
+        match message {
+            Some(message) => self.append(b'M', seq, message)?,
+            None => self.append(b'S', seq + 1, &[])?,
+        }
+        self.state.save(seq, message);
+        Ok(())
+    }
+
+    fn set_next_target_seq(&mut self, seq: u64) -> Result<(), StoreError> {
+        self.append(b'T', seq, &[])?;
+        self.state.next_target_seq = seq;
+        Ok(())
+    }
+
+    fn messages(&self, begin: u64, end: u64, visit: &mut dyn FnMut(u64, &[u8])) {
+        self.state.messages(begin, end, visit);
+    }
+
+    fn reset(&mut self) -> Result<(), StoreError> {
+        self.append(b'R', 1, &[])?;
+        self.state.reset();
+        Ok(())
+    }
+}
+
+/// Applies every intact record to `state`; returns the length of the intact prefix.
+fn replay(bytes: &[u8], state: &mut StoreState) -> usize {
+    let mut position = 0;
+    while let Some((kind, seq, payload, length)) = decode_record(&bytes[position..]) {
+        match kind {
+            b'M' => state.save(seq, Some(payload)),
+            b'S' => state.next_sender_seq = seq,
+            b'T' => state.next_target_seq = seq,
+            b'R' => state.reset(),
+            _ => break,
+        }
+        position += length;
+    }
+    position
+}
+
+fn encode_record(kind: u8, seq: u64, payload: &[u8]) -> Vec<u8> {
+    let mut record = Vec::with_capacity(HEADER_LEN + payload.len() + TRAILER_LEN);
+    record.push(kind);
+    record.extend_from_slice(&seq.to_le_bytes());
+    record.extend_from_slice(&(payload.len() as u32).to_le_bytes());
+    record.extend_from_slice(payload);
+    let crc = crc32(&record);
+    record.extend_from_slice(&crc.to_le_bytes());
+    record
+}
+
+/// Decodes the record at the start of `bytes`: kind, seq, payload and total length.
+fn decode_record(bytes: &[u8]) -> Option<(u8, u64, &[u8], usize)> {
+    let header = bytes.get(..HEADER_LEN)?;
+    let seq = u64::from_le_bytes(header[1..9].try_into().ok()?);
+    let length = u32::from_le_bytes(header[9..13].try_into().ok()?) as usize;
+    let end = HEADER_LEN.checked_add(length)?;
+    let crc_bytes = bytes.get(end..end + TRAILER_LEN)?;
+    let crc = u32::from_le_bytes(crc_bytes.try_into().ok()?);
+    (crc == crc32(&bytes[..end]))
+        .then(|| (header[0], seq, &bytes[HEADER_LEN..end], end + TRAILER_LEN))
+}
+
+/// A file name for a CompID: letters, digits, `-` and `_` as they are; anything else as `%XX`.
+fn file_name(comp_id: &str) -> String {
+    let mut name = String::with_capacity(comp_id.len());
+    for byte in comp_id.bytes() {
+        if byte.is_ascii_alphanumeric() || byte == b'-' || byte == b'_' {
+            name.push(char::from(byte));
+        } else {
+            name.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    name
+}
+
+fn io_error(path: &Path) -> impl Fn(std::io::Error) -> StoreError + '_ {
+    move |source| StoreError::Io { path: path.display().to_string(), source }
+}
+
+/// CRC-32 (IEEE 802.3, reflected, polynomial 0xEDB88320).
+fn crc32(bytes: &[u8]) -> u32 {
+    const TABLE: [u32; 256] = {
+        let mut table = [0u32; 256];
+        let mut index = 0;
+        while index < 256 {
+            let mut crc = index as u32;
+            let mut bit = 0;
+            while bit < 8 {
+                crc = if crc & 1 == 1 { (crc >> 1) ^ 0xEDB8_8320 } else { crc >> 1 };
+                bit += 1;
+            }
+            table[index] = crc;
+            index += 1;
+        }
+        table
+    };
+    !bytes
+        .iter()
+        .fold(!0u32, |crc, &byte| TABLE[((crc ^ u32::from(byte)) & 0xFF) as usize] ^ (crc >> 8))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(directory: &Path, file_bytes_max: u64) -> FileStoreConfig {
+        FileStoreConfig {
+            directory: directory.to_path_buf(),
+            durability: Durability::Fsync,
+            messages_max: 3,
+            file_bytes_max,
+        }
+    }
+
+    #[test]
+    fn crc32_matches_the_standard_check_value() {
+        assert_eq!(crc32(b"123456789"), 0xCBF4_3926);
+    }
+
+    #[test]
+    fn survives_reopen_torn_tails_and_compaction() {
+        let directory = tempfile::tempdir().unwrap();
+        let config = config(directory.path(), 400);
+        {
+            let mut store = FileStore::open(&config, "TRADER/1").unwrap();
+            store.save(1, None).unwrap();
+            for seq in 2..=6 {
+                store.save(seq, Some(format!("message {seq}").as_bytes())).unwrap();
+                store.set_next_target_seq(seq).unwrap();
+            }
+        }
+        let path = directory.path().join("TRADER%2F1.session");
+        let mut bytes = std::fs::read(&path).unwrap();
+        bytes.extend_from_slice(b"M\x07\x00\x00");
+        std::fs::write(&path, &bytes).unwrap();
+        let store = FileStore::open(&config, "TRADER/1").unwrap();
+        assert_eq!((store.next_sender_seq(), store.next_target_seq()), (7, 6));
+        let mut kept = Vec::new();
+        store.messages(1, 100, &mut |seq, _| kept.push(seq));
+        assert_eq!(kept, [4, 5, 6]);
+        assert!(std::fs::metadata(&path).unwrap().len() <= 400);
+    }
+
+    #[test]
+    fn reset_persists() {
+        let directory = tempfile::tempdir().unwrap();
+        let config = config(directory.path(), 1 << 20);
+        let mut store = FileStore::open(&config, "TW").unwrap();
+        store.save(1, Some(b"one")).unwrap();
+        store.reset().unwrap();
+        drop(store);
+        let store = FileStore::open(&config, "TW").unwrap();
+        assert_eq!((store.next_sender_seq(), store.next_target_seq()), (1, 1));
+        assert!(FileStore::open(&config, "").is_err());
+    }
+}

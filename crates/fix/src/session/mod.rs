@@ -1,0 +1,490 @@
+//! The FIX 4.4 session layer (acceptor side) as a pure state machine: no I/O, no clock reads.
+//!
+//! The owner of a connection feeds a [`Session`] parsed inbound messages
+//! ([`Session::on_message`]) and the passing of time ([`Session::on_timer`] at
+//! [`Session::deadline`]), and asks it to send application messages ([`Session::send`]). The
+//! session writes every outbound frame onto the end of a caller-owned `Vec<u8>` and keeps
+//! sequence numbers and outbound application messages in a [`SessionStore`] passed to each call.
+//! It talks upward to an [`Application`]: authentication at logon, delivery of each validated
+//! application message exactly once, and notice of the end of the session.
+//!
+//! # Logon
+//! [`check_logon`] vets a connection's first message (it must be a Logon, FIX.4.4, to our
+//! CompID, within the SendingTime tolerance, EncryptMethod 0, HeartBtInt within bounds, Username
+//! equal to SenderCompID) and asks the application to authenticate it. A refusal is answered by
+//! [`write_refusal`]: a Logout with the reason in Text (58), MsgSeqNum 1, not stored, so a
+//! stranger cannot disturb a trader's sequence numbers. [`Session::establish`] then answers the
+//! Logon. ResetSeqNumFlag (141) = Y, or [`SessionConfig::reset_on_logon`], resets both sequence
+//! numbers to 1 first.
+//!
+//! # Sequence numbers
+//! An inbound MsgSeqNum above the expected one queues the message (at most
+//! [`SessionConfig::inbound_queue_max`]) and sends one ResendRequest for everything from the
+//! expected number on (EndSeqNo 0); queued messages are processed once the gap is filled. One
+//! below the expected number is a Logout and disconnect, unless PossDupFlag is Y: then it is
+//! ignored (never delivered twice), after checking that OrigSendingTime (122) is present (else
+//! a Reject) and not later than SendingTime (else a Reject and Logout). Logout and
+//! ResendRequest are acted on whatever their MsgSeqNum; SequenceReset in reset mode sets the
+//! expected number without checking its own; in gap-fill mode it is sequenced like any message.
+//!
+//! # Resends
+//! A ResendRequest is answered from the store: each kept application message is resent with
+//! PossDupFlag (43) Y, OrigSendingTime (122) its original SendingTime and a fresh SendingTime;
+//! every run of admin messages (or messages no longer kept) becomes one SequenceReset-GapFill.
+//!
+//! # Heartbeats
+//! After HeartBtInt of outbound silence a Heartbeat; after 1.2 × HeartBtInt of inbound silence a
+//! TestRequest (TestReqID `TEST`), with no further Heartbeats until something arrives; after
+//! 2.4 × HeartBtInt of inbound silence, disconnect. A TestRequest is answered at once with its
+//! TestReqID.
+//!
+//! # Rejects
+//! A message the dictionary refuses gets a session Reject (35=3) with RefSeqNum (45), Text (58),
+//! RefTagID (371), RefMsgType (372) and SessionRejectReason (373), routing fields reversed
+//! (OnBehalfOf ↔ DeliverTo); it consumes its sequence number if it had the expected one. A
+//! MsgType the dictionary or application does not support gets a BusinessMessageReject (35=j)
+//! with BusinessRejectReason (380) 3. Wrong SenderCompID/TargetCompID (373=9) or a SendingTime
+//! more than [`SessionConfig::sending_time_tolerance_ms`] away (373=10) get a Reject and a
+//! Logout. A wrong BeginString gets a Logout. A Logout we send waits
+//! [`SessionConfig::logout_timeout_ms`] for the counterparty's before disconnecting.
+//!
+//! # Header order
+//! After 8, 9 and 35, header fields are written in ascending tag order (34, 43, 49, 52, 56, 97,
+//! routing, 122), as QuickFIX writes them.
+
+mod application;
+mod file_store;
+mod inbound;
+mod logon;
+mod store;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+pub use application::{Application, Delivery, LogonRequest, Refusal, SessionId};
+pub use file_store::{Durability, FileStore, FileStoreConfig};
+pub use logon::{check_logon, write_refusal};
+pub use store::{MemoryStore, SessionStore, StoreError};
+
+use crate::{
+    BEGIN_STRING, Dictionary, Fields, MessageWriter, SessionRejectReason, UtcTimestamp,
+    WriteFields, parse,
+};
+
+/// Settings shared by every session of an acceptor.
+#[derive(Debug, Clone)]
+pub struct SessionConfig {
+    /// Our CompID: TargetCompID of what we accept, SenderCompID of what we send.
+    pub local_comp_id: String,
+    /// The smallest HeartBtInt (seconds) a Logon may ask for.
+    pub heartbeat_secs_min: u32,
+    /// The largest HeartBtInt (seconds) a Logon may ask for.
+    pub heartbeat_secs_max: u32,
+    /// How far SendingTime may be from our clock, in milliseconds.
+    pub sending_time_tolerance_ms: i64,
+    /// How long to wait for the counterparty's Logout after ours, in milliseconds.
+    pub logout_timeout_ms: i64,
+    /// Reset both sequence numbers on every Logon (QuickFIX's `ResetOnLogon`); off in the
+    /// Birzha profile, where sequence numbers persist across reconnects.
+    pub reset_on_logon: bool,
+    /// The most out-of-sequence inbound messages held while a gap is being filled.
+    pub inbound_queue_max: usize,
+    /// The most fields one message may have.
+    pub fields_max: usize,
+}
+
+impl SessionConfig {
+    /// The Birzha defaults for an acceptor whose CompID is `local_comp_id`.
+    pub fn new(local_comp_id: impl Into<String>) -> Self {
+        Self {
+            local_comp_id: local_comp_id.into(),
+            heartbeat_secs_min: 1,
+            heartbeat_secs_max: 300,
+            sending_time_tolerance_ms: 120_000,
+            logout_timeout_ms: 2_000,
+            reset_on_logon: false,
+            inbound_queue_max: 1024,
+            fields_max: crate::FIELDS_MAX_DEFAULT,
+        }
+    }
+}
+
+/// What the owner of a session must do next.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    /// Keep the connection.
+    Active,
+    /// Write what was produced, then close the connection.
+    Disconnect {
+        /// Whether the session ended with a Logout exchange.
+        voluntary: bool,
+        /// Why, for the log.
+        reason: &'static str,
+    },
+}
+
+/// Why a session operation failed; the connection must be dropped.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SessionError {
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// The header fields of one outbound message beyond 8, 9 and 35.
+struct Header<'a> {
+    /// MsgSeqNum (34).
+    seq: u64,
+    /// OrigSendingTime (122); present means PossDupFlag (43) = Y.
+    orig_sending_time: Option<&'a [u8]>,
+    /// PossResend (97) = Y.
+    poss_resend: bool,
+    /// Reversed routing fields, in ascending tag order.
+    routing: &'a [(u32, &'a [u8])],
+}
+
+/// One FIX session with one counterparty. See the module documentation.
+#[derive(Debug)]
+pub struct Session {
+    /// Shared settings.
+    config: Arc<SessionConfig>,
+    /// The dictionary inbound messages are validated with.
+    dictionary: Arc<Dictionary>,
+    /// Our CompID and the counterparty's.
+    id: SessionId,
+    /// HeartBtInt in milliseconds; 0 disables heartbeats.
+    heartbeat_ms: i64,
+    /// When we last sent anything (ms since the epoch).
+    last_sent_ms: i64,
+    /// When we last received a valid message.
+    last_received_ms: i64,
+    /// A TestRequest is outstanding.
+    test_request_pending: bool,
+    /// When we sent a Logout, if we did.
+    logout_sent_ms: Option<i64>,
+    /// The inbound range we asked to be resent (begin, last seq known missing).
+    resend_range: Option<(u64, u64)>,
+    /// Out-of-sequence inbound messages (whole frames) by MsgSeqNum.
+    queue: BTreeMap<u64, Box<[u8]>>,
+    /// The application has been told the session ended.
+    ended: bool,
+}
+
+impl Session {
+    /// The session's CompIDs.
+    #[must_use]
+    pub fn id(&self) -> &SessionId {
+        &self.id
+    }
+
+    /// HeartBtInt in seconds.
+    #[must_use]
+    pub fn heartbeat_secs(&self) -> i64 {
+        self.heartbeat_ms / 1000
+    }
+
+    /// Sends an application message: `body` is its encoded body fields. Returns its MsgSeqNum.
+    ///
+    /// # Errors
+    /// Returns a [`SessionError`] if the store fails (the message is then not sent).
+    pub fn send(
+        &mut self,
+        now: UtcTimestamp,
+        message: &Outgoing<'_>,
+        store: &mut dyn SessionStore,
+        out: &mut Vec<u8>,
+    ) -> Result<u64, SessionError> {
+        let seq = encode_application(&self.id, now, message, store, out)?;
+        self.last_sent_ms = now.0;
+        Ok(seq)
+    }
+
+    /// Starts a Logout (for example at shutdown) and waits for the counterparty's.
+    ///
+    /// # Errors
+    /// Returns a [`SessionError`] if the store fails.
+    pub fn logout(
+        &mut self,
+        now: UtcTimestamp,
+        text: Option<&str>,
+        store: &mut dyn SessionStore,
+        out: &mut Vec<u8>,
+    ) -> Result<(), SessionError> {
+        if self.logout_sent_ms.is_none() {
+            self.send_logout(now, text, store, out)?;
+        }
+        Ok(())
+    }
+
+    /// When [`Session::on_timer`] next has something to do (ms since the epoch).
+    #[must_use]
+    pub fn deadline(&self) -> Option<i64> {
+        let logout = self.logout_sent_ms.map(|sent| sent + self.config.logout_timeout_ms);
+        if self.heartbeat_ms == 0 {
+            return logout;
+        }
+        let silence_limit = if self.test_request_pending { 24 } else { 12 };
+        let mut deadline = self.last_received_ms + self.heartbeat_ms * silence_limit / 10;
+        if !self.test_request_pending {
+            deadline = deadline.min(self.last_sent_ms + self.heartbeat_ms);
+        }
+        Some(logout.map_or(deadline, |logout| logout.min(deadline)))
+    }
+
+    /// Lets time pass: sends Heartbeats and TestRequests, and ends dead sessions.
+    ///
+    /// # Errors
+    /// Returns a [`SessionError`] if the store fails.
+    pub fn on_timer(
+        &mut self,
+        now: UtcTimestamp,
+        store: &mut dyn SessionStore,
+        out: &mut Vec<u8>,
+    ) -> Result<Status, SessionError> {
+        if let Some(sent) = self.logout_sent_ms
+            && now.0 - sent >= self.config.logout_timeout_ms
+        {
+            return Ok(Status::Disconnect { voluntary: false, reason: "no Logout in reply" });
+        }
+        if self.heartbeat_ms == 0 {
+            return Ok(Status::Active);
+        }
+        let silence = now.0 - self.last_received_ms;
+        if silence >= self.heartbeat_ms * 24 / 10 {
+            return Ok(Status::Disconnect { voluntary: false, reason: "heartbeat timeout" });
+        }
+        if self.test_request_pending {
+            return Ok(Status::Active);
+        }
+        if silence >= self.heartbeat_ms * 12 / 10 {
+            self.send_admin(now, store, out, b"1", &[], |writer| {
+                writer.str(112, b"TEST");
+            })?;
+            self.test_request_pending = true;
+        } else if now.0 - self.last_sent_ms >= self.heartbeat_ms {
+            self.send_admin(now, store, out, b"0", &[], |_| {})?;
+        }
+        Ok(Status::Active)
+    }
+
+    /// The connection is gone: tells the application once.
+    pub fn end(&mut self, application: &dyn Application, voluntary: bool) {
+        if !self.ended {
+            self.ended = true;
+            application.on_logout(&self.id, voluntary);
+        }
+    }
+
+    fn write_header(&self, writer: &mut MessageWriter<'_>, now: UtcTimestamp, header: &Header<'_>) {
+        writer.uint(34, header.seq);
+        if header.orig_sending_time.is_some() {
+            writer.char(43, b'Y');
+        }
+        writer.str(49, self.id.local.as_bytes());
+        writer.timestamp(52, now);
+        writer.str(56, self.id.remote.as_bytes());
+        if header.poss_resend {
+            writer.char(97, b'Y');
+        }
+        for (tag, value) in header.routing {
+            writer.str(*tag, value);
+        }
+        if let Some(orig_sending_time) = header.orig_sending_time {
+            writer.str(122, orig_sending_time);
+        }
+    }
+
+    /// Sends a session-level message with the next MsgSeqNum; `body` writes its body fields.
+    fn send_admin(
+        &mut self,
+        now: UtcTimestamp,
+        store: &mut dyn SessionStore,
+        out: &mut Vec<u8>,
+        msg_type: &[u8],
+        routing: &[(u32, &[u8])],
+        body: impl FnOnce(&mut MessageWriter<'_>),
+    ) -> Result<(), SessionError> {
+        let seq = store.next_sender_seq();
+        let mut writer = MessageWriter::begin(out, BEGIN_STRING, msg_type);
+        let header = Header { seq, orig_sending_time: None, poss_resend: false, routing };
+        self.write_header(&mut writer, now, &header);
+        body(&mut writer);
+        writer.finish();
+        store.save(seq, None)?;
+        self.last_sent_ms = now.0;
+        Ok(())
+    }
+
+    fn send_logout(
+        &mut self,
+        now: UtcTimestamp,
+        text: Option<&str>,
+        store: &mut dyn SessionStore,
+        out: &mut Vec<u8>,
+    ) -> Result<(), SessionError> {
+        self.send_admin(now, store, out, b"5", &[], |writer| {
+            if let Some(text) = text {
+                writer.str(58, text.as_bytes());
+            }
+        })?;
+        self.logout_sent_ms = Some(now.0);
+        Ok(())
+    }
+
+    /// Sends a session Reject for `view`, and consumes its MsgSeqNum if it was the expected one
+    /// (except for Logon and SequenceReset, which manage sequence numbers themselves).
+    fn send_reject(
+        &mut self,
+        now: UtcTimestamp,
+        view: &crate::MessageView<'_>,
+        reason: SessionRejectReason,
+        ref_tag: Option<i64>,
+        store: &mut dyn SessionStore,
+        out: &mut Vec<u8>,
+    ) -> Result<(), SessionError> {
+        let (routing, count) = reverse_routing(view);
+        let seq = view.msg_seq_num();
+        let msg_type = view.msg_type();
+        self.send_admin(now, store, out, b"3", &routing[..count], |writer| {
+            if let Some(seq) = seq {
+                writer.uint(45, seq);
+            }
+            writer.str(58, reason.text().as_bytes());
+            if let Some(tag) = ref_tag {
+                writer.int(371, tag);
+            }
+            if !msg_type.is_empty() {
+                writer.str(372, msg_type);
+            }
+            writer.uint(373, u64::from(reason.code()));
+        })?;
+        let expected = store.next_target_seq();
+        if msg_type != b"A" && msg_type != b"4" && seq == Some(expected) {
+            store.set_next_target_seq(expected + 1)?;
+        }
+        Ok(())
+    }
+
+    /// Answers a ResendRequest for `begin..=end` (0: everything sent so far).
+    fn resend(
+        &mut self,
+        now: UtcTimestamp,
+        begin: u64,
+        end: u64,
+        store: &mut dyn SessionStore,
+        out: &mut Vec<u8>,
+    ) -> Result<(), SessionError> {
+        let next = store.next_sender_seq();
+        let end = if end == 0 || end >= next { next - 1 } else { end };
+        if begin == 0 || begin > end {
+            return Ok(());
+        }
+        let mut kept: Vec<(u64, Box<[u8]>)> = Vec::new();
+        store.messages(begin, end, &mut |seq, frame| kept.push((seq, frame.into())));
+        let mut expected = begin;
+        for (seq, frame) in &kept {
+            if *seq > expected {
+                self.write_gap_fill(now, expected, *seq, out);
+            }
+            self.write_resent(now, frame, out);
+            expected = seq + 1;
+        }
+        if expected <= end {
+            self.write_gap_fill(now, expected, end + 1, out);
+        }
+        self.last_sent_ms = now.0;
+        Ok(())
+    }
+
+    /// A SequenceReset-GapFill numbered `seq` that moves the counterparty to `new_seq`.
+    fn write_gap_fill(&self, now: UtcTimestamp, seq: u64, new_seq: u64, out: &mut Vec<u8>) {
+        let stamp = now.format();
+        let mut writer = MessageWriter::begin(out, BEGIN_STRING, b"4");
+        let header =
+            Header { seq, orig_sending_time: Some(&stamp), poss_resend: false, routing: &[] };
+        self.write_header(&mut writer, now, &header);
+        writer.uint(36, new_seq).char(123, b'Y');
+        writer.finish();
+    }
+
+    /// Re-sends a stored frame with PossDupFlag, OrigSendingTime and a fresh SendingTime.
+    fn write_resent(&self, now: UtcTimestamp, frame: &[u8], out: &mut Vec<u8>) {
+        let mut fields = Fields::with_capacity(self.config.fields_max);
+        let Ok(view) = parse(frame, &mut fields) else {
+            debug_assert!(false, "Invariant: stored frames parse");
+            return;
+        };
+        let (Some(seq), Some(original)) = (view.msg_seq_num(), view.get(52)) else { return };
+        let refs = view.fields();
+        let body_start = refs[3..]
+            .iter()
+            .find(|field| !self.dictionary.is_header_tag(field.tag))
+            .map_or(frame.len(), |field| field.start as usize);
+        let body_end = refs.last().map_or(frame.len(), |field| field.start as usize);
+        let mut writer = MessageWriter::begin(out, BEGIN_STRING, view.msg_type());
+        let poss_resend = view.get(97) == Some(b"Y");
+        let header = Header { seq, orig_sending_time: Some(original), poss_resend, routing: &[] };
+        self.write_header(&mut writer, now, &header);
+        writer.raw(&frame[body_start.min(body_end)..body_end]);
+        writer.finish();
+    }
+}
+
+/// An application message to send: MsgType and encoded body fields.
+#[derive(Debug, Clone, Copy)]
+pub struct Outgoing<'a> {
+    /// MsgType (35).
+    pub msg_type: &'a [u8],
+    /// Body fields, encoded `tag=value<SOH>…` (see [`Body`](crate::Body)).
+    pub body: &'a [u8],
+    /// PossResend (97) = Y: the application is sending again something it may have sent.
+    pub poss_resend: bool,
+}
+
+/// Numbers, stamps and stores an application message for `session`, appending the frame to
+/// `out`. This is [`Session::send`] without a live session: a gateway uses it to store messages
+/// for a counterparty that is not connected, so that its ResendRequest recovers them.
+///
+/// # Errors
+/// Returns a [`StoreError`] if the store fails; `out` is then left as it was.
+pub fn encode_application(
+    session: &SessionId,
+    now: UtcTimestamp,
+    message: &Outgoing<'_>,
+    store: &mut dyn SessionStore,
+    out: &mut Vec<u8>,
+) -> Result<u64, StoreError> {
+    let seq = store.next_sender_seq();
+    let start = out.len();
+    let mut writer = MessageWriter::begin(out, BEGIN_STRING, message.msg_type);
+    writer.uint(34, seq).str(49, session.local.as_bytes()).timestamp(52, now);
+    writer.str(56, session.remote.as_bytes());
+    if message.poss_resend {
+        writer.char(97, b'Y');
+    }
+    writer.raw(message.body);
+    let range = writer.finish();
+    if let Err(error) = store.save(seq, Some(&out[range])) {
+        out.truncate(start);
+        return Err(error);
+    }
+    Ok(seq)
+}
+
+/// The routing fields of a reply to `view`: OnBehalfOf* become DeliverTo* and vice versa;
+/// empty ones are dropped. Returns them in ascending tag order and their count.
+fn reverse_routing<'a>(view: &crate::MessageView<'a>) -> ([(u32, &'a [u8]); 6], usize) {
+    const PAIRS: [(u32, u32); 6] =
+        [(115, 128), (116, 129), (144, 145), (128, 115), (129, 116), (145, 144)];
+    let mut routing: [(u32, &[u8]); 6] = [(0, &[]); 6];
+    let mut count = 0;
+    for (from, to) in PAIRS {
+        if let Some(value) = view.get(from).filter(|value| !value.is_empty()) {
+            routing[count] = (to, value);
+            count += 1;
+        }
+    }
+    routing[..count].sort_by_key(|(tag, _)| *tag);
+    (routing, count)
+}

@@ -1,0 +1,176 @@
+//! Session stores: the sequence numbers of both directions and the outbound application
+//! messages by sequence number, kept so that a ResendRequest can be answered.
+//!
+//! [`SessionStore`] is the interface the session layer uses; [`MemoryStore`] keeps everything in
+//! memory and [`FileStore`](super::FileStore) persists it. Admin messages are not kept: a resend
+//! replaces them (and anything no longer kept) with a SequenceReset-GapFill.
+//!
+//! # Limits
+//! A store keeps at most `messages_max` messages; older ones are dropped first and gap-filled
+//! if a counterparty asks for them.
+
+use std::collections::BTreeMap;
+
+/// Why a store operation failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// Reading or writing the store's file failed.
+    #[error("session store I/O on {path}: {source}")]
+    Io {
+        /// The file involved.
+        path: String,
+        /// The underlying error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A CompID cannot name a store (empty or too long).
+    #[error("CompID {comp_id:?} cannot name a session store")]
+    BadCompId {
+        /// The CompID.
+        comp_id: String,
+    },
+}
+
+/// Sequence numbers and outbound messages of one session (one counterparty CompID).
+pub trait SessionStore: Send {
+    /// The MsgSeqNum the next outbound message gets (starts at 1).
+    fn next_sender_seq(&self) -> u64;
+
+    /// The MsgSeqNum expected on the next inbound message (starts at 1).
+    fn next_target_seq(&self) -> u64;
+
+    /// Records that an outbound message was sent with `seq` (the current next sender number),
+    /// keeping `message` (a whole frame) for resends when it is an application message.
+    ///
+    /// # Errors
+    /// Returns a [`StoreError`] if it cannot be persisted.
+    fn save(&mut self, seq: u64, message: Option<&[u8]>) -> Result<(), StoreError>;
+
+    /// Sets the next expected inbound MsgSeqNum.
+    ///
+    /// # Errors
+    /// Returns a [`StoreError`] if it cannot be persisted.
+    fn set_next_target_seq(&mut self, seq: u64) -> Result<(), StoreError>;
+
+    /// Visits the kept messages with `begin <= seq <= end`, in order.
+    fn messages(&self, begin: u64, end: u64, visit: &mut dyn FnMut(u64, &[u8]));
+
+    /// Resets both sequence numbers to 1 and drops every kept message.
+    ///
+    /// # Errors
+    /// Returns a [`StoreError`] if it cannot be persisted.
+    fn reset(&mut self) -> Result<(), StoreError>;
+}
+
+/// The state every store keeps in memory.
+#[derive(Debug, Clone)]
+pub(crate) struct StoreState {
+    /// Next outbound MsgSeqNum.
+    pub(crate) next_sender_seq: u64,
+    /// Next expected inbound MsgSeqNum.
+    pub(crate) next_target_seq: u64,
+    /// Kept outbound application messages by MsgSeqNum.
+    pub(crate) messages: BTreeMap<u64, Box<[u8]>>,
+    /// The most messages kept.
+    pub(crate) messages_max: usize,
+}
+
+impl StoreState {
+    pub(crate) fn new(messages_max: usize) -> Self {
+        assert!(messages_max > 0, "Invariant: a store keeps at least one message");
+        Self { next_sender_seq: 1, next_target_seq: 1, messages: BTreeMap::new(), messages_max }
+    }
+
+    pub(crate) fn save(&mut self, seq: u64, message: Option<&[u8]>) {
+        if let Some(message) = message {
+            self.messages.insert(seq, message.into());
+            while self.messages.len() > self.messages_max {
+                self.messages.pop_first();
+            }
+        }
+        self.next_sender_seq = self.next_sender_seq.max(seq + 1);
+    }
+
+    pub(crate) fn messages(&self, begin: u64, end: u64, visit: &mut dyn FnMut(u64, &[u8])) {
+        if begin > end {
+            return;
+        }
+        for (seq, message) in self.messages.range(begin..=end) {
+            visit(*seq, message);
+        }
+    }
+
+    pub(crate) fn reset(&mut self) {
+        self.next_sender_seq = 1;
+        self.next_target_seq = 1;
+        self.messages.clear();
+    }
+}
+
+/// A store that keeps everything in memory: sequence numbers are lost on restart.
+#[derive(Debug, Clone)]
+pub struct MemoryStore {
+    /// Sequence numbers and kept messages.
+    state: StoreState,
+}
+
+impl MemoryStore {
+    /// A store that keeps at most `messages_max` outbound messages.
+    ///
+    /// # Panics
+    /// Panics if `messages_max` is 0.
+    #[must_use]
+    pub fn new(messages_max: usize) -> Self {
+        Self { state: StoreState::new(messages_max) }
+    }
+}
+
+impl SessionStore for MemoryStore {
+    fn next_sender_seq(&self) -> u64 {
+        self.state.next_sender_seq
+    }
+
+    fn next_target_seq(&self) -> u64 {
+        self.state.next_target_seq
+    }
+
+    fn save(&mut self, seq: u64, message: Option<&[u8]>) -> Result<(), StoreError> {
+        self.state.save(seq, message);
+        Ok(())
+    }
+
+    fn set_next_target_seq(&mut self, seq: u64) -> Result<(), StoreError> {
+        self.state.next_target_seq = seq;
+        Ok(())
+    }
+
+    fn messages(&self, begin: u64, end: u64, visit: &mut dyn FnMut(u64, &[u8])) {
+        self.state.messages(begin, end, visit);
+    }
+
+    fn reset(&mut self) -> Result<(), StoreError> {
+        self.state.reset();
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn memory_store_keeps_a_bounded_window() {
+        let mut store = MemoryStore::new(2);
+        store.save(1, None).unwrap();
+        store.save(2, Some(b"two")).unwrap();
+        store.save(3, Some(b"three")).unwrap();
+        store.save(4, Some(b"four")).unwrap();
+        assert_eq!(store.next_sender_seq(), 5);
+        let mut seen = Vec::new();
+        store.messages(1, 10, &mut |seq, message| seen.push((seq, message.to_vec())));
+        assert_eq!(seen, [(3, b"three".to_vec()), (4, b"four".to_vec())]);
+        store.reset().unwrap();
+        assert_eq!((store.next_sender_seq(), store.next_target_seq()), (1, 1));
+    }
+}

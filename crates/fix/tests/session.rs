@@ -1,0 +1,250 @@
+//! The session layer as a pure state machine: no sockets, no clock. Each test feeds a
+//! [`Session`] frames and instants, then reads the frames it wrote, with a recording
+//! application and a memory store, so timing and sequencing rules are checked exactly.
+
+use std::cell::RefCell;
+use std::sync::Arc;
+
+use birzha_fix::session::{
+    Application, Delivery, LogonRequest, MemoryStore, Outgoing, Refusal, Session, SessionConfig,
+    SessionId, SessionStore, Status, check_logon,
+};
+use birzha_fix::{Dictionary, Fields, MessageView, UtcTimestamp, check, parse};
+
+/// Records deliveries and the end of the session; knows one trader, `TW`.
+#[derive(Default)]
+struct Recorder {
+    delivered: RefCell<Vec<u64>>,
+    ended: RefCell<Option<bool>>,
+}
+
+impl Application for Recorder {
+    fn authenticate(&self, logon: &LogonRequest<'_>) -> Result<(), Refusal> {
+        if logon.sender_comp_id == "TW" && logon.password == Some("secret") {
+            Ok(())
+        } else {
+            Err(Refusal::new("bad credentials"))
+        }
+    }
+
+    fn on_message(&self, _: &SessionId, message: &MessageView<'_>) -> Delivery {
+        self.delivered.borrow_mut().push(message.msg_seq_num().unwrap_or(0));
+        Delivery::Accepted
+    }
+
+    fn on_logout(&self, _: &SessionId, voluntary: bool) {
+        *self.ended.borrow_mut() = Some(voluntary);
+    }
+}
+
+const T0: i64 = 1_700_000_000_000;
+
+fn stamp(ms: i64) -> String {
+    String::from_utf8(UtcTimestamp(ms).format().to_vec()).unwrap()
+}
+
+/// A frame from TW to ISLD sent at `at`; `|` stands for SOH.
+fn inbound(msg_type: &str, seq: u64, at: i64, extra: &str) -> Vec<u8> {
+    let mut body = format!("35={msg_type}|34={seq}|49=TW|52={}|56=ISLD|", stamp(at));
+    body.push_str(extra);
+    if !body.ends_with('|') {
+        body.push('|');
+    }
+    let body = body.replace('|', "\x01");
+    let mut frame = format!("8=FIX.4.4\x019={}\x01{body}", body.len()).into_bytes();
+    let sum = birzha_fix::checksum(&frame);
+    frame.extend_from_slice(format!("10={sum:03}\x01").as_bytes());
+    frame
+}
+
+/// Splits written bytes into (MsgType, MsgSeqNum, whole frame) triples.
+fn written(out: &mut Vec<u8>) -> Vec<(String, u64, String)> {
+    let mut frames = Vec::new();
+    let mut rest = &out[..];
+    while let Ok(Some(length)) = check(rest, 1 << 16) {
+        let mut fields = Fields::with_capacity(64);
+        let view = parse(&rest[..length], &mut fields).unwrap();
+        let text = String::from_utf8_lossy(&rest[..length]).replace('\x01', "|");
+        frames.push((
+            String::from_utf8_lossy(view.msg_type()).into(),
+            view.msg_seq_num().unwrap(),
+            text,
+        ));
+        rest = &rest[length..];
+    }
+    assert!(rest.is_empty(), "every written byte belongs to a whole frame");
+    out.clear();
+    frames
+}
+
+struct Harness {
+    session: Session,
+    store: MemoryStore,
+    application: Recorder,
+    out: Vec<u8>,
+}
+
+impl Harness {
+    fn logon(extra: &str) -> Self {
+        let config = Arc::new(SessionConfig::new("ISLD"));
+        let dictionary = Arc::new(Dictionary::profile());
+        let application = Recorder::default();
+        let mut store = MemoryStore::new(100);
+        let mut out = Vec::new();
+        let frame = inbound("A", 1, T0, &format!("98=0|108=10|554=secret|{extra}"));
+        let mut fields = Fields::with_capacity(64);
+        let view = parse(&frame, &mut fields).unwrap();
+        let request =
+            check_logon(&config, &dictionary, &application, UtcTimestamp(T0), &view).unwrap();
+        let (session, status) = Session::establish(
+            config,
+            dictionary,
+            &application,
+            UtcTimestamp(T0),
+            &view,
+            &request,
+            &mut store,
+            &mut out,
+        )
+        .unwrap();
+        assert_eq!(status, Status::Active);
+        Self { session, store, application, out }
+    }
+
+    fn receive(&mut self, frame: &[u8], at: i64) -> Status {
+        let mut fields = Fields::with_capacity(64);
+        let view = parse(frame, &mut fields).unwrap();
+        let Self { session, store, application, out } = self;
+        session.on_message(UtcTimestamp(at), &view, application, store, out).unwrap()
+    }
+
+    fn tick(&mut self, at: i64) -> Status {
+        self.session.on_timer(UtcTimestamp(at), &mut self.store, &mut self.out).unwrap()
+    }
+}
+
+#[test]
+fn logon_is_answered_and_bad_credentials_refused() {
+    let mut harness = Harness::logon("");
+    let frames = written(&mut harness.out);
+    assert_eq!(frames.len(), 1);
+    assert!(frames[0].2.contains("|35=A|34=1|49=ISLD|"), "{}", frames[0].2);
+    assert!(frames[0].2.contains("|98=0|108=10|"), "{}", frames[0].2);
+
+    let config = SessionConfig::new("ISLD");
+    let frame = inbound("A", 1, T0, "98=0|108=10|554=wrong");
+    let mut fields = Fields::with_capacity(64);
+    let view = parse(&frame, &mut fields).unwrap();
+    let refusal =
+        check_logon(&config, &Dictionary::profile(), &Recorder::default(), UtcTimestamp(T0), &view);
+    assert_eq!(refusal.unwrap_err().text, "bad credentials");
+    let late = UtcTimestamp(T0 + 121_000);
+    let refusal = check_logon(&config, &Dictionary::profile(), &Recorder::default(), late, &view);
+    assert_eq!(refusal.unwrap_err().text, "SendingTime accuracy problem");
+}
+
+#[test]
+fn heartbeat_test_request_and_timeout_follow_heartbeat_interval() {
+    let mut harness = Harness::logon("");
+    written(&mut harness.out);
+    assert_eq!(harness.session.deadline(), Some(T0 + 10_000));
+    assert_eq!(harness.tick(T0 + 9_999), Status::Active);
+    assert!(written(&mut harness.out).is_empty());
+    harness.tick(T0 + 10_000);
+    assert_eq!(written(&mut harness.out)[0].0, "0");
+    assert_eq!(harness.session.deadline(), Some(T0 + 12_000));
+    harness.tick(T0 + 12_000);
+    let frames = written(&mut harness.out);
+    assert_eq!((frames[0].0.as_str(), frames[0].1), ("1", 3));
+    assert!(frames[0].2.contains("|112=TEST|"));
+    assert_eq!(
+        harness.tick(T0 + 23_000),
+        Status::Active,
+        "no Heartbeat while a TestRequest is out"
+    );
+    assert!(written(&mut harness.out).is_empty());
+    let status = harness.tick(T0 + 24_000);
+    assert_eq!(status, Status::Disconnect { voluntary: false, reason: "heartbeat timeout" });
+}
+
+#[test]
+fn gaps_are_requested_filled_and_possdups_never_delivered_twice() {
+    let mut harness = Harness::logon("");
+    written(&mut harness.out);
+    let order = "11=A|54=1|60=20231114-22:13:20|40=1";
+    harness.receive(&inbound("D", 2, T0, order), T0);
+    harness.receive(&inbound("D", 5, T0, order), T0);
+    let frames = written(&mut harness.out);
+    assert_eq!(frames.len(), 1);
+    assert!(
+        frames[0].2.contains("|35=2|") && frames[0].2.contains("|7=3|16=0|"),
+        "{}",
+        frames[0].2
+    );
+    harness.receive(&inbound("D", 3, T0, order), T0);
+    let duplicate = format!("43=Y|122={}|{order}", stamp(T0));
+    harness.receive(&inbound("D", 3, T0, &duplicate), T0);
+    harness.receive(&inbound("D", 4, T0, order), T0);
+    assert_eq!(*harness.application.delivered.borrow(), [2, 3, 4, 5]);
+    assert_eq!(harness.store.next_target_seq(), 6);
+    assert!(written(&mut harness.out).is_empty());
+}
+
+#[test]
+fn resend_replays_application_messages_and_gap_fills_the_rest() {
+    let mut harness = Harness::logon("");
+    let Harness { session, store, out, .. } = &mut harness;
+    let body = b"37=O|17=E|150=0|39=0|54=1|151=1|14=0|6=0|";
+    let body = body.iter().map(|&byte| if byte == b'|' { 1 } else { byte }).collect::<Vec<u8>>();
+    let report = Outgoing { msg_type: b"8", body: &body, poss_resend: false };
+    assert_eq!(session.send(UtcTimestamp(T0), &report, store, out).unwrap(), 2);
+    session.on_timer(UtcTimestamp(T0 + 10_000), store, out).unwrap();
+    assert_eq!(session.send(UtcTimestamp(T0), &report, store, out).unwrap(), 4);
+    written(out);
+    harness.receive(&inbound("2", 2, T0 + 10_000, "7=1|16=0"), T0 + 10_000);
+    let frames = written(&mut harness.out);
+    let summary: Vec<(&str, u64)> =
+        frames.iter().map(|(kind, seq, _)| (kind.as_str(), *seq)).collect();
+    assert_eq!(summary, [("4", 1), ("8", 2), ("4", 3), ("8", 4)]);
+    assert!(
+        frames[0].2.contains("|43=Y|") && frames[0].2.contains("|36=2|123=Y|"),
+        "{}",
+        frames[0].2
+    );
+    assert!(frames[1].2.contains("|43=Y|") && frames[1].2.contains("|122="), "{}", frames[1].2);
+    assert!(frames[1].2.contains("|37=O|17=E|"), "{}", frames[1].2);
+}
+
+#[test]
+fn invalid_messages_are_rejected_and_logout_is_voluntary() {
+    let mut harness = Harness::logon("");
+    written(&mut harness.out);
+    harness.receive(&inbound("D", 2, T0, "11=A|54=Z|60=20231114-22:13:20|40=1"), T0);
+    let frames = written(&mut harness.out);
+    assert!(frames[0].2.contains("|35=3|"), "{}", frames[0].2);
+    assert!(
+        frames[0].2.contains(
+            "|45=2|58=Value is incorrect (out of range) for this tag|371=54|372=D|373=5|"
+        )
+    );
+    assert_eq!(harness.store.next_target_seq(), 3, "the rejected message consumed its number");
+    assert_eq!(
+        harness.receive(&inbound("5", 3, T0, ""), T0),
+        Status::Disconnect { voluntary: true, reason: "Logout" }
+    );
+    assert_eq!(written(&mut harness.out)[0].0, "5");
+    harness.session.end(&harness.application, true);
+    assert_eq!(*harness.application.ended.borrow(), Some(true));
+}
+
+#[test]
+fn reset_seq_num_flag_restarts_both_directions() {
+    let mut harness = Harness::logon("");
+    harness.receive(&inbound("0", 2, T0, ""), T0);
+    written(&mut harness.out);
+    harness.receive(&inbound("A", 1, T0, "98=0|108=10|141=Y"), T0);
+    let frames = written(&mut harness.out);
+    assert_eq!((frames[0].0.as_str(), frames[0].1), ("A", 1));
+    assert!(frames[0].2.contains("|141=Y|"));
+    assert_eq!((harness.store.next_sender_seq(), harness.store.next_target_seq()), (2, 2));
+}

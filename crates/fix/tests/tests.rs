@@ -1,0 +1,13 @@
+//! Integration tests of `birzha-fix` over its public interface.
+//!
+//! - `agreement`: the profile dictionary agrees with the stock QuickFIX `FIX44.xml` on every tag,
+//!   type, enumeration, message and required flag it defines (the stock file is test data read
+//!   from `shared/fix44-acceptance`, never copied into the project);
+//! - `properties`: encode → check → parse round-trips, and `check`, `parse` and `validate`
+//!   never panic on arbitrary bytes;
+//! - `session`: the session layer as a pure state machine with scripted time.
+
+mod agreement;
+mod properties;
+mod session;
+mod util;

@@ -1,0 +1,299 @@
+//! The per-connection task: the Logon phase, then the session loop.
+//!
+//! One task owns one [`Connection`] and, once logged on, one [`Session`]. It waits on (in this
+//! fixed order, `biased`): the shutdown signal, a slow-reader kick, the socket, the session's
+//! outbound queue and the session's next timer. Each event is handled under the session
+//! store's lock (never across an `.await`), producing bytes into one reused buffer that is then
+//! written in a single batch.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use birzha_fix::session::{Application, Refusal, Session, Status, check_logon, write_refusal};
+use birzha_fix::{Dictionary, UtcTimestamp};
+use tokio::sync::mpsc;
+use tokio::time::{sleep, sleep_until};
+use tracing::{debug, info, warn};
+
+use crate::backoff::AuthBackoff;
+use crate::clock::Clock;
+use crate::connection::{Connection, Read};
+use crate::registry::{Claim, Sessions};
+use crate::shutdown::Shutdown;
+use crate::{GatewayConfig, GatewayError};
+
+/// Outbound messages taken from the queue per event, so one busy session cannot starve its own
+/// socket reads.
+const OUTBOUND_BATCH_MAX: usize = 256;
+
+/// What every connection task shares.
+#[derive(Debug)]
+pub(crate) struct Context<A> {
+    pub(crate) config: GatewayConfig,
+    pub(crate) session_config: Arc<birzha_fix::session::SessionConfig>,
+    pub(crate) dictionary: Arc<Dictionary>,
+    pub(crate) application: Arc<A>,
+    pub(crate) sessions: Sessions,
+    pub(crate) backoff: AuthBackoff,
+    pub(crate) clock: Clock,
+}
+
+/// One connection's task state.
+#[derive(Debug)]
+pub(crate) struct Handler<A> {
+    /// The socket and its buffers.
+    pub(crate) connection: Connection,
+    /// The peer's address, for logs and the authentication backoff.
+    pub(crate) peer: SocketAddr,
+    /// Shared settings, application and registry.
+    pub(crate) context: Arc<Context<A>>,
+    /// Receives the server's shutdown signal.
+    pub(crate) shutdown: Shutdown,
+    /// Held while the task runs; the server waits for every clone to drop at shutdown.
+    pub(crate) _shutdown_complete: mpsc::Sender<()>,
+    /// Outbound bytes of the current event; capacity reused.
+    pub(crate) out: Vec<u8>,
+}
+
+/// A logged-on session and its hold on the registry slot.
+struct Established {
+    session: Session,
+    claim: Claim,
+    comp_id: String,
+    /// The status the Logon left the session in.
+    status: Status,
+}
+
+/// What woke the session loop.
+enum Event {
+    Shutdown,
+    SlowReader,
+    Read(Read),
+    Outbound(crate::OutboundMessage),
+    Timer,
+}
+
+impl<A: Application + Send + Sync + 'static> Handler<A> {
+    /// Runs the connection to its end.
+    ///
+    /// # Errors
+    /// Returns a [`GatewayError`] when the socket or store fails; the connection is closed.
+    pub(crate) async fn run(mut self) -> Result<(), GatewayError> {
+        let Some(mut established) = self.logon().await? else {
+            self.connection.close().await;
+            return Ok(());
+        };
+        tracing::Span::current().record("comp_id", established.comp_id.as_str());
+        info!("logged on");
+        let result = self.serve(&mut established).await;
+        let voluntary = matches!(result, Ok(Status::Disconnect { voluntary: true, .. }));
+        match &result {
+            Ok(Status::Disconnect { reason, .. }) => info!(voluntary, reason, "session ended"),
+            Ok(Status::Active) => {}
+            Err(error) => warn!(%error, "session failed"),
+        }
+        let Established { mut session, claim, comp_id, .. } = established;
+        session.end(&*self.context.application, voluntary);
+        let stored = self.context.sessions.release(&comp_id, claim);
+        if stored > 0 {
+            info!(stored, "unsent messages kept in the store for resend");
+        }
+        self.connection.close().await;
+        result.map(|_| ())
+    }
+
+    fn now(&self) -> UtcTimestamp {
+        self.context.clock.now()
+    }
+
+    /// Waits for the first message and answers it; `None` when the connection is refused.
+    async fn logon(&mut self) -> Result<Option<Established>, GatewayError> {
+        let read = tokio::select! {
+            biased;
+            () = self.shutdown.recv() => return Ok(None),
+            () = sleep(self.context.config.logon_timeout) => {
+                info!("no Logon in time");
+                return Ok(None);
+            }
+            read = self.connection.read() => read?,
+        };
+        let length = match read {
+            Read::Frame(length) => length,
+            Read::Garbled(error) => {
+                warn!(%error, "garbled first message: disconnecting");
+                return Ok(None);
+            }
+            Read::Closed => return Ok(None),
+        };
+        let delay = self.context.backoff.delay(self.peer.ip());
+        if !delay.is_zero() {
+            debug!(?delay, "delaying a Logon after earlier refusals");
+            sleep(delay).await;
+        }
+        let established = self.answer_logon(length)?;
+        self.connection.consume(length);
+        self.flush_plain().await?;
+        Ok(established)
+    }
+
+    /// Vets the Logon at the front of the buffer and establishes the session or refuses it.
+    fn answer_logon(&mut self, length: usize) -> Result<Option<Established>, GatewayError> {
+        let now = self.now();
+        let context = Arc::clone(&self.context);
+        let view = match self.connection.view(length) {
+            Ok(view) => view,
+            Err(error) => {
+                warn!(%error, "malformed first message: disconnecting");
+                return Ok(None);
+            }
+        };
+        let application = &*context.application;
+        let config = &context.session_config;
+        let refusal = match check_logon(config, &context.dictionary, application, now, &view) {
+            Err(refusal) => refusal,
+            Ok(request) => {
+                let comp_id = request.sender_comp_id.to_owned();
+                if let Some(claim) = context.sessions.claim(&comp_id)? {
+                    let mut store = claim.store();
+                    let (session, status) = Session::establish(
+                        Arc::clone(config),
+                        Arc::clone(&context.dictionary),
+                        application,
+                        now,
+                        &view,
+                        &request,
+                        &mut **store,
+                        &mut self.out,
+                    )?;
+                    drop(store);
+                    context.backoff.accepted(self.peer.ip());
+                    if let Status::Disconnect { reason, .. } = status {
+                        warn!(comp_id, reason, "Logon refused by the session layer");
+                    }
+                    return Ok(Some(Established { session, claim, comp_id, status }));
+                }
+                Refusal::new("Already logged on")
+            }
+        };
+        warn!(reason = %refusal.text, "Logon refused");
+        context.backoff.refused(self.peer.ip());
+        write_refusal(config, now, Some(&view), &refusal, &mut self.out);
+        Ok(None)
+    }
+
+    async fn flush_plain(&mut self) -> Result<(), GatewayError> {
+        self.connection.write_all(&self.out).await?;
+        self.out.clear();
+        Ok(())
+    }
+
+    /// The session loop. Returns how the session ended.
+    async fn serve(&mut self, established: &mut Established) -> Result<Status, GatewayError> {
+        let mut status = established.status;
+        if !self.out.is_empty() {
+            self.flush_plain().await?;
+        }
+        while status == Status::Active {
+            let event = self.next_event(established).await?;
+            status = self.handle(established, event)?;
+            let kick = Arc::clone(&established.claim.kick);
+            tokio::select! {
+                biased;
+                () = kick.notified() => status = slow_reader(),
+                written = self.connection.write_all(&self.out) => written?,
+            }
+            self.out.clear();
+        }
+        Ok(status)
+    }
+
+    async fn next_event(&mut self, established: &mut Established) -> Result<Event, GatewayError> {
+        let deadline = established.session.deadline().map(|ms| self.context.clock.instant_at(ms));
+        let timer = async move {
+            match deadline {
+                Some(deadline) => sleep_until(deadline).await,
+                None => std::future::pending().await,
+            }
+        };
+        let shutting_down = self.shutdown.is_shutdown();
+        Ok(tokio::select! {
+            biased;
+            () = self.shutdown.recv(), if !shutting_down => Event::Shutdown,
+            () = established.claim.kick.notified() => Event::SlowReader,
+            read = self.connection.read() => Event::Read(read?),
+            Some(message) = established.claim.queue.recv() => Event::Outbound(message),
+            () = timer => Event::Timer,
+        })
+    }
+
+    /// Handles one event under the store lock; outbound bytes go to `self.out`.
+    fn handle(
+        &mut self,
+        established: &mut Established,
+        event: Event,
+    ) -> Result<Status, GatewayError> {
+        let now = self.now();
+        let Established { session, claim, .. } = established;
+        let store_ref = claim.store_ref();
+        let mut store = store_ref.lock();
+        let store = &mut **store;
+        let application = &*self.context.application;
+        let status = match event {
+            Event::Shutdown => {
+                info!("shutdown: logging out");
+                session.logout(now, Some("Exchange shutting down"), store, &mut self.out)?;
+                Status::Active
+            }
+            Event::SlowReader => slow_reader(),
+            Event::Outbound(message) => {
+                session.send(now, &message.outgoing(), store, &mut self.out)?;
+                drain_queue(session, &mut claim.queue, now, store, &mut self.out)?;
+                Status::Active
+            }
+            Event::Timer => session.on_timer(now, store, &mut self.out)?,
+            Event::Read(Read::Closed) => {
+                Status::Disconnect { voluntary: false, reason: "connection closed by peer" }
+            }
+            Event::Read(Read::Garbled(error)) => {
+                warn!(%error, "dropped a garbled message");
+                Status::Active
+            }
+            Event::Read(Read::Frame(length)) => {
+                drain_queue(session, &mut claim.queue, now, store, &mut self.out)?;
+                let status = match self.connection.view(length) {
+                    Ok(view) => {
+                        session.on_message(now, &view, application, store, &mut self.out)?
+                    }
+                    Err(error) => {
+                        warn!(%error, "dropped a malformed message");
+                        Status::Active
+                    }
+                };
+                self.connection.consume(length);
+                drain_queue(session, &mut claim.queue, now, store, &mut self.out)?;
+                status
+            }
+        };
+        Ok(status)
+    }
+}
+
+fn slow_reader() -> Status {
+    warn!("outbound queue overflowed: disconnecting a slow reader");
+    Status::Disconnect { voluntary: false, reason: "slow reader" }
+}
+
+/// Sends what the application has queued, up to [`OUTBOUND_BATCH_MAX`] messages.
+fn drain_queue(
+    session: &mut Session,
+    queue: &mut mpsc::Receiver<crate::OutboundMessage>,
+    now: UtcTimestamp,
+    store: &mut dyn birzha_fix::session::SessionStore,
+    out: &mut Vec<u8>,
+) -> Result<(), GatewayError> {
+    for _ in 0..OUTBOUND_BATCH_MAX {
+        let Ok(message) = queue.try_recv() else { break };
+        session.send(now, &message.outgoing(), store, out)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,269 @@
+//! The registry of sessions by counterparty CompID: how the application pushes messages to a
+//! trader at any time, from any thread or task.
+//!
+//! Each CompID has a slot holding its [`SessionStore`] and its link to the connection serving it,
+//! if any. [`Sessions::send`] never blocks on the network:
+//! - while the trader is logged on, the message goes into that session's bounded queue and the
+//!   session task numbers, stores and writes it;
+//! - if that queue is full the trader is a slow reader: the session is told to disconnect, and
+//!   this message and every later one until the session has ended are kept in an overflow list
+//!   that the ending session numbers and stores, in order, without sending;
+//! - while the trader is not connected, the message is numbered and stored at once, so the
+//!   ResendRequest of its next Logon recovers it.
+//!
+//! # Locking
+//! Two `std` mutexes per slot, never held across an `.await`: `store` (held by the session task
+//! while it processes one event, and by [`Sessions::send`] only while the trader is offline) and
+//! `link` (held for a few instructions). The order is always store, then link; [`Sessions::send`]
+//! releases `link` before taking `store`. So the application may call [`Sessions::send`] from
+//! inside [`Application::on_message`](birzha_fix::session::Application::on_message), even for
+//! the same trader, without deadlock.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use birzha_fix::session::{
+    FileStore, MemoryStore, Outgoing, SessionId, SessionStore, StoreError, encode_application,
+};
+use bytes::Bytes;
+use tokio::sync::{Notify, mpsc};
+use tracing::warn;
+
+use crate::clock::Clock;
+use crate::config::{GatewayConfig, StoreConfig};
+
+/// An application message waiting to be sent: MsgType and encoded body fields.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutboundMessage {
+    /// MsgType (35).
+    pub msg_type: Bytes,
+    /// Body fields, encoded `tag=value<SOH>…` (build them with [`birzha_fix::Body`]).
+    pub body: Bytes,
+    /// PossResend (97) = Y.
+    pub poss_resend: bool,
+}
+
+impl OutboundMessage {
+    /// A message of this type with this body.
+    pub fn new(msg_type: impl Into<Bytes>, body: impl Into<Bytes>) -> Self {
+        Self { msg_type: msg_type.into(), body: body.into(), poss_resend: false }
+    }
+
+    pub(crate) fn outgoing(&self) -> Outgoing<'_> {
+        Outgoing { msg_type: &self.msg_type, body: &self.body, poss_resend: self.poss_resend }
+    }
+}
+
+/// Why [`Sessions::send`] could not keep a message.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SendError {
+    /// The trader's store could not be opened or written.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// The connection currently serving a CompID.
+#[derive(Debug)]
+enum Link {
+    /// Not connected: messages go straight to the store.
+    Offline,
+    /// Logged on.
+    Online {
+        /// Feeds the session task; bounded by `outbound_queue_max`.
+        queue: mpsc::Sender<OutboundMessage>,
+        /// Wakes the session task to disconnect a slow reader.
+        kick: Arc<Notify>,
+        /// Messages that arrived after the queue overflowed, in order.
+        overflow: Vec<OutboundMessage>,
+    },
+}
+
+/// One CompID's store and link.
+struct Slot {
+    /// Sequence numbers and outbound messages.
+    store: Mutex<Box<dyn SessionStore>>,
+    /// The serving connection, if any.
+    link: Mutex<Link>,
+}
+
+impl std::fmt::Debug for Slot {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.debug_struct("Slot").finish_non_exhaustive()
+    }
+}
+
+/// The registry; cheap to clone (all clones share it). See the module documentation.
+#[derive(Debug, Clone)]
+pub struct Sessions {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    /// Slots by counterparty CompID (lookup only).
+    slots: Mutex<HashMap<String, Arc<Slot>>>,
+    /// Store settings.
+    store: StoreConfig,
+    /// Our CompID.
+    local_comp_id: String,
+    /// Capacity of each session's queue.
+    queue_max: usize,
+    /// Stamps offline messages.
+    clock: Clock,
+}
+
+/// A logged-on session's hold on its slot, returned by [`Sessions::claim`].
+#[derive(Debug)]
+pub(crate) struct Claim {
+    slot: Arc<Slot>,
+    /// Messages the application pushed for this session.
+    pub(crate) queue: mpsc::Receiver<OutboundMessage>,
+    /// Signalled when the queue overflows.
+    pub(crate) kick: Arc<Notify>,
+}
+
+fn lock<T: ?Sized>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl Sessions {
+    /// An empty registry using the stores and limits of `config`.
+    #[must_use]
+    pub fn new(config: &GatewayConfig) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                slots: Mutex::new(HashMap::new()),
+                store: config.store.clone(),
+                local_comp_id: config.session.local_comp_id.clone(),
+                queue_max: config.outbound_queue_max,
+                clock: Clock::new(),
+            }),
+        }
+    }
+
+    /// Queues (or, for a trader not connected, stores) an application message for `comp_id`.
+    ///
+    /// # Errors
+    /// Returns a [`SendError`] if the trader's store cannot be opened or written.
+    pub fn send(&self, comp_id: &str, message: OutboundMessage) -> Result<(), SendError> {
+        let slot = self.slot(comp_id)?;
+        {
+            let mut link = lock(&slot.link);
+            if let Link::Online { queue, kick, overflow } = &mut *link {
+                if !overflow.is_empty() {
+                    overflow.push(message);
+                    return Ok(());
+                }
+                match queue.try_send(message) {
+                    Ok(()) => return Ok(()),
+                    Err(mpsc::error::TrySendError::Full(message)) => {
+                        warn!(comp_id, "outbound queue full: disconnecting slow reader");
+                        overflow.push(message);
+                        kick.notify_one();
+                        return Ok(());
+                    }
+                    Err(mpsc::error::TrySendError::Closed(message)) => {
+                        overflow.push(message);
+                        return Ok(());
+                    }
+                }
+            }
+        }
+        let mut store = lock(&slot.store);
+        self.store_offline(comp_id, &mut **store, &message)?;
+        Ok(())
+    }
+
+    /// Whether `comp_id` is logged on.
+    #[must_use]
+    pub fn is_logged_on(&self, comp_id: &str) -> bool {
+        let slot = lock(&self.inner.slots).get(comp_id).cloned();
+        slot.is_some_and(|slot| matches!(*lock(&slot.link), Link::Online { .. }))
+    }
+
+    fn store_offline(
+        &self,
+        comp_id: &str,
+        store: &mut dyn SessionStore,
+        message: &OutboundMessage,
+    ) -> Result<u64, StoreError> {
+        let id = SessionId { local: self.inner.local_comp_id.clone(), remote: comp_id.to_owned() };
+        let mut scratch = Vec::new();
+        encode_application(&id, self.inner.clock.now(), &message.outgoing(), store, &mut scratch)
+    }
+
+    /// The slot of `comp_id`, opening its store the first time.
+    fn slot(&self, comp_id: &str) -> Result<Arc<Slot>, StoreError> {
+        let mut slots = lock(&self.inner.slots);
+        if let Some(slot) = slots.get(comp_id) {
+            return Ok(Arc::clone(slot));
+        }
+        let store: Box<dyn SessionStore> = match &self.inner.store {
+            StoreConfig::Memory { messages_max } => Box::new(MemoryStore::new(*messages_max)),
+            StoreConfig::File(config) => Box::new(FileStore::open(config, comp_id)?),
+        };
+        let slot = Arc::new(Slot { store: Mutex::new(store), link: Mutex::new(Link::Offline) });
+        slots.insert(comp_id.to_owned(), Arc::clone(&slot));
+        Ok(slot)
+    }
+
+    /// Marks `comp_id` logged on. Returns `Ok(None)` if it already is.
+    pub(crate) fn claim(&self, comp_id: &str) -> Result<Option<Claim>, StoreError> {
+        let slot = self.slot(comp_id)?;
+        let mut link = lock(&slot.link);
+        if matches!(*link, Link::Online { .. }) {
+            return Ok(None);
+        }
+        let (sender, queue) = mpsc::channel(self.inner.queue_max);
+        let kick = Arc::new(Notify::new());
+        *link = Link::Online { queue: sender, kick: Arc::clone(&kick), overflow: Vec::new() };
+        drop(link);
+        Ok(Some(Claim { slot, queue, kick }))
+    }
+
+    /// Ends a claim: stores every message still queued or overflowed (numbered, not sent) and
+    /// marks the CompID offline. Returns how many messages were stored that way.
+    pub(crate) fn release(&self, comp_id: &str, mut claim: Claim) -> usize {
+        let mut store = lock(&claim.slot.store);
+        let overflow = match std::mem::replace(&mut *lock(&claim.slot.link), Link::Offline) {
+            Link::Online { overflow, .. } => overflow,
+            Link::Offline => Vec::new(),
+        };
+        claim.queue.close();
+        let mut pending = Vec::new();
+        while let Ok(message) = claim.queue.try_recv() {
+            pending.push(message);
+        }
+        pending.extend(overflow);
+        for message in &pending {
+            if let Err(error) = self.store_offline(comp_id, &mut **store, message) {
+                warn!(comp_id, %error, "could not store an unsent message");
+            }
+        }
+        pending.len()
+    }
+}
+
+impl Claim {
+    /// The session's store, locked.
+    pub(crate) fn store(&self) -> MutexGuard<'_, Box<dyn SessionStore>> {
+        lock(&self.slot.store)
+    }
+
+    /// A handle on the session's store that does not borrow the claim.
+    pub(crate) fn store_ref(&self) -> StoreRef {
+        StoreRef(Arc::clone(&self.slot))
+    }
+}
+
+/// A handle on one CompID's store.
+#[derive(Debug)]
+pub(crate) struct StoreRef(Arc<Slot>);
+
+impl StoreRef {
+    /// The store, locked.
+    pub(crate) fn lock(&self) -> MutexGuard<'_, Box<dyn SessionStore>> {
+        lock(&self.0.store)
+    }
+}

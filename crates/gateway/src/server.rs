@@ -1,0 +1,162 @@
+//! The listener: accepts connections and runs one [`Handler`] task per connection.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use birzha_fix::Dictionary;
+use birzha_fix::session::Application;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{Semaphore, broadcast, mpsc};
+use tokio::time::sleep;
+use tracing::{Instrument, error, info, info_span, warn};
+
+use crate::backoff::AuthBackoff;
+use crate::clock::Clock;
+use crate::connection::Connection;
+use crate::handler::{Context, Handler};
+use crate::shutdown::Shutdown;
+use crate::{GatewayConfig, GatewayError, Sessions};
+
+/// Accepting fails this many times in a row (with doubling waits from 1 s) before giving up.
+const ACCEPT_ATTEMPTS_MAX: u32 = 7;
+
+/// The accept loop's state.
+#[derive(Debug)]
+struct Listener<A> {
+    /// The bound socket.
+    listener: TcpListener,
+    /// One permit per connection being served; bounds sessions to `sessions_max`.
+    limit_connections: Arc<Semaphore>,
+    /// Dropped to tell every connection task to shut down.
+    notify_shutdown: broadcast::Sender<()>,
+    /// Cloned into every task; the server waits until all clones are dropped.
+    shutdown_complete: mpsc::Sender<()>,
+    /// What every task shares.
+    context: Arc<Context<A>>,
+    /// Numbers connections for logs.
+    next_connection_id: u64,
+}
+
+/// Runs the FIX acceptor on `listener` until `shutdown` completes, then shuts down gracefully:
+/// stops accepting, sends every session a Logout, waits for their Logouts (at most
+/// `config.shutdown_grace`), and closes.
+///
+/// `sessions` is the registry the application pushes messages through; create it with
+/// [`Sessions::new`] from the same `config` and give the application a clone.
+///
+/// # Errors
+/// Returns [`GatewayError::Accept`] if accepting connections keeps failing.
+pub async fn run<A>(
+    listener: TcpListener,
+    config: GatewayConfig,
+    application: Arc<A>,
+    sessions: Sessions,
+    shutdown: impl Future,
+) -> Result<(), GatewayError>
+where
+    A: Application + Send + Sync + 'static,
+{
+    let (notify_shutdown, _) = broadcast::channel(1);
+    let (shutdown_complete, mut shutdown_complete_rx) = mpsc::channel::<()>(1);
+    let grace = config.shutdown_grace;
+    let context = Arc::new(Context {
+        session_config: Arc::new(config.session.clone()),
+        dictionary: Arc::new(Dictionary::profile()),
+        backoff: AuthBackoff::new(config.auth_backoff_base, config.auth_backoff_max),
+        clock: Clock::new(),
+        application,
+        sessions,
+        config,
+    });
+    let mut server = Listener {
+        listener,
+        limit_connections: Arc::new(Semaphore::new(context.config.sessions_max)),
+        notify_shutdown,
+        shutdown_complete,
+        context,
+        next_connection_id: 0,
+    };
+    let result = tokio::select! {
+        result = server.run() => result,
+        _ = shutdown => {
+            info!("shutting down");
+            Ok(())
+        }
+    };
+    let Listener { listener, notify_shutdown, shutdown_complete, .. } = server;
+    drop(listener);
+    drop(notify_shutdown);
+    drop(shutdown_complete);
+    if tokio::time::timeout(grace, shutdown_complete_rx.recv()).await.is_err() {
+        warn!(?grace, "sessions still open after the shutdown grace period");
+    }
+    result
+}
+
+impl<A: Application + Send + Sync + 'static> Listener<A> {
+    async fn run(&mut self) -> Result<(), GatewayError> {
+        info!(address = ?self.listener.local_addr().ok(), "accepting FIX connections");
+        loop {
+            let permit = Arc::clone(&self.limit_connections)
+                .acquire_owned()
+                .await
+                .expect("Invariant: the semaphore is never closed");
+            let (socket, peer) = self.accept().await?;
+            if let Err(error) = socket.set_nodelay(true) {
+                warn!(%error, %peer, "could not set TCP_NODELAY");
+            }
+            self.next_connection_id += 1;
+            let context = &self.context;
+            let handler = Handler {
+                connection: Connection::new(
+                    socket,
+                    context.config.message_size_max,
+                    context.session_config.fields_max,
+                ),
+                peer,
+                context: Arc::clone(context),
+                shutdown: Shutdown::new(self.notify_shutdown.subscribe()),
+                _shutdown_complete: self.shutdown_complete.clone(),
+                out: Vec::with_capacity(context.config.message_size_max),
+            };
+            let span = info_span!(
+                "connection",
+                id = self.next_connection_id,
+                %peer,
+                comp_id = tracing::field::Empty,
+            );
+            tokio::spawn(
+                async move {
+                    info!("connected");
+                    if let Err(error) = handler.run().await {
+                        warn!(%error, "connection ended with an error");
+                    }
+                    drop(permit);
+                }
+                .instrument(span),
+            );
+        }
+    }
+
+    /// Accepts one connection, retrying errors with exponential backoff.
+    async fn accept(&mut self) -> Result<(TcpStream, std::net::SocketAddr), GatewayError> {
+        let mut backoff = Duration::from_secs(1);
+        let mut attempts = 0;
+        loop {
+            match self.listener.accept().await {
+                Ok(accepted) => return Ok(accepted),
+                Err(cause) => {
+                    attempts += 1;
+                    if attempts >= ACCEPT_ATTEMPTS_MAX {
+                        error!(%cause, "accept keeps failing: giving up");
+                        return Err(GatewayError::Accept(cause));
+                    }
+                    warn!(%cause, ?backoff, "accept failed: retrying");
+                }
+            }
+            sleep(backoff).await;
+            backoff *= 2;
+        }
+    }
+}

@@ -1,0 +1,237 @@
+//! The gateway's own guarantees, beyond the QuickFIX scripts: pushing messages to traders at
+//! any time, resends after reconnects (memory and file stores), slow readers, refused Logons,
+//! oversized input, graceful shutdown, and validity of everything it sends under the stock
+//! FIX44.xml. Each test starts a real acceptor on 127.0.0.1:0 and talks to it over TCP.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use birzha_fix::session::{Durability, FileStoreConfig};
+use birzha_fix::{Body, Dictionary, Fields, WriteFields, parse};
+use birzha_gateway::{EchoApplication, GatewayConfig, OutboundMessage, Sessions, StoreConfig};
+
+use crate::util::{Client, Server, field, fix44_dir, frame, utc_now};
+
+const TRADER: &str = "TRADER1";
+
+fn config() -> GatewayConfig {
+    let mut config = GatewayConfig::new("BIRZHA");
+    config.auth_backoff_base = Duration::from_millis(300);
+    config.session.logout_timeout_ms = 500;
+    config
+}
+
+async fn start(config: GatewayConfig) -> (Server, Sessions) {
+    let sessions = Sessions::new(&config);
+    let application = Arc::new(EchoApplication::new(sessions.clone(), [TRADER]));
+    (Server::start(config, application, sessions.clone()).await, sessions)
+}
+
+fn message(msg_type: &str, seq: u64, fields: &str) -> Vec<u8> {
+    let header = format!("35={msg_type}|34={seq}|49={TRADER}|52={}|56=BIRZHA", utc_now(0));
+    frame(&if fields.is_empty() { header } else { format!("{header}|{fields}") })
+}
+
+async fn logon(client: &mut Client, seq: u64) -> Vec<u8> {
+    client.send(&message("A", seq, "98=0|108=30")).await;
+    let reply = client.receive_within(5).await.unwrap().expect("Logon reply");
+    assert_eq!(field(&reply, 35).as_deref(), Some("A"), "{}", show(&reply));
+    reply
+}
+
+fn execution_report(order_id: &str) -> OutboundMessage {
+    let mut body = Body::new();
+    body.str(37, order_id.as_bytes()).str(11, b"C-1").str(17, b"E-1").char(150, b'0');
+    body.char(39, b'0').str(55, b"BUTTER").char(54, b'1').uint(38, 10).char(40, b'2');
+    body.decimal(44, 68_005, 1).uint(151, 10).uint(14, 0).uint(6, 0);
+    body.timestamp(60, birzha_fix::UtcTimestamp(1_700_000_000_000));
+    OutboundMessage::new(&b"8"[..], body.as_bytes().to_vec())
+}
+
+fn show(frame: &[u8]) -> String {
+    String::from_utf8_lossy(frame).replace('\x01', "|")
+}
+
+#[tokio::test]
+async fn pushed_messages_reach_the_trader_and_offline_ones_are_resent() {
+    let (server, sessions) = start(config()).await;
+    let mut client = Client::connect(server.address).await;
+    logon(&mut client, 1).await;
+    assert!(sessions.is_logged_on(TRADER));
+    sessions.send(TRADER, execution_report("O-1")).unwrap();
+    let report = client.receive_within(5).await.unwrap().unwrap();
+    assert_eq!((field(&report, 35), field(&report, 34)), (Some("8".into()), Some("2".into())));
+    client.send(&message("5", 2, "")).await;
+    let logout = client.receive_within(5).await.unwrap().unwrap();
+    assert_eq!((field(&logout, 35), field(&logout, 34)), (Some("5".into()), Some("3".into())));
+    assert_eq!(client.receive_within(5).await.unwrap(), None, "closed after the Logout");
+
+    sessions.send(TRADER, execution_report("O-2")).unwrap();
+    let mut client = Client::connect(server.address).await;
+    let reply = logon(&mut client, 3).await;
+    assert_eq!(field(&reply, 34).as_deref(), Some("5"), "sequence numbers persist");
+    client.send(&message("2", 4, "7=2|16=0")).await;
+    let mut resent = Vec::new();
+    for _ in 0..4 {
+        let frame = client.receive_within(5).await.unwrap().unwrap();
+        resent.push((field(&frame, 35).unwrap(), field(&frame, 34).unwrap(), field(&frame, 43)));
+    }
+    let possdup = Some("Y".to_owned());
+    assert_eq!(
+        resent,
+        [
+            ("8".into(), "2".into(), possdup.clone()),
+            ("4".into(), "3".into(), possdup.clone()),
+            ("8".into(), "4".into(), possdup.clone()),
+            ("4".into(), "5".into(), possdup),
+        ]
+    );
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn file_store_keeps_sequence_numbers_across_restarts() {
+    let directory = tempfile::tempdir().unwrap();
+    let mut config = config();
+    config.store = StoreConfig::File(FileStoreConfig {
+        directory: directory.path().to_path_buf(),
+        durability: Durability::Fsync,
+        messages_max: 1000,
+        file_bytes_max: 1 << 20,
+    });
+    let (server, _) = start(config.clone()).await;
+    let mut client = Client::connect(server.address).await;
+    logon(&mut client, 1).await;
+    client.send(&message("5", 2, "")).await;
+    client.receive_within(5).await.unwrap().unwrap();
+    server.stop().await;
+
+    let (server, _) = start(config).await;
+    let mut client = Client::connect(server.address).await;
+    let reply = logon(&mut client, 3).await;
+    assert_eq!(field(&reply, 34).as_deref(), Some("3"));
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_slow_reader_is_disconnected_and_keeps_its_messages() {
+    let mut config = config();
+    config.outbound_queue_max = 8;
+    let (server, sessions) = start(config).await;
+    let mut client = Client::connect(server.address).await;
+    logon(&mut client, 1).await;
+    let mut pushed = 0u64;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while sessions.is_logged_on(TRADER) {
+        assert!(Instant::now() < deadline, "the slow reader was never disconnected");
+        for _ in 0..64 {
+            let mut report = execution_report("O");
+            report.body = [report.body.as_ref(), format!("58={}\x01", "x".repeat(2000)).as_bytes()]
+                .concat()
+                .into();
+            sessions.send(TRADER, report).unwrap();
+            pushed += 1;
+        }
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+    drop(client);
+    let mut client = Client::connect(server.address).await;
+    let reply = logon(&mut client, 2).await;
+    let next = field(&reply, 34).unwrap().parse::<u64>().unwrap();
+    assert_eq!(next, pushed + 2, "every pushed message was numbered and kept");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn refused_logons_get_the_reason_and_repeat_offenders_wait() {
+    let (server, _) = start(config()).await;
+    let mut timings = Vec::new();
+    for _ in 0..3 {
+        let mut client = Client::connect(server.address).await;
+        let started = Instant::now();
+        let header = format!("35=A|34=1|49=INTRUDER|52={}|56=BIRZHA|98=0|108=30", utc_now(0));
+        client.send(&frame(&header)).await;
+        let logout = client.receive_within(5).await.unwrap().expect("a Logout");
+        timings.push(started.elapsed());
+        assert_eq!(field(&logout, 35).as_deref(), Some("5"));
+        assert_eq!(field(&logout, 58).as_deref(), Some("Unknown SenderCompID INTRUDER"));
+        assert_eq!(client.receive_within(5).await.unwrap(), None);
+    }
+    assert!(timings[1] >= Duration::from_millis(300), "{timings:?}");
+    assert!(timings[2] >= Duration::from_millis(600), "{timings:?}");
+
+    let mut first = Client::connect(server.address).await;
+    logon(&mut first, 1).await;
+    let mut second = Client::connect(server.address).await;
+    second.send(&message("A", 1, "98=0|108=30")).await;
+    let logout = second.receive_within(5).await.unwrap().unwrap();
+    assert_eq!(field(&logout, 58).as_deref(), Some("Already logged on"));
+    first.send(&message("1", 2, "112=still-here")).await;
+    let heartbeat = first.receive_within(5).await.unwrap().unwrap();
+    assert_eq!(field(&heartbeat, 112).as_deref(), Some("still-here"));
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn garbage_and_oversized_input_do_not_hurt_the_server() {
+    let (server, _) = start(config()).await;
+    let mut client = Client::connect(server.address).await;
+    logon(&mut client, 1).await;
+    client.send(b"\x01\x01garbage=\xff\xfe 8=FIX.4.4\x019=x\x01").await;
+    client.send(&message("1", 2, "112=after-garbage")).await;
+    let heartbeat = client.receive_within(5).await.unwrap().unwrap();
+    assert_eq!(field(&heartbeat, 112).as_deref(), Some("after-garbage"));
+    client.send(format!("8=FIX.4.4\x019=99999\x0135=0\x01{}", "x".repeat(20_000)).as_bytes()).await;
+    assert_eq!(client.receive_within(5).await.unwrap(), None, "oversized input disconnects");
+    let mut client = Client::connect(server.address).await;
+    logon(&mut client, 3).await;
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn shutdown_logs_every_session_out() {
+    let (server, _) = start(config()).await;
+    let mut client = Client::connect(server.address).await;
+    logon(&mut client, 1).await;
+    let stopping = tokio::spawn(server.stop());
+    let logout = client.receive_within(5).await.unwrap().unwrap();
+    assert_eq!(field(&logout, 35).as_deref(), Some("5"));
+    assert_eq!(field(&logout, 58).as_deref(), Some("Exchange shutting down"));
+    client.send(&message("5", 2, "")).await;
+    assert_eq!(client.receive_within(5).await.unwrap(), None);
+    tokio::time::timeout(Duration::from_secs(5), stopping).await.unwrap().unwrap();
+}
+
+/// Every kind of message the session layer sends, and an ExecutionReport built the way the
+/// exchange application will build them, is valid under the stock FIX44.xml.
+#[tokio::test]
+async fn everything_sent_is_valid_under_the_stock_dictionary() {
+    let stock = birzha_fix::stock::stock_dictionary(&fix44_dir()).unwrap();
+    let (server, sessions) = start(config()).await;
+    let mut client = Client::connect(server.address).await;
+    let mut sent = vec![logon(&mut client, 1).await];
+    sessions.send(TRADER, execution_report("O-1")).unwrap();
+    client.send(&message("1", 2, "112=T")).await;
+    client.send(&message("0", 3, "55=NOT-IN-HEARTBEAT")).await;
+    client.send(&message("R", 4, "131=Q")).await;
+    client.send(&message("0", 9, "")).await;
+    client.send(&message("2", 10, "7=1|16=0")).await;
+    for _ in 0..8 {
+        sent.push(client.receive_within(5).await.unwrap().unwrap());
+    }
+    client.send(&message("5", 5, "")).await;
+    sent.push(client.receive_within(5).await.unwrap().unwrap());
+    let kinds: Vec<String> = sent.iter().map(|frame| field(frame, 35).unwrap()).collect();
+    assert_eq!(kinds, ["A", "8", "0", "3", "j", "2", "4", "8", "4", "5"]);
+    let mut fields = Fields::with_capacity(256);
+    for frame in &sent {
+        let view = parse(frame, &mut fields).unwrap();
+        if let Err(error) = stock.validate(&view) {
+            panic!("{} is invalid under FIX44.xml: {error}", show(frame));
+        }
+        if let Err(error) = Dictionary::profile().validate(&view) {
+            panic!("{} is invalid under the profile: {error}", show(frame));
+        }
+    }
+    server.stop().await;
+}

@@ -1,0 +1,11 @@
+//! Integration tests of the acceptor over real TCP on 127.0.0.1.
+//!
+//! - `acceptance`: plays every QuickFIX FIX 4.4 server acceptance script against the acceptor
+//!   with the echo application, comparing as QuickFIX's test runner does;
+//! - `gateway`: the gateway's own guarantees (pushing messages, slow readers, refused Logons,
+//!   persistence across reconnects, graceful shutdown, outbound validity under the stock
+//!   dictionary).
+
+mod acceptance;
+mod gateway;
+mod util;
