@@ -23,7 +23,7 @@ pub(crate) enum ConfigError {
     Read {
         /// The file.
         path: PathBuf,
-        /// The operating system's reason.
+        /// The operating system's reason; [`std::error::Error::source`] returns it.
         source: io::Error,
     },
     /// The text is not TOML, or a key is unknown, missing or of the wrong type.
@@ -53,8 +53,8 @@ pub(crate) enum ConfigError {
 impl fmt::Display for ConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            ConfigError::Read { path, source } => {
-                write!(f, "cannot read config file {}: {source}", path.display())
+            ConfigError::Read { path, .. } => {
+                write!(f, "cannot read config file {}", path.display())
             }
             ConfigError::Syntax { origin, key, position, message, snippet } => {
                 write!(f, "{origin}")?;
@@ -101,7 +101,13 @@ impl ConfigError {
         let (position, snippet) = match error.span() {
             Some(span) => {
                 let (line, column, content) = locate(text, span.start);
-                let caret = format!("{}^", " ".repeat(column.saturating_sub(1)));
+                let rest = content.chars().count().saturating_sub(column - 1);
+                let width = text.get(span).map_or(1, |spanned| spanned.chars().count());
+                let caret = format!(
+                    "{}{}",
+                    " ".repeat(column - 1),
+                    "^".repeat(width.clamp(1, rest.max(1)))
+                );
                 let gutter = " ".repeat(line.to_string().len());
                 (Some((line, column)), format!("  {line} | {content}\n  {gutter} | {caret}"))
             }
