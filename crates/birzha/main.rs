@@ -30,13 +30,14 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("error: {error:#}");
-            if error.chain().any(|cause| cause.is::<ConfigError>()) {
-                ExitCode::from(EXIT_CONFIG)
-            } else {
-                ExitCode::FAILURE
-            }
+            ExitCode::from(exit_code_of(&error))
         }
     }
+}
+
+/// Returns the exit code for a command's error: [`EXIT_CONFIG`] if a config error caused it.
+fn exit_code_of(error: &anyhow::Error) -> u8 {
+    if error.chain().any(|cause| cause.is::<ConfigError>()) { EXIT_CONFIG } else { 1 }
 }
 
 /// Runs one command.
@@ -48,5 +49,22 @@ fn run(command: Command) -> anyhow::Result<()> {
         Command::Trade(_) | Command::Load(_) | Command::Admin(_) | Command::Journal(_) => {
             commands::not_yet_available(command.name())
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use anyhow::Context;
+
+    #[test]
+    fn config_errors_exit_with_their_own_code() {
+        let config = ConfigError::invalid("engine.shards", 0, "1 to 64");
+        assert_eq!(exit_code_of(&anyhow::Error::new(config)), EXIT_CONFIG);
+        let wrapped: anyhow::Result<()> =
+            Err(ConfigError::invalid("engine.shards", 0, "1 to 64")).context("starting");
+        assert_eq!(wrapped.map_err(|error| exit_code_of(&error)), Err(EXIT_CONFIG));
+        let other = run(Command::Journal(cli::Placeholder { args: Vec::new() }));
+        assert_eq!(other.map_err(|error| exit_code_of(&error)), Err(1));
     }
 }
