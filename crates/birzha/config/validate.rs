@@ -166,7 +166,7 @@ fn check_unique(
 
 /// Checks a human text: not blank, one line.
 fn check_text(key: &str, text: &str) -> Result<(), ConfigError> {
-    if text.trim().is_empty() || text.len() > 256 || text.chars().any(char::is_control) {
+    if text.trim().is_empty() || text.chars().count() > 256 || text.chars().any(char::is_control) {
         return Err(ConfigError::invalid(key, quoted(text), "1 to 256 characters on one line"));
     }
     Ok(())
