@@ -18,7 +18,7 @@ use tracing::{debug, info, warn};
 use crate::backoff::AuthBackoff;
 use crate::clock::Clock;
 use crate::connection::{Connection, Read};
-use crate::registry::{Claim, Sessions};
+use crate::registry::{Claim, Queued, Sessions};
 use crate::shutdown::Shutdown;
 use crate::{GatewayConfig, GatewayError};
 
@@ -69,7 +69,7 @@ enum Event {
     Shutdown,
     SlowReader,
     Read(Read),
-    Outbound(crate::OutboundMessage),
+    Outbound(Queued),
     Timer,
 }
 
@@ -153,8 +153,10 @@ impl<A: Application + Send + Sync + 'static> Handler<A> {
             Err(refusal) => refusal,
             Ok(request) => {
                 let comp_id = request.sender_comp_id.to_owned();
-                if let Some(claim) = context.sessions.claim(&comp_id)? {
-                    let mut store = claim.store();
+                if let Some(mut claim) = context.sessions.claim(&comp_id)? {
+                    let store_ref = claim.store_ref();
+                    let mut store = store_ref.lock();
+                    claim.settle_before_logon(&context.sessions, &comp_id, &mut **store);
                     let (session, status) = Session::establish(
                         Arc::clone(config),
                         Arc::clone(&context.dictionary),
@@ -240,17 +242,21 @@ impl<A: Application + Send + Sync + 'static> Handler<A> {
         let application = &*self.context.application;
         let status = match event {
             Event::Shutdown => {
+                drain_queue(session, &mut claim.queue, now, store, &mut self.out)?;
                 info!("shutdown: logging out");
                 session.logout(now, Some("Exchange shutting down"), store, &mut self.out)?;
                 Status::Active
             }
             Event::SlowReader => slow_reader(),
-            Event::Outbound(message) => {
-                session.send(now, &message.outgoing(), store, &mut self.out)?;
+            Event::Outbound(queued) => {
+                write_queued(session, &queued, now, store, &mut self.out)?;
                 drain_queue(session, &mut claim.queue, now, store, &mut self.out)?;
                 Status::Active
             }
-            Event::Timer => session.on_timer(now, store, &mut self.out)?,
+            Event::Timer => {
+                drain_queue(session, &mut claim.queue, now, store, &mut self.out)?;
+                session.on_timer(now, store, &mut self.out)?
+            }
             Event::Read(Read::Closed) => {
                 Status::Disconnect { voluntary: false, reason: "connection closed by peer" }
             }
@@ -283,17 +289,41 @@ fn slow_reader() -> Status {
     Status::Disconnect { voluntary: false, reason: "slow reader" }
 }
 
-/// Sends what the application has queued, up to [`OUTBOUND_BATCH_MAX`] messages.
+/// Sends what the application has queued. Messages already numbered ([`Queued::Stored`])
+/// are all written before the session numbers anything else, so the wire keeps sequence
+/// order; otherwise up to [`OUTBOUND_BATCH_MAX`] messages go per event.
 fn drain_queue(
     session: &mut Session,
-    queue: &mut mpsc::Receiver<crate::OutboundMessage>,
+    queue: &mut mpsc::Receiver<Queued>,
     now: UtcTimestamp,
     store: &mut dyn birzha_fix::session::SessionStore,
     out: &mut Vec<u8>,
 ) -> Result<(), GatewayError> {
-    for _ in 0..OUTBOUND_BATCH_MAX {
-        let Ok(message) = queue.try_recv() else { break };
-        session.send(now, &message.outgoing(), store, out)?;
+    let mut numbered_here = 0;
+    while let Ok(queued) = queue.try_recv() {
+        let numbers = matches!(queued, Queued::Message(_));
+        write_queued(session, &queued, now, store, out)?;
+        numbered_here += usize::from(numbers);
+        if numbered_here >= OUTBOUND_BATCH_MAX {
+            break;
+        }
+    }
+    Ok(())
+}
+
+/// Writes one queued message: numbering and storing it first unless that is done.
+fn write_queued(
+    session: &mut Session,
+    queued: &Queued,
+    now: UtcTimestamp,
+    store: &mut dyn birzha_fix::session::SessionStore,
+    out: &mut Vec<u8>,
+) -> Result<(), GatewayError> {
+    match queued {
+        Queued::Message(message) => {
+            session.send(now, &message.outgoing(), store, out)?;
+        }
+        Queued::Stored(bytes) => out.extend_from_slice(bytes),
     }
     Ok(())
 }

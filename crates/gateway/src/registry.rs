@@ -63,6 +63,15 @@ pub enum SendError {
     Store(#[from] StoreError),
 }
 
+/// An entry of a session's outbound queue.
+#[derive(Debug)]
+pub(crate) enum Queued {
+    /// A message the session task numbers, stores and writes ([`Sessions::send`]).
+    Message(OutboundMessage),
+    /// A message already numbered and stored ([`Sessions::send_stored`]): written as is.
+    Stored(Bytes),
+}
+
 /// The connection currently serving a CompID.
 #[derive(Debug)]
 enum Link {
@@ -71,7 +80,7 @@ enum Link {
     /// Logged on.
     Online {
         /// Feeds the session task; bounded by `outbound_queue_max`.
-        queue: mpsc::Sender<OutboundMessage>,
+        queue: mpsc::Sender<Queued>,
         /// Wakes the session task to disconnect a slow reader.
         kick: Arc<Notify>,
         /// Messages that arrived after the queue overflowed, in order.
@@ -118,7 +127,7 @@ struct Inner {
 pub(crate) struct Claim {
     slot: Arc<Slot>,
     /// Messages the application pushed for this session.
-    pub(crate) queue: mpsc::Receiver<OutboundMessage>,
+    pub(crate) queue: mpsc::Receiver<Queued>,
     /// Signalled when the queue overflows.
     pub(crate) kick: Arc<Notify>,
 }
@@ -155,16 +164,20 @@ impl Sessions {
                     overflow.push(message);
                     return Ok(());
                 }
-                match queue.try_send(message) {
+                match queue.try_send(Queued::Message(message)) {
                     Ok(()) => return Ok(()),
-                    Err(mpsc::error::TrySendError::Full(message)) => {
+                    Err(mpsc::error::TrySendError::Full(queued)) => {
                         warn!(comp_id, "outbound queue full: disconnecting slow reader");
-                        overflow.push(message);
+                        if let Queued::Message(message) = queued {
+                            overflow.push(message);
+                        }
                         kick.notify_one();
                         return Ok(());
                     }
-                    Err(mpsc::error::TrySendError::Closed(message)) => {
-                        overflow.push(message);
+                    Err(mpsc::error::TrySendError::Closed(queued)) => {
+                        if let Queued::Message(message) = queued {
+                            overflow.push(message);
+                        }
                         return Ok(());
                     }
                 }
@@ -173,6 +186,37 @@ impl Sessions {
         let mut store = lock(&slot.store);
         self.store_offline(comp_id, &mut **store, &message)?;
         Ok(())
+    }
+
+    /// Numbers and stores an application message for `comp_id` before returning, then queues
+    /// it for the trader's session if it is logged on. Once this returns the message is in the
+    /// trader's store, so a crash cannot lose it: at worst the trader gets it through a
+    /// ResendRequest. Returns the message's sequence number.
+    ///
+    /// A slow reader whose queue is full is disconnected; the message stays stored.
+    ///
+    /// An application uses either this or [`Sessions::send`] for a trader, never both, and
+    /// never calls this from inside `on_message` (the session holds its store while it
+    /// delivers a message): send from another thread, as the exchange's dispatcher does.
+    ///
+    /// # Errors
+    /// Returns a [`SendError`] if the trader's store cannot be opened or written.
+    pub fn send_stored(&self, comp_id: &str, message: &OutboundMessage) -> Result<u64, SendError> {
+        let slot = self.slot(comp_id)?;
+        let mut store = lock(&slot.store);
+        let id = SessionId { local: self.inner.local_comp_id.clone(), remote: comp_id.to_owned() };
+        let mut encoded = Vec::with_capacity(message.body.len() + 96);
+        let outgoing = message.outgoing();
+        let seq = encode_application(&id, self.inner.clock.now(), &outgoing, &mut **store, &mut encoded)?;
+        let mut link = lock(&slot.link);
+        if let Link::Online { queue, kick, .. } = &mut *link
+            && let Err(mpsc::error::TrySendError::Full(_)) =
+                queue.try_send(Queued::Stored(Bytes::from(encoded)))
+        {
+            warn!(comp_id, "outbound queue full: disconnecting slow reader");
+            kick.notify_one();
+        }
+        Ok(seq)
     }
 
     /// Whether `comp_id` is logged on.
@@ -232,8 +276,11 @@ impl Sessions {
         };
         claim.queue.close();
         let mut pending = Vec::new();
-        while let Ok(message) = claim.queue.try_recv() {
-            pending.push(message);
+        while let Ok(queued) = claim.queue.try_recv() {
+            // Stored messages are already in the store: the resend will bring them.
+            if let Queued::Message(message) = queued {
+                pending.push(message);
+            }
         }
         pending.extend(overflow);
         for message in &pending {
@@ -246,9 +293,22 @@ impl Sessions {
 }
 
 impl Claim {
-    /// The session's store, locked.
-    pub(crate) fn store(&self) -> MutexGuard<'_, Box<dyn SessionStore>> {
-        lock(&self.slot.store)
+    /// Empties the queue before the Logon is answered, with the store locked by the caller:
+    /// anything in it was numbered (or is numbered now, into `store`) before the Logon reply, so
+    /// the counterparty sees a gap and gets it through its ResendRequest, in order.
+    pub(crate) fn settle_before_logon(
+        &mut self,
+        sessions: &Sessions,
+        comp_id: &str,
+        store: &mut dyn SessionStore,
+    ) {
+        while let Ok(queued) = self.queue.try_recv() {
+            if let Queued::Message(message) = queued
+                && let Err(error) = sessions.store_offline(comp_id, store, &message)
+            {
+                warn!(comp_id, %error, "could not store a message queued before the Logon");
+            }
+        }
     }
 
     /// A handle on the session's store that does not borrow the claim.
