@@ -5,7 +5,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 
-use crossbeam::channel::{self, Sender, TrySendError};
+use std::time::Duration;
+
+use crossbeam::channel::{self, SendTimeoutError, Sender, TrySendError};
 
 use crate::codec::DecodeError;
 use crate::config::Registry;
@@ -26,8 +28,20 @@ pub struct OutputBatch {
     pub seq_durable: u64,
     /// The outputs.
     pub outputs: Vec<Output>,
-    /// Whether these come from replaying the journal at start-up (the consumer missed them).
-    pub replayed: bool,
+    /// Where the outputs come from.
+    pub kind: BatchKind,
+}
+
+/// Where an [`OutputBatch`] comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BatchKind {
+    /// Inputs just sequenced.
+    Live,
+    /// Inputs replayed at start-up whose outputs the consumer said it had not yet received.
+    Replayed,
+    /// At start-up, after recovery: every level of every book of the shard, so a market-data
+    /// consumer can build its picture of the books before live changes arrive.
+    Image,
 }
 
 /// An engine failure: the engine cannot go on (or cannot start).
@@ -97,11 +111,19 @@ pub enum SubmitError {
 /// A running engine.
 #[derive(Debug)]
 pub struct Engine {
-    registry: Arc<Registry>,
-    /// Each shard's input queue; dropping them stops the shards.
-    senders: Vec<Sender<Input>>,
+    /// Where inputs go; [`Engine::handle`] clones it.
+    handle: EngineHandle,
     /// The sequencer threads.
     threads: Vec<JoinHandle<Result<ShardStats, EngineError>>>,
+}
+
+/// A producer's handle on the engine: routes inputs to the shards' queues. Cheap to clone; the
+/// shards stop once the [`Engine`] and every handle are gone.
+#[derive(Clone, Debug)]
+pub struct EngineHandle {
+    registry: Arc<Registry>,
+    /// Each shard's input queue.
+    senders: Vec<Sender<Input>>,
 }
 
 impl Engine {
@@ -131,13 +153,20 @@ impl Engine {
             let after = resend_after.get(shard).copied().unwrap_or(u64::MAX);
             let mut resend = |outputs_replayed: Vec<Output>| {
                 let seq_durable = outputs_replayed.last().map_or(0, |output| output.seq);
-                let batch =
-                    OutputBatch { shard, seq_durable, outputs: outputs_replayed, replayed: true };
+                let kind = BatchKind::Replayed;
+                let batch = OutputBatch { shard, seq_durable, outputs: outputs_replayed, kind };
                 let _ = outputs.send(batch);
             };
             let recovered =
                 recovery::recover(&registry, shard, &dirs, &journal_options, after, &mut resend)?;
             reports.push(recovered.report);
+            let image = OutputBatch {
+                shard,
+                seq_durable: recovered.state.seq_last(),
+                outputs: recovered.state.book_image(),
+                kind: BatchKind::Image,
+            };
+            let _ = outputs.send(image);
             let (sender, receiver) = channel::bounded(config.input_queue_capacity);
             let sequencer = Sequencer {
                 state: recovered.state,
@@ -156,9 +185,42 @@ impl Engine {
             senders.push(sender);
             threads.push(thread);
         }
-        Ok((Engine { registry, senders, threads }, reports))
+        Ok((Engine { handle: EngineHandle { registry, senders }, threads }, reports))
     }
 
+    /// Returns a handle for producers.
+    #[must_use]
+    pub fn handle(&self) -> EngineHandle {
+        self.handle.clone()
+    }
+
+    /// Stops taking inputs, lets every shard finish its queue and write a final snapshot, and
+    /// returns their counters. Shards stop only once every [`EngineHandle`] is dropped too.
+    ///
+    /// # Errors
+    /// Returns the first shard's [`EngineError`].
+    pub fn shutdown(self) -> Result<Vec<ShardStats>, EngineError> {
+        drop(self.handle);
+        let mut stats = Vec::new();
+        for (shard, thread) in self.threads.into_iter().enumerate() {
+            let result = thread
+                .join()
+                .map_err(|_| EngineError::Thread { shard, what: "panicked".into() })?;
+            stats.push(result?);
+        }
+        Ok(stats)
+    }
+
+    /// Queues `input`, waiting while a queue is full. See [`EngineHandle::submit`].
+    ///
+    /// # Errors
+    /// Returns [`SubmitError::Stopped`] if the engine has stopped.
+    pub fn submit(&self, input: Input) -> Result<(), SubmitError> {
+        self.handle.submit(input)
+    }
+}
+
+impl EngineHandle {
     /// Returns the registry.
     #[must_use]
     pub fn registry(&self) -> &Arc<Registry> {
@@ -220,21 +282,27 @@ impl Engine {
         }
     }
 
-    /// Stops taking inputs, lets every shard finish its queue and write a final snapshot, and
-    /// returns their counters.
+    /// Queues `input`, waiting up to `timeout` while a queue is full: bounded back-pressure.
     ///
     /// # Errors
-    /// Returns the first shard's [`EngineError`].
-    pub fn shutdown(self) -> Result<Vec<ShardStats>, EngineError> {
-        drop(self.senders);
-        let mut stats = Vec::new();
-        for (shard, thread) in self.threads.into_iter().enumerate() {
-            let result = thread
-                .join()
-                .map_err(|_| EngineError::Thread { shard, what: "panicked".into() })?;
-            stats.push(result?);
+    /// Returns [`SubmitError::Busy`] if a queue stayed full (for an input to all shards, some
+    /// may have taken it) and [`SubmitError::Stopped`] if the engine has stopped.
+    pub fn submit_timeout(&self, input: Input, timeout: Duration) -> Result<(), SubmitError> {
+        let send = |sender: &Sender<Input>| match sender.send_timeout(input, timeout) {
+            Ok(()) => Ok(()),
+            Err(SendTimeoutError::Timeout(_)) => Err(SubmitError::Busy),
+            Err(SendTimeoutError::Disconnected(_)) => Err(SubmitError::Stopped),
+        };
+        match self.route(&input) {
+            Route::One(shard) => send(&self.senders[shard]),
+            Route::All => self.senders.iter().try_for_each(send),
         }
-        Ok(stats)
+    }
+
+    /// Returns the number of shards.
+    #[must_use]
+    pub fn shards(&self) -> usize {
+        self.senders.len()
     }
 }
 

@@ -56,7 +56,7 @@ pub use config::{
     InstrumentId, Registry, SHARDS_MAX, TraderConfig,
 };
 pub use deposit::Account as DepositAccount;
-pub use engine::{Engine, EngineError, OutputBatch, Route, SubmitError};
+pub use engine::{BatchKind, Engine, EngineError, EngineHandle, OutputBatch, Route, SubmitError};
 pub use input::{
     Admin, CancelInput, Input, MassCancelInput, NewOrderInput, OrderKind, OrderRef, ReplaceInput,
     StatusInput, Tif,

@@ -15,7 +15,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use birzha_book::Timestamp;
 use crossbeam::channel::{Receiver, RecvTimeoutError, Sender};
 
-use crate::engine::{EngineError, OutputBatch};
+use crate::engine::{BatchKind, EngineError, OutputBatch};
 use crate::input::Input;
 use crate::journal::JournalWriter;
 use crate::output::Output;
@@ -124,7 +124,7 @@ impl Sequencer {
         stats.commits += 1;
         stats.seq_durable = durable;
         let shard = usize::from(self.state.shard());
-        let batch = OutputBatch { shard, seq_durable: durable, outputs, replayed: false };
+        let batch = OutputBatch { shard, seq_durable: durable, outputs, kind: BatchKind::Live };
         // A consumer that has gone away is not the sequencer's problem: the outputs are
         // recoverable from the journal.
         let _ = self.outputs.send(batch);

@@ -207,7 +207,8 @@ impl Sessions {
         let id = SessionId { local: self.inner.local_comp_id.clone(), remote: comp_id.to_owned() };
         let mut encoded = Vec::with_capacity(message.body.len() + 96);
         let outgoing = message.outgoing();
-        let seq = encode_application(&id, self.inner.clock.now(), &outgoing, &mut **store, &mut encoded)?;
+        let seq =
+            encode_application(&id, self.inner.clock.now(), &outgoing, &mut **store, &mut encoded)?;
         let mut link = lock(&slot.link);
         if let Link::Online { queue, kick, .. } = &mut *link
             && let Err(mpsc::error::TrySendError::Full(_)) =

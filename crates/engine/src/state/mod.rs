@@ -198,6 +198,29 @@ impl ShardState {
         Some(self.deposits.account(firm.0, index))
     }
 
+    /// Returns every level of every book of the shard as market-data outputs (at the last
+    /// sequence number): the picture a market-data consumer starts from.
+    #[must_use]
+    pub fn book_image(&self) -> Vec<Output> {
+        let mut outputs = Vec::new();
+        for (index, book) in self.books.iter().enumerate() {
+            let Some(book) = book else { continue };
+            for side in [Side::Buy, Side::Sell] {
+                for level in book.levels(side) {
+                    let level = crate::output::Level {
+                        instrument: InstrumentId(index as u32),
+                        side,
+                        price: level.price,
+                        lots: level.lots,
+                        orders: level.orders,
+                    };
+                    outputs.push(Output { seq: self.seq_last, event: OutputEvent::Level(level) });
+                }
+            }
+        }
+        outputs
+    }
+
     /// Returns the number of working orders.
     #[must_use]
     pub fn orders_working(&self) -> usize {
