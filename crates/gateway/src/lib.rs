@@ -47,6 +47,7 @@ mod config;
 mod connection;
 mod echo;
 mod error;
+pub mod exchange;
 mod handler;
 mod registry;
 mod server;

@@ -1,0 +1,393 @@
+//! The dispatcher: the one thread that turns engine outputs into FIX messages for traders and
+//! market-data subscribers, writes the operator log of trades, rejects and phase changes, keeps
+//! the delivery watermarks, and logs a stats line every ten seconds.
+//!
+//! Every message it sends goes through [`Sessions::send_stored`]: numbered and stored in the
+//! trader's store before the watermark moves past its input, so a crash loses nothing the
+//! engine made durable. It never blocks on a trader: a slow reader is disconnected by the
+//! registry and gets the rest through its ResendRequest.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use birzha_book::TraderId;
+use birzha_engine::{
+    BatchKind, ClOrdId, ExecType, Execution, MassCancelDone, Output, OutputBatch, OutputEvent,
+    Reason, Registry, Trade,
+};
+use birzha_fix::{Body, WriteFields};
+use crossbeam::channel::{Receiver, RecvTimeoutError, select};
+use hdrhistogram::Histogram;
+use tracing::{error, info, warn};
+
+use super::inbound::MarketDataRequest;
+use super::market_data::{MarketData, Message, SUBSCRIPTIONS_PER_SESSION_MAX, Subscription};
+use super::report::{cancel_reject, execution_report, reject_text, utc};
+use super::watermark::Watermarks;
+use crate::{OutboundMessage, Sessions};
+
+/// How often the stats line is logged.
+pub const STATS_INTERVAL: Duration = Duration::from_secs(10);
+
+/// What sessions ask of the dispatcher.
+#[derive(Debug)]
+pub(crate) enum Command {
+    /// Send a reply the gateway made itself.
+    Reply { comp_id: String, msg_type: &'static [u8], body: Body },
+    /// A market-data request.
+    MarketData { comp_id: String, request: MarketDataRequest },
+    /// A session ended: drop its subscriptions.
+    SessionEnded { comp_id: String },
+}
+
+/// The dispatcher's state. See the module documentation.
+struct Dispatcher {
+    registry: Arc<Registry>,
+    sessions: Sessions,
+    market: MarketData,
+    watermarks: Watermarks,
+    /// All-instrument mass cancels waiting for the other shards: (count so far, shards left).
+    mass: BTreeMap<(TraderId, ClOrdId), (u32, usize)>,
+    /// Scratch for market-data messages.
+    messages: Vec<Message>,
+    body: Body,
+    stats: Stats,
+}
+
+/// Counters of one stats interval.
+struct Stats {
+    started: Instant,
+    trades: u64,
+    executions: u64,
+    /// Per shard, the durable sequence number at the start of the interval and now.
+    seq_start: Vec<u64>,
+    seq_now: Vec<u64>,
+    /// Sequenced → stored for the trader, microseconds.
+    latency: Histogram<u64>,
+}
+
+/// Starts the dispatcher thread. It ends when the engine's output channel closes (after the
+/// engine has shut down) and returns the total number of messages it sent.
+///
+/// # Errors
+/// Returns the I/O error if the thread cannot be started.
+pub(crate) fn spawn(
+    registry: Arc<Registry>,
+    sessions: Sessions,
+    outputs: Receiver<OutputBatch>,
+    commands: Receiver<Command>,
+    watermarks: Watermarks,
+) -> std::io::Result<JoinHandle<()>> {
+    let shards = registry.config.shards;
+    let latency = Histogram::new_with_bounds(1, 60_000_000, 3).map_err(std::io::Error::other)?;
+    let seq: Vec<u64> =
+        watermarks.values().iter().map(|v| if *v == u64::MAX { 0 } else { *v }).collect();
+    let mut dispatcher = Dispatcher {
+        market: MarketData::new(registry.instruments.len()),
+        registry,
+        sessions,
+        watermarks,
+        mass: BTreeMap::new(),
+        messages: Vec::new(),
+        body: Body::new(),
+        stats: Stats {
+            started: Instant::now(),
+            trades: 0,
+            executions: 0,
+            seq_start: seq.clone(),
+            seq_now: seq,
+            latency,
+        },
+    };
+    debug_assert_eq!(dispatcher.stats.seq_now.len(), shards);
+    std::thread::Builder::new()
+        .name("dispatcher".into())
+        .spawn(move || dispatcher.run(&outputs, &commands))
+}
+
+impl Dispatcher {
+    fn run(&mut self, outputs: &Receiver<OutputBatch>, commands: &Receiver<Command>) {
+        let mut commands_open = true;
+        loop {
+            if self.stats.started.elapsed() >= STATS_INTERVAL {
+                self.log_stats();
+            }
+            if commands_open {
+                select! {
+                    recv(outputs) -> batch => match batch {
+                        Ok(batch) => self.batch(batch),
+                        Err(_) => break,
+                    },
+                    recv(commands) -> command => match command {
+                        Ok(command) => self.command(command),
+                        Err(_) => commands_open = false,
+                    },
+                    default(Duration::from_secs(1)) => {}
+                }
+            } else {
+                match outputs.recv_timeout(Duration::from_secs(1)) {
+                    Ok(batch) => self.batch(batch),
+                    Err(RecvTimeoutError::Timeout) => {}
+                    Err(RecvTimeoutError::Disconnected) => break,
+                }
+            }
+        }
+        self.log_stats();
+    }
+
+    fn batch(&mut self, batch: OutputBatch) {
+        let replayed = batch.kind == BatchKind::Replayed;
+        for output in &batch.outputs {
+            if batch.kind == BatchKind::Image {
+                if let OutputEvent::Level(level) = &output.event {
+                    self.market.level(level, &self.registry, &mut Vec::new());
+                }
+                continue;
+            }
+            self.output(output, replayed, batch.shard);
+        }
+        self.flush_market_data();
+        if let Err(error) = self.watermarks.advance(batch.shard, batch.seq_durable) {
+            error!(%error, shard = batch.shard, "cannot write the delivery watermark");
+        }
+        self.stats.seq_now[batch.shard] = batch.seq_durable;
+    }
+
+    fn output(&mut self, output: &Output, replayed: bool, shard: usize) {
+        let registry = Arc::clone(&self.registry);
+        match &output.event {
+            OutputEvent::Execution(execution) => {
+                self.body.clear();
+                execution_report(execution, &registry, &mut self.body);
+                self.log_execution(execution);
+                self.stats.executions += 1;
+                if !replayed {
+                    self.record_latency(execution.time.0);
+                }
+                self.send(execution.trader, b"8", replayed);
+            }
+            OutputEvent::CancelRejected(rejected) => {
+                self.body.clear();
+                cancel_reject(rejected, &registry, &mut self.body);
+                let instrument = &registry.instruments[rejected.instrument.0 as usize];
+                info!(
+                    trader = %self.trader_code(rejected.trader),
+                    cl_ord_id = %rejected.cl_ord_id,
+                    symbol = instrument.symbol(),
+                    reason = rejected.reason.code(),
+                    text = %reject_text(&rejected.reason, instrument),
+                    "cancel or replace rejected"
+                );
+                self.send(rejected.trader, b"9", replayed);
+            }
+            OutputEvent::MassCancelDone(done) => self.mass_cancel_done(done, replayed, shard),
+            OutputEvent::Trade(trade) => {
+                self.log_trade(trade);
+                self.stats.trades += 1;
+                self.market.trade(trade, &registry, &mut self.messages);
+            }
+            OutputEvent::Level(level) => self.market.level(level, &registry, &mut self.messages),
+            OutputEvent::Phase(change) => {
+                let symbol = registry.instruments[change.instrument.0 as usize].symbol();
+                info!(symbol, from = %change.from, to = %change.to, "phase change");
+                self.market.phase(change, &registry, &mut self.messages);
+            }
+            OutputEvent::Deposit(change) => info!(
+                firm = %registry.config.firms[change.firm.0 as usize].code,
+                currency = %change.currency,
+                amount_micros = change.amount_micros,
+                free_micros = change.free_micros,
+                reserved_micros = change.reserved_micros,
+                applied = change.amount_micros != 0,
+                "deposit changed by an operator"
+            ),
+            OutputEvent::FirmStatus { firm, suspended } => info!(
+                firm = %registry.config.firms[firm.0 as usize].code,
+                suspended,
+                "firm status changed by an operator"
+            ),
+        }
+    }
+
+    /// Sends `self.body` to `trader`.
+    fn send(&mut self, trader: TraderId, msg_type: &'static [u8], poss_resend: bool) {
+        let code = self.trader_code(trader).to_owned();
+        let mut message = OutboundMessage::new(msg_type, self.body.as_bytes().to_vec());
+        message.poss_resend = poss_resend;
+        if let Err(error) = self.sessions.send_stored(&code, &message) {
+            error!(trader = %code, %error, "cannot store a message for a trader");
+        }
+    }
+
+    fn flush_market_data(&mut self) {
+        for (comp_id, msg_type, body) in self.messages.drain(..) {
+            let message = OutboundMessage::new(msg_type, body.as_bytes().to_vec());
+            if let Err(error) = self.sessions.send_stored(&comp_id, &message) {
+                warn!(%comp_id, %error, "cannot store market data for a subscriber");
+            }
+        }
+    }
+
+    fn trader_code(&self, trader: TraderId) -> &str {
+        &self.registry.config.traders[trader.0 as usize].code
+    }
+
+    /// Sends OrderMassCancelReport (r), once every shard involved has reported.
+    fn mass_cancel_done(&mut self, done: &MassCancelDone, replayed: bool, _shard: usize) {
+        let mut cancelled = done.cancelled;
+        if done.instrument.is_none() {
+            let key = (done.trader, done.cl_ord_id);
+            let shards = self.registry.config.shards;
+            let (count, left) = self.mass.entry(key).or_insert((0, shards));
+            *count += done.cancelled;
+            *left -= 1;
+            if *left > 0 {
+                return;
+            }
+            cancelled = *count;
+            self.mass.remove(&key);
+        }
+        self.body.clear();
+        self.body.str(11, done.cl_ord_id.as_str().as_bytes()).str(37, b"NONE");
+        let (request, response) =
+            if done.instrument.is_some() { (b'1', b'1') } else { (b'7', b'7') };
+        self.body.char(530, request).char(531, response).uint(533, u64::from(cancelled));
+        if let Some(instrument) = done.instrument {
+            let symbol = self.registry.instruments[instrument.0 as usize].symbol().to_owned();
+            self.body.str(55, symbol.as_bytes());
+        }
+        if let Some(side) = done.side {
+            self.body.char(54, super::report::side_code(side));
+        }
+        self.body.timestamp(60, utc(done.time));
+        info!(trader = %self.trader_code(done.trader), cancelled, "mass cancel by a trader");
+        self.send(done.trader, b"r", replayed);
+    }
+
+    fn command(&mut self, command: Command) {
+        match command {
+            Command::Reply { comp_id, msg_type, body } => {
+                let message = OutboundMessage::new(msg_type, body.as_bytes().to_vec());
+                if let Err(error) = self.sessions.send_stored(&comp_id, &message) {
+                    error!(%comp_id, %error, "cannot store a reply");
+                }
+            }
+            Command::MarketData { comp_id, request } => self.market_data(comp_id, request),
+            Command::SessionEnded { comp_id } => self.market.unsubscribe(&comp_id, None),
+        }
+    }
+
+    fn market_data(&mut self, comp_id: String, request: MarketDataRequest) {
+        use super::market_data::request_reject;
+        let registry = Arc::clone(&self.registry);
+        let reject = |reason, text: &str| {
+            (comp_id.clone(), &b"Y"[..], request_reject(&request.request_id, reason, text))
+        };
+        if request.kind == b'2' {
+            self.market.unsubscribe(&comp_id, Some(&request.request_id));
+            return;
+        }
+        let known: Vec<_> = request.symbols.iter().map(|s| registry.instrument(s)).collect();
+        if let Some(position) = known.iter().position(Option::is_none) {
+            let text = format!("unknown symbol {}", request.symbols[position]);
+            self.messages.push(reject(b'0', &text));
+        } else if request.symbols.is_empty() || !(request.book || request.trades) {
+            self.messages.push(reject(b'8', "name at least one Symbol (55) and MDEntryType (269)"));
+        } else if request.kind == b'1'
+            && self.market.subscriptions_of(&comp_id) + known.len() > SUBSCRIPTIONS_PER_SESSION_MAX
+        {
+            self.messages.push(reject(b'2', "too many subscriptions for this session"));
+        } else {
+            for instrument in known.into_iter().flatten() {
+                let subscription = Subscription {
+                    comp_id: comp_id.clone(),
+                    request_id: request.request_id.clone(),
+                    book: request.book,
+                    trades: request.trades,
+                    depth: request.depth,
+                };
+                let keep = request.kind == b'1';
+                self.market.subscribe(
+                    instrument,
+                    subscription,
+                    keep,
+                    &registry,
+                    &mut self.messages,
+                );
+            }
+        }
+        self.flush_market_data();
+    }
+
+    fn log_execution(&self, execution: &Execution) {
+        let Some(Reason::Reject(reason)) = &execution.reason else {
+            if let Some(Reason::Cancel(cancel)) = &execution.reason
+                && execution.exec_type == ExecType::Cancelled
+            {
+                tracing::debug!(
+                    trader = %self.trader_code(execution.trader),
+                    cl_ord_id = %execution.cl_ord_id,
+                    reason = cancel.text(),
+                    "order cancelled"
+                );
+            }
+            return;
+        };
+        let instrument = &self.registry.instruments[execution.instrument.0 as usize];
+        info!(
+            trader = %self.trader_code(execution.trader),
+            cl_ord_id = %execution.cl_ord_id,
+            symbol = instrument.symbol(),
+            reason = reason.code(),
+            text = %reject_text(reason, instrument),
+            "order rejected"
+        );
+    }
+
+    fn log_trade(&self, trade: &Trade) {
+        let registry = &self.registry;
+        let instrument = &registry.instruments[trade.instrument.0 as usize];
+        info!(
+            symbol = instrument.symbol(),
+            price = %instrument.ticks_to_price(trade.price),
+            lots = trade.lots.0,
+            buyer = %registry.config.firms[trade.buyer.0 as usize].code,
+            seller = %registry.config.firms[trade.seller.0 as usize].code,
+            trade_id = trade.trade_id,
+            aggressor = %trade.aggressor,
+            "trade"
+        );
+    }
+
+    #[allow(clippy::disallowed_methods, reason = "latency is measured against the wall clock")]
+    fn record_latency(&mut self, sequenced_ns: u64) {
+        let now = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_nanos() as u64);
+        let micros = now.saturating_sub(sequenced_ns) / 1_000;
+        let _ = self.stats.latency.record(micros.max(1));
+    }
+
+    fn log_stats(&mut self) {
+        let stats = &mut self.stats;
+        let seconds = stats.started.elapsed().as_secs_f64().max(0.001);
+        let inputs: u64 =
+            stats.seq_now.iter().zip(&stats.seq_start).map(|(now, start)| now - start).sum();
+        let latency = &stats.latency;
+        info!(
+            inputs_per_s = (inputs as f64 / seconds).round(),
+            trades_per_s = (stats.trades as f64 / seconds).round(),
+            executions = stats.executions,
+            ack_p50_us = latency.value_at_quantile(0.5),
+            ack_p99_us = latency.value_at_quantile(0.99),
+            ack_p999_us = latency.value_at_quantile(0.999),
+            journal = ?stats.seq_now,
+            "stats"
+        );
+        stats.started = Instant::now();
+        stats.trades = 0;
+        stats.executions = 0;
+        stats.seq_start.clone_from(&stats.seq_now);
+        stats.latency.reset();
+    }
+}

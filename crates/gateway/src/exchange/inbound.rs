@@ -1,0 +1,309 @@
+//! Trader messages as engine inputs: NewOrderSingle (D), OrderCancelRequest (F),
+//! OrderCancelReplaceRequest (G), OrderMassCancelRequest (q) and OrderStatusRequest (H); and
+//! the requests the gateway answers itself: MarketDataRequest (V) and SecurityListRequest (x).
+//!
+//! The session layer has already validated every message against the data dictionary (types,
+//! enumerations, required fields). What is checked here is what the dictionary cannot know:
+//! the symbol, the values the exchange supports, the ClOrdID's length. A refusal becomes a
+//! business reject the gateway sends itself (an ExecutionReport with OrdStatus rejected, or an
+//! OrderCancelReject), with the reason in Text (58).
+
+use std::str::FromStr;
+
+use birzha_book::{OrderId, SelfMatchMode, Side, TraderId};
+use birzha_engine::{
+    Account, CancelInput, ClOrdId, Input, MassCancelInput, NewOrderInput, OrderKind, OrderRef,
+    Registry, ReplaceInput, StatusInput, Tif,
+};
+use birzha_fix::{Body, MessageView, UtcTimestamp, WriteFields};
+use rust_decimal::Decimal;
+
+/// What a trader's message asks for.
+#[derive(Debug)]
+pub(crate) enum Request {
+    /// An input for the engine.
+    Engine(Input),
+    /// A market-data request for the dispatcher.
+    MarketData(MarketDataRequest),
+    /// A reply the gateway sends at once: MsgType and body.
+    Reply(&'static [u8], Body),
+}
+
+/// A parsed MarketDataRequest (V).
+#[derive(Debug)]
+pub(crate) struct MarketDataRequest {
+    /// MDReqID (262).
+    pub(crate) request_id: String,
+    /// SubscriptionRequestType (263): snapshot, subscribe, or unsubscribe.
+    pub(crate) kind: u8,
+    /// MarketDepth (264); 0 = full book.
+    pub(crate) depth: usize,
+    /// Book levels wanted.
+    pub(crate) book: bool,
+    /// Trades wanted.
+    pub(crate) trades: bool,
+    /// The instruments, by symbol as sent.
+    pub(crate) symbols: Vec<String>,
+}
+
+/// Where local rejects get their ids and time.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Stamp<'a> {
+    /// ExecID (17) of a local reject.
+    pub(crate) exec_id: &'a str,
+    /// TransactTime (60).
+    pub(crate) now: UtcTimestamp,
+}
+
+fn text<'a>(view: &MessageView<'a>, tag: u32) -> Option<&'a str> {
+    view.get(tag).and_then(|value| std::str::from_utf8(value).ok())
+}
+
+fn decimal(view: &MessageView<'_>, tag: u32) -> Option<Decimal> {
+    text(view, tag).and_then(|value| Decimal::from_str(value).ok())
+}
+
+fn char_of(view: &MessageView<'_>, tag: u32) -> Option<u8> {
+    view.get(tag).and_then(|value| (value.len() == 1).then(|| value[0]))
+}
+
+/// Parses one application message of `trader`.
+pub(crate) fn parse(
+    view: &MessageView<'_>,
+    trader: TraderId,
+    registry: &Registry,
+    stamp: Stamp<'_>,
+) -> Request {
+    let parsed = match view.msg_type() {
+        b"D" => new_order(view, trader, registry).map(Input::NewOrder),
+        b"F" => cancel(view, trader, registry).map(Input::Cancel),
+        b"G" => replace(view, trader, registry).map(Input::Replace),
+        b"q" => mass_cancel(view, trader, registry),
+        b"H" => status(view, trader, registry).map(Input::OrderStatus),
+        b"V" => return market_data(view),
+        b"x" => {
+            let request_id = text(view, 320).unwrap_or("ALL");
+            return Request::Reply(b"y", super::market_data::security_list(request_id, registry));
+        }
+        _ => Err("unsupported message type".into()),
+    };
+    match parsed {
+        Ok(input) => Request::Engine(input),
+        Err(reason) => refusal(view, &reason, stamp),
+    }
+}
+
+/// The local reject of a message the gateway refuses: for D an ExecutionReport, for F and G
+/// an OrderCancelReject, for q an OrderMassCancelReport.
+pub(crate) fn refusal(view: &MessageView<'_>, reason: &str, stamp: Stamp<'_>) -> Request {
+    let mut body = Body::new();
+    let cl_ord_id = view.get(11).unwrap_or(b"NONE");
+    match view.msg_type() {
+        b"F" | b"G" => {
+            body.str(37, view.get(37).unwrap_or(b"NONE")).str(11, cl_ord_id);
+            body.str(41, view.get(41).unwrap_or(b"NONE")).char(39, b'8');
+            body.timestamp(60, stamp.now);
+            body.char(434, if view.msg_type() == b"F" { b'1' } else { b'2' });
+            body.uint(102, 99).str(58, reason.as_bytes());
+            Request::Reply(b"9", body)
+        }
+        b"q" => {
+            body.str(11, cl_ord_id).str(37, b"NONE");
+            body.char(530, view.get(530).and_then(|v| v.first().copied()).unwrap_or(b'7'));
+            body.char(531, b'0').timestamp(60, stamp.now).str(58, reason.as_bytes());
+            Request::Reply(b"r", body)
+        }
+        _ => {
+            body.str(37, b"NONE").str(11, cl_ord_id).str(17, stamp.exec_id.as_bytes());
+            body.char(150, b'8').char(39, b'8').uint(103, 99);
+            if let Some(symbol) = view.get(55) {
+                body.str(55, symbol);
+            }
+            body.char(54, view.get(54).and_then(|v| v.first().copied()).unwrap_or(b'1'));
+            body.str(38, view.get(38).unwrap_or(b"0"));
+            body.uint(151, 0).uint(14, 0).decimal(6, 0, 0).timestamp(60, stamp.now);
+            body.str(58, reason.as_bytes());
+            Request::Reply(b"8", body)
+        }
+    }
+}
+
+fn cl_ord_id(view: &MessageView<'_>, tag: u32) -> Result<ClOrdId, String> {
+    let value = text(view, tag).ok_or_else(|| format!("tag {tag} is required"))?;
+    ClOrdId::new(value).map_err(|error| format!("ClOrdID ({tag}) {error}"))
+}
+
+fn instrument(
+    view: &MessageView<'_>,
+    registry: &Registry,
+) -> Result<birzha_engine::InstrumentId, String> {
+    let symbol = text(view, 55).ok_or("Symbol (55) is required")?;
+    registry
+        .instrument(symbol)
+        .ok_or_else(|| format!("UNKNOWN_SYMBOL: {symbol} is not traded here"))
+}
+
+fn side(view: &MessageView<'_>) -> Result<Side, String> {
+    match char_of(view, 54) {
+        Some(b'1') => Ok(Side::Buy),
+        Some(b'2') => Ok(Side::Sell),
+        _ => Err("UNSUPPORTED: Side (54) must be 1 (buy) or 2 (sell)".into()),
+    }
+}
+
+fn order_kind(view: &MessageView<'_>) -> Result<OrderKind, String> {
+    match char_of(view, 40) {
+        Some(b'1') => Ok(OrderKind::Market),
+        Some(b'2') => Ok(OrderKind::Limit),
+        _ => Err("UNSUPPORTED: OrdType (40) must be 1 (market) or 2 (limit)".into()),
+    }
+}
+
+fn tif(view: &MessageView<'_>) -> Result<Tif, String> {
+    Ok(match char_of(view, 59) {
+        None | Some(b'0') => Tif::Day,
+        Some(b'1') => Tif::GoodTillCancel,
+        Some(b'3') => Tif::ImmediateOrCancel,
+        Some(b'4') => Tif::FillOrKill,
+        Some(b'6') => {
+            let date = text(view, 432).and_then(|d| d.parse().ok());
+            Tif::GoodTillDate(date.ok_or("GTD needs ExpireDate (432) as YYYYMMDD")?)
+        }
+        Some(_) => return Err("UNSUPPORTED: TimeInForce (59) must be 0, 1, 3, 4 or 6".into()),
+    })
+}
+
+fn self_match(view: &MessageView<'_>) -> Result<Option<SelfMatchMode>, String> {
+    Ok(match view.get(2964) {
+        None => None,
+        Some(b"1") => Some(SelfMatchMode::CancelIncoming),
+        Some(b"2") => Some(SelfMatchMode::CancelResting),
+        Some(b"3") => Some(SelfMatchMode::CancelBoth),
+        Some(b"4") => Some(SelfMatchMode::Decrement),
+        Some(_) => return Err("UNSUPPORTED: SelfMatchPreventionMode (2964) must be 1 to 4".into()),
+    })
+}
+
+fn new_order(
+    view: &MessageView<'_>,
+    trader: TraderId,
+    registry: &Registry,
+) -> Result<NewOrderInput, String> {
+    let post_only =
+        text(view, 18).is_some_and(|values| values.split(' ').any(|value| value == "6"));
+    let account = match text(view, 1) {
+        Some(account) => {
+            Some(Account::new(account).map_err(|error| format!("Account (1) {error}"))?)
+        }
+        None => None,
+    };
+    Ok(NewOrderInput {
+        trader,
+        cl_ord_id: cl_ord_id(view, 11)?,
+        instrument: instrument(view, registry)?,
+        side: side(view)?,
+        kind: order_kind(view)?,
+        price: decimal(view, 44),
+        quantity: decimal(view, 38).ok_or("OrderQty (38) is required")?,
+        tif: tif(view)?,
+        display: decimal(view, 111),
+        post_only,
+        self_match: self_match(view)?,
+        account,
+    })
+}
+
+fn order_ref(view: &MessageView<'_>) -> Result<OrderRef, String> {
+    Ok(OrderRef { order_id: view.get_u64(37).map(OrderId), cl_ord_id: cl_ord_id(view, 41)? })
+}
+
+fn cancel(
+    view: &MessageView<'_>,
+    trader: TraderId,
+    registry: &Registry,
+) -> Result<CancelInput, String> {
+    Ok(CancelInput {
+        trader,
+        cl_ord_id: cl_ord_id(view, 11)?,
+        order: order_ref(view)?,
+        instrument: instrument(view, registry)?,
+        side: side(view)?,
+    })
+}
+
+fn replace(
+    view: &MessageView<'_>,
+    trader: TraderId,
+    registry: &Registry,
+) -> Result<ReplaceInput, String> {
+    if order_kind(view)? != OrderKind::Limit {
+        return Err("UNSUPPORTED: only limit orders can be replaced".into());
+    }
+    Ok(ReplaceInput {
+        trader,
+        cl_ord_id: cl_ord_id(view, 11)?,
+        order: order_ref(view)?,
+        instrument: instrument(view, registry)?,
+        side: side(view)?,
+        price: decimal(view, 44),
+        quantity: decimal(view, 38).ok_or("OrderQty (38) is required")?,
+        display: decimal(view, 111),
+    })
+}
+
+fn mass_cancel(
+    view: &MessageView<'_>,
+    trader: TraderId,
+    registry: &Registry,
+) -> Result<Input, String> {
+    let instrument = match char_of(view, 530) {
+        Some(b'1') => Some(instrument(view, registry)?),
+        Some(b'7') => None,
+        _ => return Err("UNSUPPORTED: MassCancelRequestType (530) must be 1 or 7".into()),
+    };
+    let side = match view.get(54) {
+        Some(_) => Some(side(view)?),
+        None => None,
+    };
+    let cl_ord_id = cl_ord_id(view, 11)?;
+    Ok(Input::MassCancel(MassCancelInput { trader, cl_ord_id, instrument, side }))
+}
+
+fn status(
+    view: &MessageView<'_>,
+    trader: TraderId,
+    registry: &Registry,
+) -> Result<StatusInput, String> {
+    let order =
+        OrderRef { order_id: view.get_u64(37).map(OrderId), cl_ord_id: cl_ord_id(view, 11)? };
+    Ok(StatusInput { trader, order, instrument: instrument(view, registry)?, side: side(view)? })
+}
+
+fn market_data(view: &MessageView<'_>) -> Request {
+    let request_id = text(view, 262).unwrap_or("").to_owned();
+    let reject = |reason, message: &str| {
+        Request::Reply(b"Y", super::market_data::request_reject(&request_id, reason, message))
+    };
+    if view.get(265).is_some_and(|value| value != b"1") {
+        return reject(b'6', "only incremental refresh (265=1) is supported");
+    }
+    let mut request = MarketDataRequest {
+        request_id: request_id.clone(),
+        kind: char_of(view, 263).unwrap_or(b'0'),
+        depth: view.get_u64(264).unwrap_or(0) as usize,
+        book: false,
+        trades: false,
+        symbols: Vec::new(),
+    };
+    for field in view.fields() {
+        let value = view.value(field);
+        match (field.tag, value) {
+            (269, b"0" | b"1") => request.book = true,
+            (269, b"2") => request.trades = true,
+            (269, _) => return reject(b'8', "MDEntryType (269) must be 0, 1 or 2"),
+            (55, symbol) => request.symbols.push(String::from_utf8_lossy(symbol).into_owned()),
+            _ => {}
+        }
+    }
+    Request::MarketData(request)
+}

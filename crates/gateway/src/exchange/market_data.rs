@@ -1,0 +1,238 @@
+//! Market data: the dispatcher's picture of every book (levels and the last trade), built from
+//! the engine's level outputs, and the subscriptions of sessions.
+//!
+//! Only the dispatcher thread touches it, in output order: a snapshot (W) is built from the
+//! picture at the point of the stream where the request is handled, and every incremental
+//! refresh (X) after it reflects a later change, so a subscriber's picture is always exact.
+
+use std::collections::BTreeMap;
+
+use birzha_book::{Side, Ticks};
+use birzha_engine::{InstrumentId, Level, Phase, PhaseChange, Registry, Trade};
+use birzha_fix::{Body, WriteFields};
+
+use super::report::put_price;
+
+/// The most subscriptions one session may hold.
+pub(crate) const SUBSCRIPTIONS_PER_SESSION_MAX: usize = 64;
+
+/// One book as market data sees it: aggregate lots per price.
+#[derive(Clone, Debug, Default)]
+struct Picture {
+    bids: BTreeMap<Ticks, u64>,
+    asks: BTreeMap<Ticks, u64>,
+    last_trade: Option<(Ticks, u32)>,
+    phase: Option<Phase>,
+}
+
+/// What a subscriber wants of one instrument.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Subscription {
+    /// The subscriber's CompID.
+    pub(crate) comp_id: String,
+    /// Its MDReqID (262).
+    pub(crate) request_id: String,
+    /// Book levels (269 = 0 and 1).
+    pub(crate) book: bool,
+    /// Trades (269 = 2).
+    pub(crate) trades: bool,
+    /// Levels per side in the snapshot; 0 = all.
+    pub(crate) depth: usize,
+}
+
+/// Every book's picture and every subscription.
+#[derive(Debug)]
+pub(crate) struct MarketData {
+    pictures: Vec<Picture>,
+    subscriptions: Vec<Vec<Subscription>>,
+}
+
+/// A message to one session.
+pub(crate) type Message = (String, &'static [u8], Body);
+
+impl MarketData {
+    pub(crate) fn new(instruments: usize) -> MarketData {
+        MarketData {
+            pictures: vec![Picture::default(); instruments],
+            subscriptions: vec![Vec::new(); instruments],
+        }
+    }
+
+    /// Applies a level change and returns the incremental refreshes for subscribers.
+    pub(crate) fn level(&mut self, level: &Level, registry: &Registry, out: &mut Vec<Message>) {
+        let picture = &mut self.pictures[level.instrument.0 as usize];
+        let levels = match level.side {
+            Side::Buy => &mut picture.bids,
+            Side::Sell => &mut picture.asks,
+        };
+        let action = match (levels.contains_key(&level.price), level.orders > 0) {
+            (_, false) => {
+                levels.remove(&level.price);
+                b'2'
+            }
+            (false, true) => {
+                levels.insert(level.price, level.lots);
+                b'0'
+            }
+            (true, true) => {
+                levels.insert(level.price, level.lots);
+                b'1'
+            }
+        };
+        let instrument = &registry.instruments[level.instrument.0 as usize];
+        for subscription in
+            self.subscriptions[level.instrument.0 as usize].iter().filter(|s| s.book)
+        {
+            let mut body = Body::new();
+            body.str(262, subscription.request_id.as_bytes()).uint(268, 1);
+            body.char(279, action).char(269, entry_type(level.side));
+            body.str(55, instrument.symbol().as_bytes());
+            put_price(&mut body, 270, instrument, level.price);
+            body.uint(271, level.lots);
+            out.push((subscription.comp_id.clone(), b"X", body));
+        }
+    }
+
+    /// Records a trade and returns the refreshes for subscribers.
+    pub(crate) fn trade(&mut self, trade: &Trade, registry: &Registry, out: &mut Vec<Message>) {
+        let index = trade.instrument.0 as usize;
+        self.pictures[index].last_trade = Some((trade.price, trade.lots.0));
+        let instrument = &registry.instruments[index];
+        for subscription in self.subscriptions[index].iter().filter(|s| s.trades) {
+            let mut body = Body::new();
+            body.str(262, subscription.request_id.as_bytes()).uint(268, 1);
+            body.char(279, b'0').char(269, b'2');
+            body.str(55, instrument.symbol().as_bytes());
+            put_price(&mut body, 270, instrument, trade.price);
+            body.uint(271, u64::from(trade.lots.0));
+            out.push((subscription.comp_id.clone(), b"X", body));
+        }
+    }
+
+    /// Records a phase change and returns TradingSessionStatus (h) for subscribers.
+    pub(crate) fn phase(
+        &mut self,
+        change: &PhaseChange,
+        registry: &Registry,
+        out: &mut Vec<Message>,
+    ) {
+        let index = change.instrument.0 as usize;
+        self.pictures[index].phase = Some(change.to);
+        let symbol = registry.instruments[index].symbol();
+        for subscription in &self.subscriptions[index] {
+            out.push((subscription.comp_id.clone(), b"h", session_status(symbol, change.to)));
+        }
+    }
+
+    /// Subscribes (or, for a snapshot only, just answers) and returns the snapshot (W).
+    pub(crate) fn subscribe(
+        &mut self,
+        instrument: InstrumentId,
+        subscription: Subscription,
+        keep: bool,
+        registry: &Registry,
+        out: &mut Vec<Message>,
+    ) {
+        let index = instrument.0 as usize;
+        let picture = &self.pictures[index];
+        let spec = &registry.instruments[index];
+        let depth = if subscription.depth == 0 { usize::MAX } else { subscription.depth };
+        let mut entries = Body::new();
+        let mut count = 0;
+        if subscription.book {
+            for (price, lots) in picture.bids.iter().rev().take(depth) {
+                entries.char(269, b'0');
+                put_price(&mut entries, 270, spec, *price);
+                entries.uint(271, *lots);
+                count += 1;
+            }
+            for (price, lots) in picture.asks.iter().take(depth) {
+                entries.char(269, b'1');
+                put_price(&mut entries, 270, spec, *price);
+                entries.uint(271, *lots);
+                count += 1;
+            }
+        }
+        if subscription.trades
+            && let Some((price, lots)) = picture.last_trade
+        {
+            entries.char(269, b'2');
+            put_price(&mut entries, 270, spec, price);
+            entries.uint(271, u64::from(lots));
+            count += 1;
+        }
+        let mut body = Body::new();
+        body.str(262, subscription.request_id.as_bytes()).str(55, spec.symbol().as_bytes());
+        body.uint(268, count).raw(entries.as_bytes());
+        out.push((subscription.comp_id.clone(), b"W", body));
+        if keep {
+            let subscribers = &mut self.subscriptions[index];
+            subscribers.retain(|s| {
+                s.comp_id != subscription.comp_id || s.request_id != subscription.request_id
+            });
+            subscribers.push(subscription);
+        }
+    }
+
+    /// Ends the subscriptions of `comp_id` with `request_id` (all of them if `None`).
+    pub(crate) fn unsubscribe(&mut self, comp_id: &str, request_id: Option<&str>) {
+        for subscribers in &mut self.subscriptions {
+            subscribers.retain(|s| {
+                s.comp_id != comp_id || request_id.is_some_and(|id| id != s.request_id)
+            });
+        }
+    }
+
+    /// How many subscriptions `comp_id` holds.
+    pub(crate) fn subscriptions_of(&self, comp_id: &str) -> usize {
+        self.subscriptions.iter().flatten().filter(|s| s.comp_id == comp_id).count()
+    }
+}
+
+fn entry_type(side: Side) -> u8 {
+    match side {
+        Side::Buy => b'0',
+        Side::Sell => b'1',
+    }
+}
+
+/// TradingSessionStatus (h): TradingSessionID (336) is the symbol, TradSesStatus (340) the
+/// FIX status of the phase, Text (58) the phase's name.
+pub(crate) fn session_status(symbol: &str, phase: Phase) -> Body {
+    let status = match phase {
+        Phase::Halted => 1,
+        Phase::Continuous => 2,
+        Phase::Closed | Phase::PostClose => 3,
+        Phase::PreOpen | Phase::VolatilityAuction => 4,
+        Phase::ClosingCall => 5,
+    };
+    let mut body = Body::new();
+    body.str(336, symbol.as_bytes()).uint(340, status).str(58, phase.name().as_bytes());
+    body
+}
+
+/// MarketDataRequestReject (Y).
+pub(crate) fn request_reject(request_id: &str, reason: u8, text: &str) -> Body {
+    let mut body = Body::new();
+    body.str(262, request_id.as_bytes()).char(281, reason).str(58, text.as_bytes());
+    body
+}
+
+/// SecurityList (y) of every instrument.
+pub(crate) fn security_list(request_id: &str, registry: &Registry) -> Body {
+    let mut body = Body::new();
+    body.str(320, request_id.as_bytes()).str(322, request_id.as_bytes()).uint(560, 0);
+    body.uint(146, registry.instruments.len() as u64);
+    for instrument in &registry.instruments {
+        let spec = instrument.spec();
+        let description = format!(
+            "{}; unit {}; lot {} {}; tick {} {}",
+            spec.description, spec.unit, spec.lot_size, spec.unit, spec.tick, spec.currency
+        );
+        body.str(55, spec.symbol.as_bytes()).str(107, description.as_bytes());
+        body.str(15, spec.currency.as_bytes());
+        super::report::put_decimal(&mut body, 231, spec.lot_size);
+        body.uint(561, 1);
+    }
+    body
+}

@@ -1,0 +1,270 @@
+//! The exchange application: what runs above the FIX session layer in the Birzha server.
+//!
+//! ```text
+//!  trader ──FIX──▶ session ──▶ Exchange::on_message ──Input──▶ engine shard (sequencer,
+//!                                   │  (throttle, parse,            journal, books)
+//!                                   │   local rejects)                    │ OutputBatch
+//!                                   ▼                                     ▼
+//!                              Command channel ─────────────▶ dispatcher thread
+//!                                                            (FIX reports, market data,
+//!                                                             operator log, watermarks)
+//!                                                                         │ send_stored
+//!  trader ◀──FIX── session ◀── per-trader store and queue ◀───────────────┘
+//! ```
+//!
+//! [`Exchange`] authenticates traders against argon2 password hashes, throttles each session,
+//! turns order messages into engine inputs (waiting a bounded time when a shard's queue is full)
+//! and cancels a trader's orders per its cancel-on-disconnect mode when its session drops. The
+//! dispatcher (started by [`Exchange::start`]) is the only sender of messages to traders.
+
+mod dispatcher;
+mod inbound;
+mod market_data;
+mod report;
+mod throttle;
+mod watermark;
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use argon2::PasswordVerifier;
+use argon2::password_hash::phc::PasswordHash;
+use birzha_book::TraderId;
+use birzha_engine::{EngineHandle, Input, OutputBatch, Registry, SubmitError};
+use birzha_fix::session::{Application, Delivery, LogonRequest, Refusal, SessionId};
+use birzha_fix::{MessageView, UtcTimestamp};
+use crossbeam::channel::{self, Receiver, Sender};
+use tracing::{info, warn};
+
+pub use dispatcher::STATS_INTERVAL;
+pub use watermark::Watermarks;
+
+use dispatcher::Command;
+use inbound::{Request, Stamp};
+use throttle::{Cost, Throttle, Verdict};
+
+use crate::Sessions;
+
+/// A trader's logon credentials.
+#[derive(Clone, Debug)]
+pub struct Login {
+    /// The trader's code: its SenderCompID.
+    pub trader: String,
+    /// The argon2 hash of its password (PHC string).
+    pub password_hash: String,
+}
+
+/// How the exchange application behaves.
+#[derive(Clone, Debug)]
+pub struct ExchangeOptions {
+    /// Every trader allowed to log on.
+    pub logins: Vec<Login>,
+    /// New orders and modifies per second per session.
+    pub orders_per_second: u32,
+    /// Cancels per second per session.
+    pub cancels_per_second: u32,
+    /// How long a session waits for room in a full shard queue before refusing with BUSY.
+    pub submit_timeout: Duration,
+    /// Capacity of the queue of gateway replies and market-data requests.
+    pub commands_max: usize,
+}
+
+/// The exchange application. See the module documentation.
+#[derive(Debug)]
+pub struct Exchange {
+    registry: Arc<Registry>,
+    engine: EngineHandle,
+    /// Trader code → (id, password hash).
+    logins: BTreeMap<String, (TraderId, String)>,
+    commands: Sender<Command>,
+    throttles: Mutex<BTreeMap<String, Throttle>>,
+    options: ExchangeOptions,
+    /// Origin of the throttles' clock.
+    started: Instant,
+    /// Numbers the gateway's own reject reports; `local_prefix` makes them unique across runs.
+    local_exec: AtomicU64,
+    local_prefix: String,
+}
+
+/// A running exchange application: the application for [`crate::run`] and its dispatcher.
+#[derive(Debug)]
+pub struct Running {
+    /// The application.
+    pub exchange: Arc<Exchange>,
+    /// The dispatcher thread: it ends after the engine has shut down.
+    pub dispatcher: JoinHandle<()>,
+}
+
+impl Exchange {
+    /// Starts the dispatcher on the engine's `outputs` and returns the application.
+    ///
+    /// # Errors
+    /// Returns the I/O error if the dispatcher thread cannot start.
+    pub fn start(
+        registry: Arc<Registry>,
+        engine: EngineHandle,
+        sessions: Sessions,
+        outputs: Receiver<OutputBatch>,
+        watermarks: Watermarks,
+        options: ExchangeOptions,
+    ) -> std::io::Result<Running> {
+        let (commands, commands_received) = channel::bounded(options.commands_max.max(16));
+        let dispatcher = dispatcher::spawn(
+            Arc::clone(&registry),
+            sessions,
+            outputs,
+            commands_received,
+            watermarks,
+        )?;
+        let logins = options
+            .logins
+            .iter()
+            .filter_map(|login| {
+                let trader = registry.trader(&login.trader)?;
+                Some((login.trader.clone(), (trader, login.password_hash.clone())))
+            })
+            .collect();
+        let exchange = Exchange {
+            registry,
+            engine,
+            logins,
+            commands,
+            throttles: Mutex::new(BTreeMap::new()),
+            options,
+            started: Instant::now(),
+            local_exec: AtomicU64::new(0),
+            local_prefix: format!("G{}", now_utc().0),
+        };
+        Ok(Running { exchange: Arc::new(exchange), dispatcher })
+    }
+
+    fn trader(&self, session: &SessionId) -> Option<TraderId> {
+        self.logins.get(&session.remote).map(|(trader, _)| *trader)
+    }
+
+    fn throttle(&self, comp_id: &str, cost: Cost) -> Verdict {
+        let now = self.started.elapsed();
+        let mut throttles = self.throttles.lock().unwrap_or_else(PoisonError::into_inner);
+        let options = &self.options;
+        throttles
+            .entry(comp_id.to_owned())
+            .or_insert_with(|| {
+                Throttle::new(options.orders_per_second, options.cancels_per_second, now)
+            })
+            .check(cost, now)
+    }
+
+    fn reply(&self, comp_id: &str, request: Request) {
+        let command = match request {
+            Request::Reply(msg_type, body) => {
+                Command::Reply { comp_id: comp_id.to_owned(), msg_type, body }
+            }
+            Request::MarketData(request) => {
+                Command::MarketData { comp_id: comp_id.to_owned(), request }
+            }
+            Request::Engine(_) => return,
+        };
+        if self.commands.send(command).is_err() {
+            warn!(comp_id, "the dispatcher has stopped: reply dropped");
+        }
+    }
+
+    fn local_exec_id(&self) -> String {
+        let n = self.local_exec.fetch_add(1, Ordering::Relaxed) + 1;
+        format!("{}-{n}", self.local_prefix)
+    }
+}
+
+#[allow(clippy::disallowed_methods, reason = "gateway replies carry the wall-clock time")]
+fn now_utc() -> UtcTimestamp {
+    let millis = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis());
+    UtcTimestamp(millis as i64)
+}
+
+fn cost(msg_type: &[u8]) -> Cost {
+    match msg_type {
+        b"D" | b"G" => Cost::Order,
+        _ => Cost::Cancel,
+    }
+}
+
+impl Application for Exchange {
+    fn authenticate(&self, logon: &LogonRequest<'_>) -> Result<(), Refusal> {
+        let Some((_, hash)) = self.logins.get(logon.sender_comp_id) else {
+            return Err(Refusal::new("unknown trader"));
+        };
+        let Some(password) = logon.password else {
+            return Err(Refusal::new("Password (554) is required"));
+        };
+        let verified = PasswordHash::new(hash).is_ok_and(|hash| {
+            argon2::Argon2::default().verify_password(password.as_bytes(), &hash).is_ok()
+        });
+        if verified { Ok(()) } else { Err(Refusal::new("wrong password")) }
+    }
+
+    fn on_logon(&self, session: &SessionId) {
+        info!(trader = %session.remote, "trader logged on");
+    }
+
+    fn on_message(&self, session: &SessionId, message: &MessageView<'_>) -> Delivery {
+        let Some(trader) = self.trader(session) else { return Delivery::Unsupported };
+        let comp_id = session.remote.as_str();
+        let exec_id = self.local_exec_id();
+        let stamp = Stamp { exec_id: &exec_id, now: now_utc() };
+        match self.throttle(comp_id, cost(message.msg_type())) {
+            Verdict::Pass => {}
+            verdict => {
+                warn!(trader = comp_id, "THROTTLED: message over the session's rate");
+                let reason = "THROTTLED: over the session's message rate; slow down";
+                self.reply(comp_id, inbound::refusal(message, reason, stamp));
+                if verdict == Verdict::Abuse {
+                    warn!(trader = comp_id, "sustained throttle abuse: logging the session out");
+                    return Delivery::Rejected {
+                        reason: 0,
+                        text: "sustained throttle abuse".into(),
+                    };
+                }
+                return Delivery::Accepted;
+            }
+        }
+        match inbound::parse(message, trader, &self.registry, stamp) {
+            Request::Engine(input) => self.submit(comp_id, message, input, stamp),
+            request => {
+                if let Request::Reply(b"8" | b"9" | b"r", _) = &request {
+                    info!(trader = comp_id, msg_type = ?String::from_utf8_lossy(message.msg_type()), "request refused by the gateway");
+                }
+                self.reply(comp_id, request);
+            }
+        }
+        Delivery::Accepted
+    }
+
+    fn on_logout(&self, session: &SessionId, voluntary: bool) {
+        info!(trader = %session.remote, voluntary, "trader logged out");
+        let _ = self.commands.send(Command::SessionEnded { comp_id: session.remote.clone() });
+        if !voluntary && let Some(trader) = self.trader(session) {
+            if let Err(error) =
+                self.engine.submit_timeout(Input::Disconnect { trader }, Duration::from_secs(5))
+            {
+                warn!(trader = %session.remote, %error, "cannot queue cancel-on-disconnect");
+            } else {
+                info!(trader = %session.remote, "cancel on disconnect queued");
+            }
+        }
+    }
+}
+
+impl Exchange {
+    fn submit(&self, comp_id: &str, message: &MessageView<'_>, input: Input, stamp: Stamp<'_>) {
+        let refusal = match self.engine.submit_timeout(input, self.options.submit_timeout) {
+            Ok(()) => return,
+            Err(SubmitError::Busy) => "BUSY: the exchange is busy; try again",
+            Err(SubmitError::Stopped) => "STOPPED: the exchange is shutting down",
+        };
+        warn!(trader = comp_id, refusal, "input refused");
+        self.reply(comp_id, inbound::refusal(message, refusal, stamp));
+    }
+}
