@@ -19,19 +19,14 @@ pub(crate) struct NotYetAvailable {
     pub(crate) command: &'static str,
 }
 
-/// `birzha serve`: loads and validates the config, applies the flags, and reports what it would
-/// serve. The engine and the gateway are wired in later.
+/// `birzha serve`: loads and validates the config, applies the flags, and runs the server
+/// until SIGINT or SIGTERM.
 ///
 /// # Errors
-/// Returns the config's error (a [`config::ConfigError`]) or a failure to write the report.
+/// Returns the config's error (a [`config::ConfigError`]) or the server's.
 pub(crate) fn serve(args: &ServeArgs) -> anyhow::Result<()> {
     let served = ServedConfig::load(args)?;
-    warn_demo_credentials(&served.config);
-    let mut report =
-        format!("birzha {} would serve {}:\n", env!("CARGO_PKG_VERSION"), served.origin);
-    report.push_str(&summary(&served.config, &served.registry));
-    report.push_str("(the engine and the FIX gateway are not wired into `serve` yet)\n");
-    write_stdout(&report)
+    crate::serve::run(served)
 }
 
 /// The config `serve` runs on: the file or the embedded default, with the flags applied.
@@ -212,22 +207,6 @@ fn gateway_summary(gateway: &GatewayConfig) -> String {
         gateway.traders.iter().map(|trader| format!("{} ({})", trader.code, trader.firm)).collect();
     let _ = writeln!(text, "  traders: {}", traders.join(", "));
     text
-}
-
-/// Warns on standard error when demo credentials are in use.
-fn warn_demo_credentials(config: &Config) {
-    let demo = config.demo_traders();
-    if !demo.is_empty() {
-        eprintln!(
-            "WARNING: DEMO ACCOUNTS ACTIVE: {} log on with the password `{}`. Never run a real \
-             market on this config; make hashes with `birzha passwd`.",
-            demo.join(", "),
-            config::DEMO_PASSWORD,
-        );
-    }
-    if config.has_demo_admin_token() {
-        eprintln!("WARNING: the admin token is the published demo token; set admin.token.");
-    }
 }
 
 /// Writes `text` to standard output.

@@ -13,6 +13,8 @@
 mod cli;
 mod commands;
 mod config;
+mod logging;
+mod serve;
 
 use std::process::ExitCode;
 

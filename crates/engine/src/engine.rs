@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use crossbeam::channel::{self, SendTimeoutError, Sender, TrySendError};
@@ -115,6 +116,8 @@ pub struct Engine {
     handle: EngineHandle,
     /// The sequencer threads.
     threads: Vec<JoinHandle<Result<ShardStats, EngineError>>>,
+    /// Tells the sequencers to finish their queues and stop.
+    stop: Arc<AtomicBool>,
 }
 
 /// A producer's handle on the engine: routes inputs to the shards' queues. Cheap to clone; the
@@ -143,6 +146,7 @@ impl Engine {
         let mut senders = Vec::new();
         let mut threads = Vec::new();
         let mut reports = Vec::new();
+        let stop = Arc::new(AtomicBool::new(false));
         for shard in 0..config.shards {
             let dirs = ShardDirs::new(data_dir, shard);
             let journal_options = JournalOptions {
@@ -177,6 +181,7 @@ impl Engine {
                 journal_options,
                 batch_inputs_max: config.batch_inputs_max,
                 snapshot_every_inputs: config.snapshot_every_inputs,
+                stop: Arc::clone(&stop),
             };
             let thread = std::thread::Builder::new()
                 .name(format!("shard-{shard}"))
@@ -185,7 +190,7 @@ impl Engine {
             senders.push(sender);
             threads.push(thread);
         }
-        Ok((Engine { handle: EngineHandle { registry, senders }, threads }, reports))
+        Ok((Engine { handle: EngineHandle { registry, senders }, threads, stop }, reports))
     }
 
     /// Returns a handle for producers.
@@ -195,11 +200,13 @@ impl Engine {
     }
 
     /// Stops taking inputs, lets every shard finish its queue and write a final snapshot, and
-    /// returns their counters. Shards stop only once every [`EngineHandle`] is dropped too.
+    /// returns their counters. Inputs queued after this may be dropped: stop the producers
+    /// first.
     ///
     /// # Errors
     /// Returns the first shard's [`EngineError`].
     pub fn shutdown(self) -> Result<Vec<ShardStats>, EngineError> {
+        self.stop.store(true, Ordering::Release);
         drop(self.handle);
         let mut stats = Vec::new();
         for (shard, thread) in self.threads.into_iter().enumerate() {

@@ -10,6 +10,8 @@
 //! passes it in as each input's timestamp. When no input arrives it wakes up every
 //! `tick_interval` and, if the state's next deadline has passed, sequences a `Tick`.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use birzha_book::Timestamp;
@@ -52,6 +54,9 @@ pub(crate) struct Sequencer {
     pub(crate) journal_options: crate::journal::JournalOptions,
     pub(crate) batch_inputs_max: usize,
     pub(crate) snapshot_every_inputs: u64,
+    /// Set by [`Engine::shutdown`](crate::Engine::shutdown): finish the queue and stop, even if
+    /// producers still hold handles.
+    pub(crate) stop: Arc<AtomicBool>,
 }
 
 impl Sequencer {
@@ -88,7 +93,7 @@ impl Sequencer {
     fn gather(&self, batch: &mut Vec<Input>) -> bool {
         match self.inputs.recv_timeout(TICK_INTERVAL) {
             Ok(input) => batch.push(input),
-            Err(RecvTimeoutError::Timeout) => return true,
+            Err(RecvTimeoutError::Timeout) => return !self.stop.load(Ordering::Acquire),
             Err(RecvTimeoutError::Disconnected) => return false,
         }
         while batch.len() < self.batch_inputs_max {

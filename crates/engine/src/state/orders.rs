@@ -157,7 +157,7 @@ impl ShardState {
             kind: input.kind,
             price: None,
             tif: input.tif,
-            quantity: Lots(0),
+            quantity: Lots(u32::try_from(input.quantity.trunc().mantissa()).unwrap_or(0)),
             cum: Lots(0),
             leaves: Lots(0),
             notional_ticks: 0,
