@@ -4,8 +4,12 @@
 //!   with the echo application, comparing as QuickFIX's test runner does;
 //! - `gateway`: the gateway's own guarantees (pushing messages, slow readers, refused Logons,
 //!   persistence across reconnects, graceful shutdown, outbound validity under the stock
-//!   dictionary).
+//!   dictionary);
+//! - `exchange`: end to end with the real engine: orders, fills, market data, resend after a
+//!   reconnect, cancel-on-disconnect, throttles, every outbound message checked against the
+//!   stock dictionary.
 
 mod acceptance;
+mod exchange;
 mod gateway;
 mod util;

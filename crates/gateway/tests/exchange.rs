@@ -1,0 +1,436 @@
+//! End-to-end tests of the exchange over 127.0.0.1: the real engine (journal on a temporary
+//! disk), the exchange application and the FIX acceptor, driven by FIX clients that log on with
+//! passwords. Every message the clients receive is validated against the stock FIX44.xml.
+//!
+//! Covered: logon and refused logons, acknowledgements and fills on both sides, replace,
+//! cancel, rejects with reasons, another firm's order, market data (snapshot, incremental
+//! refreshes, trades, an unknown symbol), resend of missed fills after a reconnect,
+//! cancel-on-disconnect, mass cancel, order status, the security list, and the throttle.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use argon2::PasswordHasher;
+use birzha_book::{InstrumentSpec, SelfMatchMode};
+use birzha_engine::journal::Durability;
+use birzha_engine::{
+    CancelOnDisconnect, Engine, EngineConfig, FirmConfig, InstrumentConfig, Registry, TraderConfig,
+};
+use birzha_fix::session::FileStoreConfig;
+use birzha_fix::{Dictionary, Fields, parse};
+use birzha_gateway::exchange::{Exchange, ExchangeOptions, Login, Watermarks};
+use birzha_gateway::{GatewayConfig, Sessions, StoreConfig};
+use rust_decimal::Decimal;
+use tempfile::TempDir;
+
+use crate::util::{Client, Server, field, fix44_dir, frame, utc_now};
+
+fn instrument(symbol: &str, currency: &str, tick: &str, reference: &str) -> InstrumentConfig {
+    InstrumentConfig {
+        spec: InstrumentSpec {
+            symbol: symbol.into(),
+            description: format!("{symbol} for tests"),
+            unit: "t".into(),
+            currency: currency.into(),
+            lot_size: Decimal::from(5),
+            tick: tick.parse().expect("decimal"),
+            reference_price: reference.parse().expect("decimal"),
+            band_percent: Decimal::from(10),
+            price_floor: None,
+            price_cap: None,
+            max_order_lots: 1000,
+            orders_max: 1024,
+        },
+        deposit_ratio: "0.05".parse().expect("decimal"),
+    }
+}
+
+fn engine_config() -> EngineConfig {
+    let firm = |code: &str| FirmConfig {
+        code: code.into(),
+        name: code.into(),
+        deposits: [("USD", "1000000000000"), ("BYN", "1000000000000")]
+            .iter()
+            .map(|(c, a)| (c.to_string(), a.parse().expect("decimal")))
+            .collect::<BTreeMap<_, _>>(),
+        suspended: false,
+    };
+    let trader = |code: &str, firm: &str| TraderConfig {
+        code: code.into(),
+        firm: firm.into(),
+        self_match: SelfMatchMode::CancelResting,
+        cancel_on_disconnect: CancelOnDisconnect::Day,
+    };
+    EngineConfig {
+        instruments: vec![
+            instrument("BUT82-FCA-USD", "USD", "1", "6800"),
+            instrument("MILK-RAW-BYN", "BYN", "0.01", "0.95"),
+        ],
+        firms: vec![firm("FIRM-A"), firm("FIRM-B")],
+        traders: vec![
+            trader("TRADER1", "FIRM-A"),
+            trader("TRADER2", "FIRM-A"),
+            trader("TRADER3", "FIRM-B"),
+        ],
+        shards: 2,
+        durability: Durability::None,
+        snapshot_every_inputs: 100_000,
+        input_queue_capacity: 1024,
+        batch_inputs_max: 256,
+    }
+}
+
+/// An argon2 hash of "demo" with small parameters, so tests stay fast.
+fn demo_hash() -> String {
+    let params = argon2::Params::new(64, 1, 1, None).expect("params");
+    let argon2 = argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params);
+    argon2.hash_password(b"demo").expect("hash").to_string()
+}
+
+/// A running exchange on a temporary data directory.
+struct Running {
+    server: Server,
+    engine: Option<Engine>,
+    dispatcher: Option<std::thread::JoinHandle<()>>,
+    _dir: TempDir,
+}
+
+async fn start(orders_per_second: u32) -> Running {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let registry: Arc<Registry> = Arc::new(engine_config().validate().expect("valid config"));
+    let watermarks = Watermarks::open(&dir.path().join("gateway/watermarks"), 2).expect("marks");
+    let (outputs, received) = crossbeam::channel::bounded(1024);
+    let (engine, _) =
+        Engine::start(Arc::clone(&registry), dir.path(), outputs, watermarks.values())
+            .expect("engine");
+    let mut config = GatewayConfig::new("BIRZHA");
+    config.store = StoreConfig::File(FileStoreConfig {
+        directory: dir.path().join("fix"),
+        durability: birzha_fix::session::Durability::None,
+        messages_max: 100_000,
+        file_bytes_max: 1 << 24,
+    });
+    config.auth_backoff_base = Duration::from_millis(1);
+    let sessions = Sessions::new(&config);
+    let hash = demo_hash();
+    let logins = ["TRADER1", "TRADER2", "TRADER3"]
+        .iter()
+        .map(|code| Login { trader: code.to_string(), password_hash: hash.clone() })
+        .collect();
+    let options = ExchangeOptions {
+        logins,
+        orders_per_second,
+        cancels_per_second: 1000,
+        submit_timeout: Duration::from_millis(250),
+        commands_max: 1024,
+    };
+    let running =
+        Exchange::start(registry, engine.handle(), sessions.clone(), received, watermarks, options)
+            .expect("exchange");
+    let server = Server::start(config, running.exchange, sessions).await;
+    Running { server, engine: Some(engine), dispatcher: Some(running.dispatcher), _dir: dir }
+}
+
+impl Running {
+    async fn stop(mut self) {
+        let engine = self.engine.take().expect("running");
+        let dispatcher = self.dispatcher.take().expect("running");
+        self.server.stop().await;
+        tokio::task::spawn_blocking(move || {
+            engine.shutdown().expect("engine stops");
+            dispatcher.join().expect("dispatcher stops");
+        })
+        .await
+        .expect("shutdown");
+    }
+}
+
+/// A trader's FIX client: numbers what it sends, keeps what it receives.
+struct Trader {
+    client: Client,
+    code: &'static str,
+    seq: u64,
+    /// Every frame received, for the dictionary check.
+    received: Vec<Vec<u8>>,
+}
+
+impl Trader {
+    async fn logon(address: SocketAddr, code: &'static str, seq: u64) -> Trader {
+        let mut trader =
+            Trader { client: Client::connect(address).await, code, seq, received: Vec::new() };
+        trader.send("A", "98=0|108=30|554=demo").await;
+        let logon = trader.expect(|m| field(m, 35).as_deref() == Some("A"), "Logon").await;
+        assert_eq!(field(&logon, 35).as_deref(), Some("A"));
+        trader
+    }
+
+    async fn send(&mut self, msg_type: &str, body: &str) {
+        let header =
+            format!("35={msg_type}|49={}|56=BIRZHA|34={}|52={}", self.code, self.seq, utc_now(0));
+        self.seq += 1;
+        let text = if body.is_empty() { header } else { format!("{header}|{body}") };
+        self.client.send(&frame(&text)).await;
+    }
+
+    async fn order(
+        &mut self,
+        cl_ord_id: &str,
+        symbol: &str,
+        side: u8,
+        lots: u32,
+        price: &str,
+        extra: &str,
+    ) {
+        let body = format!(
+            "11={cl_ord_id}|55={symbol}|54={side}|60={}|38={lots}|40=2|44={price}{extra}",
+            utc_now(0)
+        );
+        self.send("D", &body).await;
+    }
+
+    /// Reads until a frame satisfies `wanted`, answering test requests on the way.
+    async fn expect(&mut self, wanted: impl Fn(&[u8]) -> bool, what: &str) -> Vec<u8> {
+        loop {
+            let frame = match self.client.receive_within(5).await {
+                Ok(Some(frame)) => frame,
+                Ok(None) => panic!("{}: connection closed while waiting for {what}", self.code),
+                Err(error) => panic!("{}: {error} while waiting for {what}", self.code),
+            };
+            self.received.push(frame.clone());
+            if field(&frame, 35).as_deref() == Some("1") {
+                let id = field(&frame, 112).unwrap_or_default();
+                self.send("0", &format!("112={id}")).await;
+            }
+            if wanted(&frame) {
+                return frame;
+            }
+        }
+    }
+
+    /// The next ExecutionReport for `cl_ord_id` with ExecType `exec_type`.
+    async fn report(&mut self, cl_ord_id: &str, exec_type: &str) -> Vec<u8> {
+        let what = format!("ExecutionReport 11={cl_ord_id} 150={exec_type}");
+        self.expect(
+            |m| {
+                field(m, 35).as_deref() == Some("8")
+                    && field(m, 11).as_deref() == Some(cl_ord_id)
+                    && field(m, 150).as_deref() == Some(exec_type)
+            },
+            &what,
+        )
+        .await
+    }
+
+    async fn of_type(&mut self, msg_type: &str) -> Vec<u8> {
+        self.expect(|m| field(m, 35).as_deref() == Some(msg_type), msg_type).await
+    }
+
+    /// Checks every received frame against the stock FIX44.xml and the profile.
+    fn validate(&self) {
+        let stock = birzha_fix::stock::stock_dictionary(&fix44_dir()).expect("stock dictionary");
+        let mut fields = Fields::with_capacity(512);
+        for frame in &self.received {
+            let view = parse(frame, &mut fields).expect("parses");
+            let shown = String::from_utf8_lossy(frame).replace('\x01', "|");
+            if let Err(error) = stock.validate(&view) {
+                panic!("invalid under FIX44.xml: {error}: {shown}");
+            }
+            if let Err(error) = Dictionary::profile().validate(&view) {
+                panic!("invalid under the profile: {error}: {shown}");
+            }
+        }
+    }
+}
+
+const BUTTER: &str = "BUT82-FCA-USD";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn orders_fill_on_both_sides_with_one_trade_id() {
+    let running = start(500).await;
+    let address = running.server.address;
+    let mut seller = Trader::logon(address, "TRADER1", 1).await;
+    let mut buyer = Trader::logon(address, "TRADER3", 1).await;
+    seller.order("S1", BUTTER, 2, 3, "6800", "|59=1").await;
+    let ack = seller.report("S1", "0").await;
+    assert_eq!(field(&ack, 39).as_deref(), Some("0"));
+    let order_id = field(&ack, 37).expect("OrderID");
+    buyer.order("B1", BUTTER, 1, 5, "6810", "").await;
+    let buyer_ack = buyer.report("B1", "0").await;
+    assert_eq!(field(&buyer_ack, 151).as_deref(), Some("5"));
+    let taker = buyer.report("B1", "F").await;
+    let maker = seller.report("S1", "F").await;
+    assert_eq!(field(&maker, 37), Some(order_id));
+    for (report, liquidity, status, leaves) in [(&maker, "1", "2", "0"), (&taker, "2", "1", "2")] {
+        assert_eq!(field(report, 31).as_deref(), Some("6800"), "at the resting price");
+        assert_eq!(field(report, 32).as_deref(), Some("3"));
+        assert_eq!(field(report, 851).as_deref(), Some(liquidity));
+        assert_eq!(field(report, 39).as_deref(), Some(status));
+        assert_eq!(field(report, 151).as_deref(), Some(leaves));
+        assert_eq!(field(report, 14).as_deref(), Some("3"));
+        assert_eq!(field(report, 6).as_deref(), Some("6800"));
+    }
+    assert_eq!(field(&maker, 527), field(&taker, 527), "one trade id");
+    seller.validate();
+    buyer.validate();
+    running.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replace_cancel_rejects_and_another_firms_order() {
+    let running = start(500).await;
+    let address = running.server.address;
+    let mut trader = Trader::logon(address, "TRADER1", 1).await;
+    let mut other = Trader::logon(address, "TRADER3", 1).await;
+    trader.order("O1", BUTTER, 1, 5, "6790", "").await;
+    let order_id = field(&trader.report("O1", "0").await, 37).expect("OrderID");
+    let replace = format!("11=O2|41=O1|55={BUTTER}|54=1|60={}|38=4|40=2|44=6795", utc_now(0));
+    trader.send("G", &replace).await;
+    let replaced = trader.report("O2", "5").await;
+    assert_eq!(field(&replaced, 41).as_deref(), Some("O1"));
+    assert_eq!(
+        (field(&replaced, 38).as_deref(), field(&replaced, 44).as_deref()),
+        (Some("4"), Some("6795"))
+    );
+    // Another firm knows the OrderID but may not touch the order.
+    let steal = format!("11=X1|41=O2|37={order_id}|55={BUTTER}|54=1|60={}", utc_now(0));
+    other.send("F", &steal).await;
+    let refused = other.of_type("9").await;
+    assert_eq!(
+        (field(&refused, 102).as_deref(), field(&refused, 434).as_deref()),
+        (Some("1"), Some("1"))
+    );
+    let cancel = format!("11=O3|41=O2|55={BUTTER}|54=1|60={}", utc_now(0));
+    trader.send("F", &cancel).await;
+    let cancelled = trader.report("O3", "4").await;
+    assert_eq!(
+        (field(&cancelled, 39).as_deref(), field(&cancelled, 151).as_deref()),
+        (Some("4"), Some("0"))
+    );
+    trader.send("F", &format!("11=O4|41=O2|55={BUTTER}|54=1|60={}", utc_now(0))).await;
+    let late = trader.of_type("9").await;
+    assert_eq!(field(&late, 102).as_deref(), Some("0"), "too late to cancel");
+    trader.order("R1", BUTTER, 1, 1, "6000", "").await;
+    let rejected = trader.report("R1", "8").await;
+    assert_eq!(
+        field(&rejected, 58).as_deref(),
+        Some("PRICE_OUTSIDE_BAND: price 6000 outside band [6120, 7480]")
+    );
+    trader.order("R2", "NO-SUCH", 1, 1, "1", "").await;
+    let unknown = trader.report("R2", "8").await;
+    assert!(field(&unknown, 58).is_some_and(|text| text.contains("UNKNOWN_SYMBOL")));
+    trader.order("R3", BUTTER, 1, 1, "6800", "").await;
+    trader.report("R3", "0").await;
+    trader.order("R3", BUTTER, 1, 1, "6800", "").await;
+    let duplicate = trader.report("R3", "8").await;
+    assert_eq!(field(&duplicate, 103).as_deref(), Some("6"));
+    trader.send("H", &format!("11=R3|55={BUTTER}|54=1")).await;
+    let status = trader.report("R3", "I").await;
+    assert_eq!(field(&status, 39).as_deref(), Some("0"));
+    trader.send("q", &format!("11=M1|530=7|60={}", utc_now(0))).await;
+    let mass = trader.of_type("r").await;
+    assert_eq!(field(&mass, 533).as_deref(), Some("1"), "the one working order");
+    trader.send("x", "320=SL1|559=4").await;
+    let list = trader.of_type("y").await;
+    assert_eq!(field(&list, 146).as_deref(), Some("2"));
+    trader.validate();
+    other.validate();
+    running.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn market_data_snapshot_then_incremental_refreshes() {
+    let running = start(500).await;
+    let address = running.server.address;
+    let mut trader = Trader::logon(address, "TRADER1", 1).await;
+    let mut watcher = Trader::logon(address, "TRADER3", 1).await;
+    trader.order("S1", BUTTER, 2, 4, "6805", "").await;
+    trader.report("S1", "0").await;
+    let request = format!("262=MD1|263=1|264=0|265=1|267=3|269=0|269=1|269=2|146=1|55={BUTTER}");
+    watcher.send("V", &request).await;
+    let snapshot = watcher.of_type("W").await;
+    assert_eq!(field(&snapshot, 268).as_deref(), Some("1"));
+    assert_eq!(
+        (field(&snapshot, 269).as_deref(), field(&snapshot, 270).as_deref()),
+        (Some("1"), Some("6805"))
+    );
+    watcher.order("B1", BUTTER, 1, 1, "6805", "").await;
+    let mut updates = Vec::new();
+    while updates.len() < 2 {
+        let update = watcher.of_type("X").await;
+        updates.push((
+            field(&update, 269).unwrap_or_default(),
+            field(&update, 271).unwrap_or_default(),
+        ));
+    }
+    assert!(updates.contains(&("2".into(), "1".into())), "the trade: {updates:?}");
+    assert!(updates.contains(&("1".into(), "3".into())), "the offer level shrank: {updates:?}");
+    watcher.send("V", "262=MD2|263=0|264=0|267=1|269=0|146=1|55=NO-SUCH").await;
+    let reject = watcher.of_type("Y").await;
+    assert_eq!(field(&reject, 281).as_deref(), Some("0"));
+    trader.validate();
+    watcher.validate();
+    running.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn missed_fills_come_back_through_resend_and_day_orders_are_cancelled_on_disconnect() {
+    let running = start(500).await;
+    let address = running.server.address;
+    let mut seller = Trader::logon(address, "TRADER1", 1).await;
+    seller.order("GTC1", BUTTER, 2, 2, "6800", "|59=1").await;
+    seller.report("GTC1", "0").await;
+    seller.order("DAY1", BUTTER, 2, 2, "6900", "").await;
+    seller.report("DAY1", "0").await;
+    let next_seq = seller.seq;
+    drop(seller); // the connection drops without a Logout: cancel-on-disconnect (Day orders)
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let mut buyer = Trader::logon(address, "TRADER3", 1).await;
+    buyer.order("B1", BUTTER, 1, 5, "6900", "|59=3").await;
+    let fill = buyer.report("B1", "F").await;
+    assert_eq!(field(&fill, 32).as_deref(), Some("2"), "only the GTC order was left");
+    // The seller comes back: its logon shows a gap, its resend request brings the fill.
+    let mut seller = Trader::logon(address, "TRADER1", next_seq).await;
+    seller.send("2", "7=1|16=0").await;
+    let resent_fill = seller.report("GTC1", "F").await;
+    assert_eq!(field(&resent_fill, 43).as_deref(), Some("Y"), "resent with PossDupFlag");
+    let cancelled = seller
+        .received
+        .iter()
+        .find(|m| field(m, 11).as_deref() == Some("DAY1") && field(m, 150).as_deref() == Some("4"))
+        .expect("the Day order's cancel was resent too");
+    assert!(field(cancelled, 58).is_some_and(|text| text.contains("disconnect")));
+    seller.validate();
+    buyer.validate();
+    running.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_logons_are_refused_and_the_throttle_rejects_floods() {
+    let running = start(5).await;
+    let address = running.server.address;
+    let mut intruder = Client::connect(address).await;
+    let logon = format!("35=A|49=TRADER1|56=BIRZHA|34=1|52={}|98=0|108=30|554=wrong", utc_now(0));
+    intruder.send(&frame(&logon)).await;
+    let refusal = intruder.receive_within(5).await.expect("answer").expect("logout");
+    assert_eq!(field(&refusal, 35).as_deref(), Some("5"));
+    assert_eq!(field(&refusal, 58).as_deref(), Some("wrong password"));
+    let mut trader = Trader::logon(address, "TRADER2", 1).await;
+    for n in 0..20 {
+        trader.order(&format!("F{n}"), BUTTER, 1, 1, "6700", "").await;
+    }
+    let mut throttled = 0;
+    let mut accepted = 0;
+    while throttled + accepted < 20 {
+        let report = trader.of_type("8").await;
+        if field(&report, 58).is_some_and(|text| text.starts_with("THROTTLED")) {
+            throttled += 1;
+        } else if field(&report, 150).as_deref() == Some("0") {
+            accepted += 1;
+        }
+    }
+    assert!(accepted >= 5 && throttled >= 10, "accepted {accepted}, throttled {throttled}");
+    trader.validate();
+    running.stop().await;
+}
