@@ -192,6 +192,24 @@ impl Config {
             snapshot_every_inputs: self.engine.snapshot_every_inputs,
             input_queue_capacity: self.engine.input_queue_capacity,
             batch_inputs_max: self.engine.batch_inputs_max,
+            phases: self.phase_config(),
+        }
+    }
+
+    /// Returns the engine's phase settings: the schedule, if any, and the defaults otherwise.
+    fn phase_config(&self) -> birzha_engine::PhaseConfig {
+        let defaults = birzha_engine::PhaseConfig::default();
+        let Some(schedule) = &self.schedule else { return defaults };
+        birzha_engine::PhaseConfig {
+            schedule: Some(birzha_engine::Schedule {
+                pre_open: schedule.pre_open.seconds,
+                open: schedule.open.seconds,
+                close: schedule.close.seconds,
+                closing_call_end: schedule.closing_call_end.seconds,
+                post_close_end: schedule.post_close_end.seconds,
+            }),
+            random_end_seconds_max: u64::from(schedule.random_end_seconds_max),
+            ..defaults
         }
     }
 

@@ -50,6 +50,18 @@ pub enum Event {
     Expired(Expired),
     /// A price level changed: market data.
     Level(LevelChange),
+    /// A trade too far from the last trade price was not executed: the book has switched to
+    /// a call (a volatility interruption).
+    Interrupted(Interruption),
+}
+
+/// A volatility interruption.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Interruption {
+    /// The price the refused trade would have had.
+    pub price: Ticks,
+    /// The last trade price (or the reference price) it was measured against.
+    pub reference: Ticks,
 }
 
 /// An order's state after the event that reports it.
@@ -121,6 +133,9 @@ pub struct Fill {
     pub maker: Party,
     /// The incoming order (removed liquidity).
     pub taker: Party,
+    /// An auction fill: there is no maker and no taker (`maker` is the seller, `taker` the
+    /// buyer, and `taker_side` is buy).
+    pub auction: bool,
 }
 
 /// Why an order was cancelled.

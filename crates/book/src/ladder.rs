@@ -45,6 +45,8 @@ pub(crate) struct Ladder {
     occupied: Bitset,
     /// The best occupied index, or [`NIL`] when the side is empty.
     best: u32,
+    /// Market orders resting in a call phase: ahead of every price level, in time order.
+    market: Level,
 }
 
 impl Ladder {
@@ -61,7 +63,23 @@ impl Ladder {
             levels: vec![Level::EMPTY; width],
             occupied: Bitset::new(width),
             best: NIL,
+            market: Level::EMPTY,
         }
+    }
+
+    /// Returns the queue of resting market orders.
+    pub(crate) fn market(&self) -> &Level {
+        &self.market
+    }
+
+    /// Links the market order in `slot` at the tail of the market queue.
+    pub(crate) fn push_back_market(&mut self, orders: &mut Slab, slot: u32) {
+        link_back(&mut self.market, orders, slot);
+    }
+
+    /// Unlinks the market order in `slot` from the market queue.
+    pub(crate) fn unlink_market(&mut self, orders: &mut Slab, slot: u32) {
+        unlink_from(&mut self.market, orders, slot);
     }
 
     /// Returns the level index of `price`, which must lie inside the band.
@@ -111,46 +129,20 @@ impl Ladder {
 
     /// Links the order in `slot` at the tail of level `index` and counts its visible lots.
     pub(crate) fn push_back(&mut self, orders: &mut Slab, index: u32, slot: u32) {
-        let level = &mut self.levels[index as usize];
-        let tail = level.tail;
-        orders[slot].prev = tail;
-        orders[slot].next = NIL;
-        if tail == NIL {
-            assert!(level.orders == 0, "Invariant: an empty queue has no orders");
-            level.head = slot;
+        let was_empty = link_back(&mut self.levels[index as usize], orders, slot);
+        if was_empty {
             self.occupied.insert(index as usize);
             if index < self.best {
                 self.best = index;
             }
-        } else {
-            orders[tail].next = slot;
         }
-        level.tail = slot;
-        level.orders += 1;
-        level.lots += u64::from(orders[slot].visible);
     }
 
     /// Unlinks the order in `slot` from level `index` and uncounts its visible lots. When the
     /// level empties it is marked free and, if it was the best, the next best is found.
     pub(crate) fn unlink(&mut self, orders: &mut Slab, index: u32, slot: u32) {
-        let (prev, next, visible) = (orders[slot].prev, orders[slot].next, orders[slot].visible);
-        let level = &mut self.levels[index as usize];
-        assert!(level.orders > 0, "Invariant: unlinking from a non-empty level");
-        if prev == NIL {
-            level.head = next;
-        } else {
-            orders[prev].next = next;
-        }
-        if next == NIL {
-            level.tail = prev;
-        } else {
-            orders[next].prev = prev;
-        }
-        level.orders -= 1;
-        assert!(level.lots >= u64::from(visible), "Invariant: level lots cover the order");
-        level.lots -= u64::from(visible);
-        if level.orders == 0 {
-            assert!(level.head == NIL && level.lots == 0, "Invariant: an empty level is clean");
+        let now_empty = unlink_from(&mut self.levels[index as usize], orders, slot);
+        if now_empty {
             self.occupied.remove(index as usize);
             if index == self.best {
                 self.best = self.next_from(index + 1).unwrap_or(NIL);
@@ -172,4 +164,48 @@ impl Ladder {
         debug_assert_eq!(self.levels[index as usize].lots, level.lots);
         debug_assert_eq!(orders[slot].visible, visible);
     }
+}
+
+/// Links `slot` at the tail of `level`'s queue and counts its visible lots; returns whether
+/// the level was empty before.
+fn link_back(level: &mut Level, orders: &mut Slab, slot: u32) -> bool {
+    let tail = level.tail;
+    orders[slot].prev = tail;
+    orders[slot].next = NIL;
+    let was_empty = tail == NIL;
+    if was_empty {
+        assert!(level.orders == 0, "Invariant: an empty queue has no orders");
+        level.head = slot;
+    } else {
+        orders[tail].next = slot;
+    }
+    level.tail = slot;
+    level.orders += 1;
+    level.lots += u64::from(orders[slot].visible);
+    was_empty
+}
+
+/// Unlinks `slot` from `level`'s queue and uncounts its visible lots; returns whether the
+/// level is empty now.
+fn unlink_from(level: &mut Level, orders: &mut Slab, slot: u32) -> bool {
+    let (prev, next, visible) = (orders[slot].prev, orders[slot].next, orders[slot].visible);
+    assert!(level.orders > 0, "Invariant: unlinking from a non-empty level");
+    if prev == NIL {
+        level.head = next;
+    } else {
+        orders[prev].next = next;
+    }
+    if next == NIL {
+        level.tail = prev;
+    } else {
+        orders[next].prev = prev;
+    }
+    level.orders -= 1;
+    assert!(level.lots >= u64::from(visible), "Invariant: level lots cover the order");
+    level.lots -= u64::from(visible);
+    let empty = level.orders == 0;
+    if empty {
+        assert!(level.head == NIL && level.lots == 0, "Invariant: an empty level is clean");
+    }
+    empty
 }

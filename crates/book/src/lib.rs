@@ -74,11 +74,12 @@ mod slab;
 mod types;
 
 pub use book::{
-    Book, GOOD_TILL_CANCEL_DAYS, LevelView, Levels, MARKET_PROTECTION_PERCENT, OrderView, Orders,
+    Auction, Book, GOOD_TILL_CANCEL_DAYS, LevelView, Levels, MARKET_PROTECTION_PERCENT, Mode,
+    OrderView, Orders, Uncrossed,
 };
 pub use event::{
-    CancelReason, Cancelled, Event, Expired, Fill, LevelChange, OrderState, Party, Reduced, Reject,
-    Rejected, Replaced, Request, Sink,
+    CancelReason, Cancelled, Event, Expired, Fill, Interruption, LevelChange, OrderState, Party,
+    Reduced, Reject, Rejected, Replaced, Request, Sink,
 };
 pub use instrument::{Band, Instrument, InstrumentError, InstrumentSpec, LEVELS_MAX, ORDERS_MAX};
 pub use order::{Cancel, MassCancel, NewOrder, OrderType, Replace, SelfMatchMode, TimeInForce};

@@ -59,6 +59,8 @@ pub(crate) struct RestingOrder {
     pub(crate) self_match: SelfMatchMode,
     /// Whether it is post-only (a replace that would cross is rejected).
     pub(crate) post_only: bool,
+    /// Whether it is a market order resting in a call phase (it then has no price level).
+    pub(crate) market: bool,
 }
 
 // A resting order is exactly one cache line.
@@ -80,6 +82,7 @@ impl RestingOrder {
         lifetime: Lifetime::Day,
         self_match: SelfMatchMode::CancelResting,
         post_only: false,
+        market: false,
     };
 
     /// Lots traded so far.

@@ -298,6 +298,7 @@ impl Reference {
                 taker_side: taker.side,
                 maker: party(&maker),
                 taker: party(taker),
+                auction: false,
             }));
             if maker.leaves == 0 {
                 self.drop_empty_level(maker_side, best);

@@ -273,6 +273,7 @@ fn outcome(event: &Event) -> String {
         Event::Reduced(_) => "reduced".into(),
         Event::Expired(_) => "expired".into(),
         Event::Level(_) => "level".into(),
+        Event::Interrupted(_) => "interrupted".into(),
     }
 }
 

@@ -1,9 +1,11 @@
 //! Integration tests of the book over its public interface.
 //!
+//! - `auction`: call auctions (tie-break tables, properties) and volatility interruptions.
 //! - `rules`: one test per rule of the market model's order, matching and validation tables.
 //! - `properties`: proptest of the replace (modify) semantics.
 //! - `simulation`: seeded random streams checked against the naive `reference` book.
 
+mod auction;
 mod properties;
 mod reference;
 mod rules;

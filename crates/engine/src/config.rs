@@ -93,6 +93,52 @@ pub struct EngineConfig {
     pub input_queue_capacity: usize,
     /// Inputs applied between two journal commits at most.
     pub batch_inputs_max: usize,
+    /// Trading phases: the day schedule (if any), volatility interruptions, call lengths.
+    pub phases: PhaseConfig,
+}
+
+/// How instruments move through trading phases (market model §5).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PhaseConfig {
+    /// The day schedule in Minsk time; `None`: always open (every instrument in Continuous).
+    pub schedule: Option<Schedule>,
+    /// A trade further than this from the last trade price interrupts continuous trading, in
+    /// basis points (300 = 3%); `None` disables volatility interruptions.
+    pub volatility_limit_bp: Option<u32>,
+    /// How long a volatility auction's call lasts before its random end, in seconds.
+    pub volatility_auction_seconds: u64,
+    /// The most a random end adds to a call (opening and volatility auctions), in seconds.
+    pub random_end_seconds_max: u64,
+    /// How long the call after an operator's resume lasts, in seconds.
+    pub resume_call_seconds: u64,
+}
+
+impl Default for PhaseConfig {
+    fn default() -> Self {
+        PhaseConfig {
+            schedule: None,
+            volatility_limit_bp: Some(300),
+            volatility_auction_seconds: 120,
+            random_end_seconds_max: 30,
+            resume_call_seconds: 120,
+        }
+    }
+}
+
+/// A trading day in Minsk time, as seconds after Minsk midnight, in order:
+/// `pre_open < open < close < closing_call_end < post_close_end`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Schedule {
+    /// PreOpen (the opening call) starts.
+    pub pre_open: u32,
+    /// The opening uncross is due (plus a random end).
+    pub open: u32,
+    /// Continuous trading ends and the closing call starts.
+    pub close: u32,
+    /// The closing uncross is due; PostClose starts (Day orders expire).
+    pub closing_call_end: u32,
+    /// PostClose ends: Closed until the next day's PreOpen (GTD orders of the day expire).
+    pub post_close_end: u32,
 }
 
 /// Why a config is not usable. Each variant names what is wrong and the values involved.
@@ -225,6 +271,22 @@ impl EngineConfig {
         }
         if self.snapshot_every_inputs == 0 {
             return Err(range("engine.snapshot_every_inputs", 0, "at least 1"));
+        }
+        if let Some(schedule) = &self.phases.schedule {
+            let times = [
+                schedule.pre_open,
+                schedule.open,
+                schedule.close,
+                schedule.closing_call_end,
+                schedule.post_close_end,
+            ];
+            if !times.windows(2).all(|pair| pair[0] < pair[1]) || schedule.post_close_end > 86_400 {
+                return Err(ConfigError::Range {
+                    field: "schedule".into(),
+                    value: format!("{times:?}"),
+                    allowed: "pre_open < open < close < closing_call_end < post_close_end ≤ 24:00",
+                });
+            }
         }
         Ok(())
     }

@@ -53,7 +53,7 @@ pub use calendar::{minsk_date, minsk_end_of};
 pub use codec::DecodeError;
 pub use config::{
     CancelOnDisconnect, ConfigError, ENTITIES_MAX, EngineConfig, FirmConfig, InstrumentConfig,
-    InstrumentId, Registry, SHARDS_MAX, TraderConfig,
+    InstrumentId, PhaseConfig, Registry, SHARDS_MAX, Schedule, TraderConfig,
 };
 pub use deposit::Account as DepositAccount;
 pub use engine::{BatchKind, Engine, EngineError, EngineHandle, OutputBatch, Route, SubmitError};
@@ -62,8 +62,9 @@ pub use input::{
     StatusInput, Tif,
 };
 pub use output::{
-    CancelRejected, CancelRequestKind, DepositChange, ExecId, ExecType, Execution, LastFill, Level,
-    MassCancelDone, OrdStatus, Output, OutputEvent, PhaseChange, Reason, RejectReason, Trade,
+    CancelRejected, CancelRequestKind, DepositChange, ExecId, ExecType, Execution, Indicative,
+    LastFill, Level, MassCancelDone, OrdStatus, Output, OutputEvent, PhaseChange, Reason,
+    RejectReason, Trade, Uncross,
 };
 pub use phase::Phase;
 pub use recovery::{Recovered, RecoveryReport, ShardDirs, recover};

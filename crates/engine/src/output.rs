@@ -33,6 +33,10 @@ pub enum OutputEvent {
     Level(Level),
     /// An instrument changed phase.
     Phase(PhaseChange),
+    /// During a call: what the uncross would do now (after every change of the book).
+    Indicative(Indicative),
+    /// A call ended with an uncross.
+    Uncross(Uncross),
     /// An operator changed a firm's deposit.
     Deposit(DepositChange),
     /// An operator suspended or reinstated a firm.
@@ -105,6 +109,8 @@ pub struct LastFill {
     pub maker: bool,
     /// The trade's id, shared by both sides: the instrument and the book's counter.
     pub trade_id: u64,
+    /// An auction trade (no maker or taker).
+    pub auction: bool,
 }
 
 /// Why an order or request was refused. Book reasons come from the matching core; the others
@@ -279,14 +285,38 @@ pub struct Trade {
     pub price: Ticks,
     /// Lots.
     pub lots: Lots,
-    /// The aggressor's side.
+    /// The aggressor's side (buy for auction trades, which have none).
     pub aggressor: Side,
+    /// An auction trade.
+    pub auction: bool,
     /// The buying firm.
     pub buyer: FirmId,
     /// The selling firm.
     pub seller: FirmId,
     /// When.
     pub time: Timestamp,
+}
+
+/// The indicative uncross of an instrument in a call.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Indicative {
+    /// The instrument.
+    pub instrument: InstrumentId,
+    /// The price, volume and surplus; `None` when nothing would trade.
+    pub auction: Option<birzha_book::Auction>,
+}
+
+/// An uncross: the end of a call.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Uncross {
+    /// The instrument.
+    pub instrument: InstrumentId,
+    /// The phase whose call ended.
+    pub phase: Phase,
+    /// What traded; `None` if nothing did.
+    pub auction: Option<birzha_book::Auction>,
+    /// Orders that traded.
+    pub orders_filled: u32,
 }
 
 /// A public book level after a change.

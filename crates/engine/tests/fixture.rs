@@ -82,6 +82,7 @@ pub(crate) fn config() -> EngineConfig {
         snapshot_every_inputs: 1_000_000,
         input_queue_capacity: 4096,
         batch_inputs_max: 256,
+        phases: PhaseConfig::default(),
     }
 }
 

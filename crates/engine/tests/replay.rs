@@ -126,6 +126,8 @@ const OUTCOMES: &[&str] = &[
     "cancel reject UNKNOWN_ORDER",
     "cancel reject TOO_LATE",
     "Level",
+    "Indicative",
+    "Uncross",
 ];
 
 #[test]

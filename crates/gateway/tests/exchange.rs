@@ -16,7 +16,8 @@ use argon2::PasswordHasher;
 use birzha_book::{InstrumentSpec, SelfMatchMode};
 use birzha_engine::journal::Durability;
 use birzha_engine::{
-    CancelOnDisconnect, Engine, EngineConfig, FirmConfig, InstrumentConfig, Registry, TraderConfig,
+    CancelOnDisconnect, Engine, EngineConfig, FirmConfig, InstrumentConfig, PhaseConfig, Registry,
+    TraderConfig,
 };
 use birzha_fix::session::FileStoreConfig;
 use birzha_fix::{Dictionary, Fields, parse};
@@ -79,6 +80,7 @@ fn engine_config() -> EngineConfig {
         snapshot_every_inputs: 100_000,
         input_queue_capacity: 1024,
         batch_inputs_max: 256,
+        phases: PhaseConfig::default(),
     }
 }
 

@@ -1,7 +1,7 @@
 //! Operations over many orders at once (mass cancel, expiry), snapshot restore, and the
 //! whole-book invariant check.
 
-use super::{Book, OrderView, finished};
+use super::{Book, Mode, OrderView, finished};
 use crate::event::{CancelReason, Cancelled, Event, Expired, Reject, Sink};
 use crate::order::{MassCancel, TimeInForce};
 use crate::slab::{Lifetime, NIL, RestingOrder};
@@ -56,7 +56,7 @@ impl Book {
 
     /// Removes the orders `select` picks, walking both sides in priority order; reports each
     /// with the event `report` makes and each touched level once.
-    fn sweep(
+    pub(super) fn sweep(
         &mut self,
         select: impl Fn(&RestingOrder) -> bool,
         report: impl Fn(&RestingOrder) -> Event,
@@ -64,6 +64,16 @@ impl Book {
     ) -> u32 {
         let mut count = 0;
         for side in [Side::Buy, Side::Sell] {
+            let mut slot = self.ladder(side).market().head;
+            while slot != NIL {
+                let following = self.orders[slot].next;
+                if select(&self.orders[slot]) {
+                    let order = self.remove_slot(slot);
+                    sink.event(report(&order));
+                    count += 1;
+                }
+                slot = following;
+            }
             let mut next = self.ladder(side).best();
             while let Some(index) = next {
                 let mut slot = self.ladder(side).level(index).head;
@@ -101,6 +111,9 @@ impl Book {
         if self.orders.is_full() {
             return Err(Reject::BookFull { orders_max: self.orders.capacity() });
         }
+        if order.market && self.mode == Mode::Continuous {
+            return Err(Reject::Unsupported { what: "a market order rests only in a call" });
+        }
         self.validate_price(order.price)?;
         let display = order.display.map_or(0, |display| display.0);
         let consistent = order.leaves <= order.quantity
@@ -136,6 +149,7 @@ impl Book {
             lifetime,
             self_match: order.self_match,
             post_only: order.post_only,
+            market: order.market,
         };
         self.link_new(resting, &mut Discard);
         Ok(())
@@ -161,8 +175,10 @@ impl Book {
         }
         assert_eq!(total, self.orders.len() as usize, "Invariant: slab count = orders in levels");
         assert_eq!(total, self.index.len(), "Invariant: index count = orders in levels");
-        if let (Some(bid), Some(ask)) = (self.best(Side::Buy), self.best(Side::Sell)) {
-            assert!(bid.price < ask.price, "Invariant: the book is not crossed");
+        if self.mode == Mode::Continuous
+            && let (Some(bid), Some(ask)) = (self.best(Side::Buy), self.best(Side::Sell))
+        {
+            assert!(bid.price < ask.price, "Invariant: a continuous book is not crossed");
         }
     }
 
@@ -202,7 +218,25 @@ impl Book {
             total += orders as usize;
         }
         assert_eq!(ladder.best(), first_occupied, "Invariant: best = first occupied level");
-        total
+        let market = ladder.market();
+        let (mut orders, mut prev, mut slot) = (0u32, NIL, market.head);
+        while slot != NIL {
+            let order = &self.orders[slot];
+            assert!(
+                order.market && order.side == side,
+                "Invariant: market queues hold market orders"
+            );
+            assert_eq!(order.prev, prev, "Invariant: market queue links agree");
+            assert_eq!(self.index.get(order.order_id, &self.orders), Some(slot));
+            orders += 1;
+            prev = slot;
+            slot = order.next;
+        }
+        assert_eq!((market.tail, market.orders), (prev, orders), "Invariant: market queue count");
+        if orders > 0 {
+            assert_eq!(self.mode, Mode::Call, "Invariant: market orders rest only in a call");
+        }
+        total + orders as usize
     }
 }
 

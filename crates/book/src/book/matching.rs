@@ -1,9 +1,9 @@
 //! Order entry and continuous matching: submit, cancel and replace.
 
-use super::{Book, Taker, finished, state};
+use super::{Book, Mode, Taker, finished, state};
 use crate::event::{
-    CancelReason, Cancelled, Event, Fill, LevelChange, OrderState, Party, Reduced, Reject,
-    Rejected, Replaced, Request, Sink,
+    CancelReason, Cancelled, Event, Fill, Interruption, LevelChange, OrderState, Party, Reduced,
+    Reject, Rejected, Replaced, Request, Sink,
 };
 use crate::order::{Cancel, NewOrder, OrderType, Replace, SelfMatchMode, TimeInForce};
 use crate::slab::{Lifetime, NIL, RestingOrder};
@@ -41,20 +41,23 @@ impl Book {
             self_match: order.self_match,
         };
         sink.event(Event::Accepted(taker.state()));
-        let killed =
-            order.time_in_force == TimeInForce::FillOrKill && !self.can_fill_completely(&taker);
-        if !killed {
-            self.match_taker(&mut taker, sink);
+        if self.mode == Mode::Continuous {
+            let killed =
+                order.time_in_force == TimeInForce::FillOrKill && !self.can_fill_completely(&taker);
+            if !killed {
+                self.match_taker(&mut taker, sink);
+            }
         }
         if taker.leaves == 0 {
             return;
         }
         if order.time_in_force.rests() {
-            self.rest(&taker, order, now, sink);
+            let market = order.order_type == OrderType::Market;
+            self.rest(&taker, order, market, now, sink);
         } else {
             cancel_taker(&mut taker, CancelReason::ImmediateOrCancel, sink);
         }
-        assert!(self.is_uncrossed(), "Invariant: the book is not crossed after matching");
+        self.assert_uncrossed();
     }
 
     /// Cancels one resting order of the requesting firm; reports `Cancelled`, or `Rejected`
@@ -64,9 +67,11 @@ impl Book {
             reject(request.order_id, Request::Cancel, Reject::UnknownOrder, sink);
             return;
         };
-        let (side, price) = (self.orders[slot].side, self.orders[slot].price);
+        let order = self.orders[slot];
         self.cancel_slot(slot, CancelReason::Request, sink);
-        self.emit_level(side, self.ladder(side).index(price), sink);
+        if !order.market {
+            self.emit_level(order.side, self.ladder(order.side).index(order.price), sink);
+        }
     }
 
     /// Changes a resting order's price and total quantity. See [`Replace`] for the modify
@@ -95,7 +100,7 @@ impl Book {
         } else {
             self.replace_and_requeue(slot, request, display, sink);
         }
-        assert!(self.is_uncrossed(), "Invariant: the book is not crossed after a replace");
+        self.assert_uncrossed();
     }
 
     /// Returns the slot of `order_id` if it rests and belongs to `requester`.
@@ -114,16 +119,17 @@ impl Book {
         if self.index.get(order.order_id, &self.orders).is_some() {
             return Err(Reject::DuplicateOrderId);
         }
-        validate_shape(order)?;
+        validate_shape(order, self.mode)?;
         self.validate_quantity(order.quantity, order.display)?;
         if let TimeInForce::GoodTillDate(expiry) = order.time_in_force
             && expiry <= now
         {
             return Err(Reject::ExpiryNotInFuture { expiry, now });
         }
-        let limit = match order.order_type {
-            OrderType::Limit { price } => self.validate_price(price)?,
-            OrderType::Market => self.protection_price(order.side),
+        let limit = match (order.order_type, self.mode) {
+            (OrderType::Limit { price }, _) => self.validate_price(price)?,
+            (OrderType::Market, Mode::Continuous) => self.protection_price(order.side),
+            (OrderType::Market, Mode::Call) => self.band_edge(order.side),
         };
         if order.time_in_force.rests() && self.orders.is_full() {
             return Err(Reject::BookFull { orders_max: self.orders.capacity() });
@@ -144,10 +150,13 @@ impl Book {
     }
 
     fn validate_replace(&self, request: &Replace, slot: u32) -> Result<(), Reject> {
+        if self.orders[slot].market {
+            return Err(Reject::Unsupported { what: "a market order cannot be replaced" });
+        }
         self.validate_quantity(request.quantity, request.display)?;
         self.validate_price(request.price)?;
         let order = &self.orders[slot];
-        if order.post_only {
+        if order.post_only && self.mode == Mode::Continuous {
             self.validate_post_only(order.side, request.price)?;
         }
         Ok(())
@@ -197,7 +206,8 @@ impl Book {
         let mut available = 0u64;
         let mut next = ladder.best();
         while let Some(index) = next {
-            if !taker.side.accepts(taker.limit, ladder.price(index)) {
+            let price = ladder.price(index);
+            if !taker.side.accepts(taker.limit, price) || self.interrupts(price).is_some() {
                 break;
             }
             let (mut level_full, mut level_ahead) = (0u64, 0u64);
@@ -226,13 +236,20 @@ impl Book {
         false
     }
 
-    /// Matches `taker` against the opposite side while it has leaves and the prices cross.
+    /// Matches `taker` against the opposite side while it has leaves and the prices cross. A
+    /// price too far from the last trade interrupts: the book switches to a call and stops.
     fn match_taker(&mut self, taker: &mut Taker, sink: &mut impl Sink) {
         let maker_side = taker.side.opposite();
         while taker.leaves > 0 {
             let ladder = self.ladder(maker_side);
             let Some(index) = ladder.best() else { break };
-            if !taker.side.accepts(taker.limit, ladder.price(index)) {
+            let price = ladder.price(index);
+            if !taker.side.accepts(taker.limit, price) {
+                break;
+            }
+            if let Some(reference) = self.interrupts(price) {
+                self.mode = Mode::Call;
+                sink.event(Event::Interrupted(Interruption { price, reference }));
                 break;
             }
             self.match_level(taker, index, sink);
@@ -290,6 +307,7 @@ impl Book {
                 filled: taker_state.filled,
                 leaves: taker_state.leaves,
             },
+            auction: false,
         }));
         self.ladder_mut(maker_side).sub_lots(index, u64::from(lots));
         if maker_leaves == 0 {
@@ -356,7 +374,14 @@ impl Book {
     }
 
     /// Rests what is left of a new order at the back of its level.
-    fn rest(&mut self, taker: &Taker, order: &NewOrder, now: Timestamp, sink: &mut impl Sink) {
+    fn rest(
+        &mut self,
+        taker: &Taker,
+        order: &NewOrder,
+        market: bool,
+        now: Timestamp,
+        sink: &mut impl Sink,
+    ) {
         let (lifetime, expiry) = match order.time_in_force {
             TimeInForce::Day => (Lifetime::Day, Timestamp(u64::MAX)),
             TimeInForce::GoodTillCancel => {
@@ -383,6 +408,7 @@ impl Book {
             lifetime,
             self_match: taker.self_match,
             post_only: order.post_only,
+            market,
         };
         self.link_new(resting, sink);
     }
@@ -394,11 +420,15 @@ impl Book {
         if resting.lifetime != Lifetime::Day {
             self.expiry_next = self.expiry_next.min(resting.expiry);
         }
-        let index = self.ladder(resting.side).index(resting.price);
         let ladder = match resting.side {
             Side::Buy => &mut self.bids,
             Side::Sell => &mut self.asks,
         };
+        if resting.market {
+            ladder.push_back_market(&mut self.orders, slot);
+            return;
+        }
+        let index = ladder.index(resting.price);
         ladder.push_back(&mut self.orders, index, slot);
         self.emit_level(resting.side, index, sink);
     }
@@ -455,7 +485,9 @@ impl Book {
         };
         sink.event(Event::Replaced(Replaced { order: taker.state(), priority_kept: false }));
         self.emit_level(order.side, old_index, sink);
-        self.match_taker(&mut taker, sink);
+        if self.mode == Mode::Continuous {
+            self.match_taker(&mut taker, sink);
+        }
         self.index.remove(order.order_id, slot);
         self.orders.remove(slot);
         if taker.leaves == 0 {
@@ -478,12 +510,16 @@ impl Book {
     /// Removes the order in `slot` from its level, the index and the slab; returns it.
     pub(super) fn remove_slot(&mut self, slot: u32) -> RestingOrder {
         let order = self.orders[slot];
-        let index = self.ladder(order.side).index(order.price);
         let ladder = match order.side {
             Side::Buy => &mut self.bids,
             Side::Sell => &mut self.asks,
         };
-        ladder.unlink(&mut self.orders, index, slot);
+        if order.market {
+            ladder.unlink_market(&mut self.orders, slot);
+        } else {
+            let index = ladder.index(order.price);
+            ladder.unlink(&mut self.orders, index, slot);
+        }
         self.index.remove(order.order_id, slot);
         self.orders.remove(slot);
         order
@@ -510,20 +546,52 @@ impl Book {
         }));
     }
 
-    /// Returns whether the best bid is below the best ask (or a side is empty): `O(1)`.
-    fn is_uncrossed(&self) -> bool {
-        match (self.bids.best(), self.asks.best()) {
-            (Some(bid), Some(ask)) => self.bids.price(bid) < self.asks.price(ask),
-            _ => true,
+    /// Asserts that a continuous book is not crossed (the best bid is below the best ask):
+    /// `O(1)`. A book in a call may be crossed.
+    fn assert_uncrossed(&self) {
+        if self.mode == Mode::Continuous
+            && let (Some(bid), Some(ask)) = (self.bids.best(), self.asks.best())
+        {
+            assert!(
+                self.bids.price(bid) < self.asks.price(ask),
+                "Invariant: a continuous book is not crossed after matching"
+            );
+        }
+    }
+
+    /// If a trade at `price` would be a volatility interruption, returns the price it is
+    /// measured against (the last trade, else the reference).
+    fn interrupts(&self, price: Ticks) -> Option<Ticks> {
+        let limit = i128::from(self.volatility_limit_bp?);
+        let reference = self.last_trade_price.unwrap_or(self.reference);
+        let distance = i128::from((price.0 - reference.0).abs()) * 10_000;
+        (distance > limit * i128::from(reference.0)).then_some(reference)
+    }
+
+    /// The far end of the band for `side`: the nominal price of a market order in a call.
+    pub(super) fn band_edge(&self, side: Side) -> Ticks {
+        match side {
+            Side::Buy => self.band.high,
+            Side::Sell => self.band.low,
         }
     }
 }
 
-/// Checks the combinations of order type, time in force, post-only and display.
-fn validate_shape(order: &NewOrder) -> Result<(), Reject> {
+/// Checks the combinations of order type, time in force, post-only and display, for the
+/// book's mode (market model §3: a call takes no IOC, FOK or post-only orders, and market
+/// orders only as Day orders).
+fn validate_shape(order: &NewOrder, mode: Mode) -> Result<(), Reject> {
     let market = order.order_type == OrderType::Market;
     let rests = order.time_in_force.rests();
-    let what = if market && rests {
+    let what = if mode == Mode::Call && !rests {
+        "IOC and FOK orders are not accepted in a call phase"
+    } else if mode == Mode::Call && order.post_only {
+        "post-only orders are not accepted in a call phase"
+    } else if mode == Mode::Call && market && order.time_in_force != TimeInForce::Day {
+        "market orders in a call phase must be Day orders"
+    } else if mode == Mode::Call && market {
+        return Ok(());
+    } else if market && rests {
         "market orders must be IOC or FOK"
     } else if market && order.post_only {
         "a post-only order must be a limit order"

@@ -72,6 +72,23 @@ pub struct Book {
     /// No GTC or GTD order expires before this time (it may be earlier than the true minimum
     /// after removals: that only costs an expiry sweep that finds nothing).
     expiry_next: Timestamp,
+    /// Whether incoming orders match (continuous trading) or are collected (a call).
+    mode: Mode,
+    /// The price the band is centred on: the previous close, or the configured reference.
+    reference: Ticks,
+    /// A trade further than this from the last trade price (in basis points) interrupts
+    /// continuous trading; `None` disables volatility interruptions.
+    volatility_limit_bp: Option<u32>,
+}
+
+/// Whether a book matches.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    /// Continuous trading: incoming orders match at once; the book is never crossed.
+    Continuous,
+    /// A call: orders are collected without matching (the book may be crossed) until
+    /// [`Book::uncross`] executes them at one price.
+    Call,
 }
 
 /// A resting order as seen from outside: for lookups, snapshots and restores.
@@ -101,6 +118,8 @@ pub struct OrderView {
     pub post_only: bool,
     /// Self-trade prevention mode.
     pub self_match: SelfMatchMode,
+    /// A market order resting in a call (its `price` is nominal: the band's far end).
+    pub market: bool,
 }
 
 impl OrderView {
@@ -156,6 +175,7 @@ impl Book {
         let band = instrument.band();
         let orders_max = instrument.spec().orders_max;
         let index = IdIndex::new(orders_max);
+        let instrument_reference = instrument.reference();
         Book {
             bids: Ladder::new(Side::Buy, band),
             asks: Ladder::new(Side::Sell, band),
@@ -166,7 +186,35 @@ impl Book {
             trade_id_last: 0,
             last_trade_price: None,
             expiry_next: Timestamp(u64::MAX),
+            mode: Mode::Continuous,
+            reference: instrument_reference,
+            volatility_limit_bp: None,
         }
+    }
+
+    /// Returns whether the book matches or collects.
+    #[must_use]
+    pub fn mode(&self) -> Mode {
+        self.mode
+    }
+
+    /// Starts a call: from now on orders are collected, not matched, until
+    /// [`Book::uncross`].
+    pub fn start_call(&mut self) {
+        self.mode = Mode::Call;
+    }
+
+    /// Returns the reference price: what the band is centred on, and what an auction price
+    /// is drawn towards when nothing else decides.
+    #[must_use]
+    pub fn reference(&self) -> Ticks {
+        self.reference
+    }
+
+    /// Sets the volatility interruption threshold in basis points of the last trade price
+    /// (300 = 3%), or disables interruptions.
+    pub fn set_volatility_limit(&mut self, basis_points: Option<u32>) {
+        self.volatility_limit_bp = basis_points;
     }
 
     /// Returns the instrument this book trades.
@@ -240,14 +288,18 @@ impl Book {
         Levels { ladder, next: ladder.best() }
     }
 
-    /// Returns the resting orders of `side` in priority order: the order a snapshot must
-    /// restore them in.
+    /// Returns the resting orders of `side` in priority order (market orders of a call first):
+    /// the order a snapshot must restore them in.
     #[must_use]
     pub fn orders(&self, side: Side) -> Orders<'_> {
         let ladder = self.ladder(side);
-        let level = ladder.best();
-        let slot = level.map_or(NIL, |index| ladder.level(index).head);
-        Orders { book: self, ladder, level, slot }
+        Orders {
+            book: self,
+            ladder,
+            level: None,
+            levels_started: false,
+            slot: ladder.market().head,
+        }
     }
 
     /// Returns a resting order by id.
@@ -300,7 +352,9 @@ impl Iterator for Levels<'_> {
 pub struct Orders<'a> {
     book: &'a Book,
     ladder: &'a Ladder,
+    /// The price level being walked, once the market queue is done.
     level: Option<u32>,
+    levels_started: bool,
     slot: u32,
 }
 
@@ -309,7 +363,12 @@ impl Iterator for Orders<'_> {
 
     fn next(&mut self) -> Option<OrderView> {
         while self.slot == NIL {
-            let index = self.ladder.next_from(self.level? + 1);
+            let index = if self.levels_started {
+                self.ladder.next_from(self.level? + 1)
+            } else {
+                self.levels_started = true;
+                self.ladder.best()
+            };
             self.level = index;
             self.slot = index.map_or(NIL, |index| self.ladder.level(index).head);
         }
@@ -343,6 +402,7 @@ fn view(order: &RestingOrder) -> OrderView {
         expiry,
         post_only: order.post_only,
         self_match: order.self_match,
+        market: order.market,
     }
 }
 
@@ -364,5 +424,8 @@ fn finished(order: &RestingOrder) -> OrderState {
     OrderState { leaves: Lots(0), ..state(order) }
 }
 
+mod auction;
 mod maintenance;
 mod matching;
+
+pub use auction::{Auction, Uncrossed};

@@ -4,19 +4,26 @@ use birzha_book::{CancelReason, MassCancel};
 
 use super::ShardState;
 use crate::input::Admin;
-use crate::output::{DepositChange, Output, OutputEvent, PhaseChange};
+use crate::output::{DepositChange, Output, OutputEvent};
 use crate::phase::Phase;
 
 impl ShardState {
     pub(super) fn admin(&mut self, admin: &Admin, out: &mut Vec<Output>) {
         match *admin {
-            Admin::Halt(instrument) => self.set_phase(instrument, Phase::Halted, out),
+            Admin::Halt(instrument) if self.book(instrument).is_some() => {
+                self.halt(instrument, out);
+            }
             Admin::Resume(instrument) => {
-                if self.phases[instrument.0 as usize] == Phase::Halted {
-                    self.set_phase(instrument, Phase::Continuous, out);
+                if self.book(instrument).is_some()
+                    && self.phases[instrument.0 as usize] == Phase::Halted
+                {
+                    self.resume(instrument, out);
                 }
             }
-            Admin::SetPhase(instrument, phase) => self.set_phase(instrument, phase, out),
+            Admin::SetPhase(instrument, phase) if self.book(instrument).is_some() => {
+                self.force_phase(instrument, phase, out);
+            }
+            Admin::Halt(_) | Admin::SetPhase(..) => {}
             Admin::Deposit { firm, currency, amount_micros } => {
                 let Some(index) =
                     self.registry.currencies.keys().position(|c| c == currency.as_str())
@@ -47,22 +54,6 @@ impl ShardState {
             Admin::MassCancel(instrument) => {
                 self.mass_cancel(instrument, &MassCancel::default(), CancelReason::Operator, out);
             }
-        }
-    }
-
-    fn set_phase(
-        &mut self,
-        instrument: crate::config::InstrumentId,
-        to: Phase,
-        out: &mut Vec<Output>,
-    ) {
-        if self.book(instrument).is_none() {
-            return;
-        }
-        let from = std::mem::replace(&mut self.phases[instrument.0 as usize], to);
-        if from != to {
-            let change = PhaseChange { instrument, from, to, time: self.now };
-            self.push(OutputEvent::Phase(change), out);
         }
     }
 }

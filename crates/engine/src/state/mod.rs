@@ -12,6 +12,7 @@
 
 mod admin;
 mod orders;
+mod phases;
 mod reports;
 mod snapshot;
 
@@ -80,6 +81,12 @@ pub struct ShardState {
     books: Vec<Option<Book>>,
     /// Each instrument's phase.
     phases: Vec<Phase>,
+    /// When each instrument's current call ends (`None`: not in a timed call).
+    call_end: Vec<Option<Timestamp>>,
+    /// The indicative uncross last published for each instrument in a call.
+    indicative: Vec<Option<birzha_book::Auction>>,
+    /// No phase transition is due before this time.
+    phase_deadline: Timestamp,
     /// Each instrument's currency, as an index into the registry's sorted currencies.
     currency_of: Vec<usize>,
     /// Each instrument's `tick × lot_size`, in millionths of its currency.
@@ -123,7 +130,11 @@ impl ShardState {
         for (index, instrument) in registry.instruments.iter().enumerate() {
             let id = InstrumentId(index as u32);
             let mine = registry.shard_of(id) == usize::from(shard);
-            books.push(mine.then(|| Book::new(instrument.clone())));
+            books.push(mine.then(|| {
+                let mut book = Book::new(instrument.clone());
+                book.set_volatility_limit(registry.config.phases.volatility_limit_bp);
+                book
+            }));
             let spec = instrument.spec();
             currency_of.push(currencies.iter().position(|c| **c == spec.currency).unwrap_or(0));
             let micros = spec.tick * spec.lot_size * rust_decimal::Decimal::from(1_000_000);
@@ -140,8 +151,15 @@ impl ShardState {
             }
         }
         let suspended = firms.iter().map(|firm| firm.suspended).collect();
+        let first_phase = match registry.config.phases.schedule {
+            Some(_) => Phase::Closed,
+            None => Phase::Continuous,
+        };
         ShardState {
-            phases: vec![Phase::Continuous; books.len()],
+            phases: vec![first_phase; books.len()],
+            call_end: vec![None; books.len()],
+            indicative: vec![None; books.len()],
+            phase_deadline: Timestamp(0),
             books,
             currency_of,
             tick_lot_micros,
@@ -232,7 +250,9 @@ impl ShardState {
     #[must_use]
     pub fn deadline(&self) -> Timestamp {
         let day_end = calendar::minsk_end_of(self.trading_day).unwrap_or(Timestamp(0));
-        self.books.iter().flatten().map(Book::expiry_next).fold(day_end, Timestamp::min)
+        let expiry =
+            self.books.iter().flatten().map(Book::expiry_next).fold(day_end, Timestamp::min);
+        expiry.min(self.phase_deadline)
     }
 
     /// Applies one input stamped with `seq` and `now`, appending its outputs to `out`.
@@ -247,6 +267,9 @@ impl ShardState {
         self.exec_index = 0;
         self.requester = None;
         self.roll_day(out);
+        if self.now >= self.phase_deadline {
+            self.advance_phases(out);
+        }
         match input {
             Input::NewOrder(order) => self.new_order(order, out),
             Input::Cancel(cancel) => self.cancel(cancel, out),
@@ -268,7 +291,8 @@ impl ShardState {
         let first_day = self.trading_day == 0;
         self.trading_day = today;
         self.cl_ord_ids.clear();
-        if !first_day {
+        // With a schedule, Day orders expired at PostClose already.
+        if !first_day && self.registry.config.phases.schedule.is_none() {
             self.expire_all(true, out);
         }
     }
@@ -291,23 +315,30 @@ impl ShardState {
         }
     }
 
-    /// Runs `operation` on the book of `instrument` and reports what it did.
-    fn with_book(
+    /// Runs `operation` on the book of `instrument`, reports what it did, and, if the book is
+    /// in a call, publishes its indicative uncross. Returns what the operation returned, or
+    /// `None` if the shard does not own the instrument.
+    fn with_book<R>(
         &mut self,
         instrument: InstrumentId,
         out: &mut Vec<Output>,
-        operation: impl FnOnce(&mut Book, Timestamp, &mut Vec<Event>),
-    ) {
+        operation: impl FnOnce(&mut Book, Timestamp, &mut Vec<Event>) -> R,
+    ) -> Option<R> {
         let mut events = std::mem::take(&mut self.events);
         events.clear();
         let now = self.now;
-        if let Some(book) = self.books[instrument.0 as usize].as_mut() {
-            operation(book, now, &mut events);
-        }
+        let result = self.books[instrument.0 as usize]
+            .as_mut()
+            .map(|book| operation(book, now, &mut events));
         for event in &events {
             self.report(instrument, event, out);
         }
+        let changed = !events.is_empty();
         self.events = events;
+        if changed {
+            self.publish_indicative(instrument, out);
+        }
+        result
     }
 
     fn push(&mut self, event: OutputEvent, out: &mut Vec<Output>) {

@@ -44,6 +44,7 @@ impl ShardState {
             }
             Event::Replaced(replaced) => self.report_replaced(replaced, out),
             Event::Reduced(reduced) => self.report_reduced(reduced, out),
+            Event::Interrupted(_) => self.interrupted(instrument, out),
             Event::Level(level) => {
                 let level = Level {
                     instrument,
@@ -88,7 +89,13 @@ impl ShardState {
                 exec_type: ExecType::Trade,
                 status: if done { OrdStatus::Filled } else { OrdStatus::PartiallyFilled },
                 leaves: party.leaves,
-                last: Some(LastFill { price: fill.price, lots: fill.lots, maker, trade_id }),
+                last: Some(LastFill {
+                    price: fill.price,
+                    lots: fill.lots,
+                    maker,
+                    trade_id,
+                    auction: fill.auction,
+                }),
                 ..self.execution_base(&record, Some(party.order_id))
             };
             self.deliver(party.order_id, &record, execution, out);
@@ -102,6 +109,7 @@ impl ShardState {
             price: fill.price,
             lots: fill.lots,
             aggressor: fill.taker_side,
+            auction: fill.auction,
             buyer: firms[0],
             seller: firms[1],
             time: self.now,

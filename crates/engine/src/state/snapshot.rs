@@ -5,8 +5,8 @@
 use std::sync::Arc;
 
 use birzha_book::{
-    FirmId, Lots, OrderId, OrderView, Owner, SelfMatchMode, Side, Ticks, TimeInForce, Timestamp,
-    TradeId, TraderId,
+    FirmId, Lots, Mode, OrderId, OrderView, Owner, SelfMatchMode, Side, Ticks, TimeInForce,
+    Timestamp, TradeId, TraderId,
 };
 
 use super::{OrderRecord, ShardState};
@@ -18,7 +18,7 @@ use crate::phase::Phase;
 use crate::text::{Account as AccountText, ClOrdId};
 
 /// The snapshot payload's format version.
-const VERSION: u16 = 1;
+const VERSION: u16 = 2;
 
 /// Why a snapshot payload could not be restored.
 #[derive(Debug, thiserror::Error)]
@@ -32,6 +32,12 @@ pub enum RestoreError {
     Mismatch {
         /// What differs.
         what: &'static str,
+    },
+    /// A book's reference price gives no valid band.
+    #[error("snapshot reference price {reference} ticks gives no valid band")]
+    Band {
+        /// The reference price.
+        reference: Ticks,
     },
     /// A restored order breaks a book rule.
     #[error("snapshot order {order_id} cannot be restored: {reject}")]
@@ -65,6 +71,10 @@ impl ShardState {
                 continue;
             };
             encoder.bool(true).u8(self.phases[index] as u8).u64(book.trade_id_last().0);
+            encoder.bool(book.mode() == Mode::Call).i64(book.reference().0);
+            encoder.option(self.call_end[index], |e, end| {
+                e.u64(end.0);
+            });
             encoder.option(book.last_trade_price(), |e, price| {
                 e.i64(price.0);
             });
@@ -160,10 +170,21 @@ impl ShardState {
             let phase = Phase::from_code(decoder.u8("phase")?);
             self.phases[index] = phase.ok_or(decoder.error("phase", "unknown phase"))?;
             let trade_id = TradeId(decoder.u64("trade_id_last")?);
+            let call = decoder.bool("mode")?;
+            let reference = Ticks(decoder.i64("reference")?);
+            self.call_end[index] =
+                decoder.option("call_end", |d| d.u64("call_end").map(Timestamp))?;
             let last_price = decoder.option("last_trade_price", |d| d.i64("price").map(Ticks))?;
             let count = decoder.u32("orders")?;
             let book = self.books[index].as_mut().expect("checked present");
             book.restore_trades(trade_id, last_price);
+            if reference != book.reference() {
+                book.rebase(reference, &mut Vec::new())
+                    .map_err(|_| RestoreError::Band { reference })?;
+            }
+            if call {
+                book.start_call();
+            }
             for _ in 0..count {
                 let (view, record) = decode_order(decoder, InstrumentId(index as u32))?;
                 book.restore(&view)
@@ -180,7 +201,7 @@ fn encode_order(encoder: &mut Encoder<'_>, order: &OrderView, record: &OrderReco
     encoder.u8(order.side as u8).i64(order.price.0).u32(order.quantity.0);
     encoder.u32(order.leaves.0).u32(order.visible.0).u32(order.display.map_or(0, |d| d.0));
     let expiry = order.expiry.map_or(u64::MAX, |expiry| expiry.0);
-    encoder.u64(expiry).bool(order.post_only).u8(order.self_match as u8);
+    encoder.u64(expiry).bool(order.post_only).u8(order.self_match as u8).bool(order.market);
     encoder.text(record.cl_ord_id.as_str()).u8(record.kind as u8);
     match record.tif {
         Tif::Day => encoder.u8(0),
@@ -216,6 +237,7 @@ fn decode_order(
         3 => SelfMatchMode::Decrement,
         _ => return Err(decoder.error("self_match", "unknown mode").into()),
     };
+    let market_order = decoder.bool("market")?;
     let cl_ord_id = cl_ord_id(decoder)?;
     let kind = if decoder.bool("kind")? { OrderKind::Market } else { OrderKind::Limit };
     let (tif, time_in_force) = match decoder.u8("tif")? {
@@ -255,6 +277,7 @@ fn decode_order(
         expiry: (expiry.0 != u64::MAX).then_some(expiry),
         post_only,
         self_match,
+        market: market_order,
     };
     Ok((view, record))
 }

@@ -194,6 +194,10 @@ impl Dispatcher {
                 info!(symbol, from = %change.from, to = %change.to, "phase change");
                 self.market.phase(change, &registry, &mut self.messages);
             }
+            OutputEvent::Indicative(indicative) => {
+                self.market.indicative(indicative, &registry, &mut self.messages);
+            }
+            OutputEvent::Uncross(uncross) => log_uncross(uncross, &registry),
             OutputEvent::Deposit(change) => info!(
                 firm = %registry.config.firms[change.firm.0 as usize].code,
                 currency = %change.currency,
@@ -389,5 +393,22 @@ impl Dispatcher {
         stats.executions = 0;
         stats.seq_start.clone_from(&stats.seq_now);
         stats.latency.reset();
+    }
+}
+
+fn log_uncross(uncross: &birzha_engine::Uncross, registry: &Registry) {
+    let instrument = &registry.instruments[uncross.instrument.0 as usize];
+    let symbol = instrument.symbol();
+    match uncross.auction {
+        Some(auction) => info!(
+            symbol,
+            phase = %uncross.phase,
+            price = %instrument.ticks_to_price(auction.price),
+            volume = auction.volume,
+            surplus = auction.surplus,
+            orders_filled = uncross.orders_filled,
+            "uncross"
+        ),
+        None => info!(symbol, phase = %uncross.phase, "uncross: nothing to trade"),
     }
 }

@@ -8,7 +8,7 @@
 use std::collections::BTreeMap;
 
 use birzha_book::{Side, Ticks};
-use birzha_engine::{InstrumentId, Level, Phase, PhaseChange, Registry, Trade};
+use birzha_engine::{Indicative, InstrumentId, Level, Phase, PhaseChange, Registry, Trade};
 use birzha_fix::{Body, WriteFields};
 
 use super::report::put_price;
@@ -121,6 +121,32 @@ impl MarketData {
         let symbol = registry.instruments[index].symbol();
         for subscription in &self.subscriptions[index] {
             out.push((subscription.comp_id.clone(), b"h", session_status(symbol, change.to)));
+        }
+    }
+
+    /// Publishes the indicative uncross of an instrument in a call to its book subscribers:
+    /// MDEntryType 4 (opening price) in an opening or volatility call, 5 (closing price) in
+    /// the closing call, with the uncross volume as the size. (FIX 4.4 has no "auction
+    /// clearing price" entry type; see docs/fix.md.)
+    pub(crate) fn indicative(
+        &mut self,
+        indicative: &Indicative,
+        registry: &Registry,
+        out: &mut Vec<Message>,
+    ) {
+        let index = indicative.instrument.0 as usize;
+        let Some(auction) = indicative.auction else { return };
+        let entry_type =
+            if self.pictures[index].phase == Some(Phase::ClosingCall) { b'5' } else { b'4' };
+        let instrument = &registry.instruments[index];
+        for subscription in self.subscriptions[index].iter().filter(|s| s.book) {
+            let mut body = Body::new();
+            body.str(262, subscription.request_id.as_bytes()).uint(268, 1);
+            body.char(279, b'0').char(269, entry_type);
+            body.str(55, instrument.symbol().as_bytes());
+            put_price(&mut body, 270, instrument, auction.price);
+            body.uint(271, auction.volume);
+            out.push((subscription.comp_id.clone(), b"X", body));
         }
     }
 

@@ -180,7 +180,9 @@ pub(crate) fn execution_report(execution: &Execution, registry: &Registry, body:
     if let Some(last) = execution.last {
         body.uint(32, u64::from(last.lots.0));
         put_price(body, 31, instrument, last.price);
-        body.uint(851, if last.maker { 1 } else { 2 });
+        if !last.auction {
+            body.uint(851, if last.maker { 1 } else { 2 });
+        }
         body.uint(527, last.trade_id);
     }
     body.uint(151, u64::from(execution.leaves.0));

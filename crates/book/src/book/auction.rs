@@ -1,0 +1,346 @@
+//! Call auctions: the indicative uncross price of a collecting book, the uncross itself, and
+//! the re-basing of the band on a new session's reference price (market model §5).
+//!
+//! # Uncross price
+//! Among the prices of the book's levels, the uncross price is the one with (1) the maximum
+//! executable volume `min(demand, supply)`; then (2) the minimum surplus `|demand − supply|`;
+//! then (3) market pressure: if every remaining candidate has its surplus on the buy side, the
+//! highest, if every one on the sell side, the lowest; else (4) the candidate nearest the
+//! reference price (the last trade, else the previous close), the higher of two equally near.
+//! Market orders count on their side at every price. With market orders alone on both sides
+//! the reference price is used.
+//!
+//! # Allocation
+//! At the uncross price every order on the short side fills in full; on the surplus side,
+//! orders fill in priority order — market orders first, then better prices, then time — so at
+//! most one order per side is filled in part. Icebergs take part with their full size.
+//! Self-trade prevention does not apply. Market orders left over are cancelled.
+//!
+//! # Performance
+//! `O(levels + orders)` with a few short-lived vectors: auctions are a few per day.
+
+use super::{Book, Mode, finished};
+use crate::event::{CancelReason, Cancelled, Event, Fill, Party};
+use crate::instrument::{Band, InstrumentError};
+use crate::ladder::Ladder;
+use crate::slab::NIL;
+use crate::types::{Lots, Side, Ticks, TradeId};
+
+/// The outcome an uncross would have (or had).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Auction {
+    /// The uncross price.
+    pub price: Ticks,
+    /// Lots that trade at it.
+    pub volume: u64,
+    /// Demand minus supply at it: positive when buyers are left over, negative for sellers.
+    pub surplus: i64,
+}
+
+/// What an uncross did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Uncrossed {
+    /// The price, volume and surplus.
+    pub auction: Auction,
+    /// Orders that traded.
+    pub orders_filled: u32,
+}
+
+/// Demand and supply per candidate price.
+struct Curve {
+    /// Candidate prices, ascending, with demand and supply at each.
+    points: Vec<(Ticks, u64, u64)>,
+}
+
+impl Book {
+    /// Returns what an uncross would do now: the price, volume and surplus, or `None` when
+    /// nothing would trade.
+    #[must_use]
+    pub fn indicative(&self) -> Option<Auction> {
+        let curve = self.curve();
+        let reference = self.last_trade_price.unwrap_or(self.reference);
+        if curve.points.is_empty() {
+            let (demand, supply) = (self.market_lots(Side::Buy), self.market_lots(Side::Sell));
+            let volume = demand.min(supply);
+            let surplus = demand as i64 - supply as i64;
+            return (volume > 0).then_some(Auction {
+                price: self.band.clamp(reference),
+                volume,
+                surplus,
+            });
+        }
+        let volume = curve.points.iter().map(|&(_, d, s)| d.min(s)).max().unwrap_or(0);
+        if volume == 0 {
+            return None;
+        }
+        let best: Vec<(Ticks, i64)> = curve
+            .points
+            .iter()
+            .filter(|&&(_, d, s)| d.min(s) == volume)
+            .map(|&(price, d, s)| (price, d as i64 - s as i64))
+            .collect();
+        let surplus_min = best.iter().map(|(_, surplus)| surplus.unsigned_abs()).min().unwrap_or(0);
+        let best: Vec<(Ticks, i64)> =
+            best.into_iter().filter(|(_, surplus)| surplus.unsigned_abs() == surplus_min).collect();
+        let (price, surplus) = if best.iter().all(|(_, surplus)| *surplus > 0) {
+            best[best.len() - 1]
+        } else if best.iter().all(|(_, surplus)| *surplus < 0) {
+            best[0]
+        } else {
+            let distance = |price: Ticks| (price.0 - reference.0).unsigned_abs();
+            let nearest = best.iter().map(|(price, _)| distance(*price)).min().unwrap_or(0);
+            let mut nearest = best.into_iter().filter(|(price, _)| distance(*price) == nearest);
+            nearest.next_back().unwrap_or((reference, 0))
+        };
+        Some(Auction { price, volume, surplus })
+    }
+
+    /// Total leaves of one side's resting market orders.
+    fn market_lots(&self, side: Side) -> u64 {
+        let mut lots = 0;
+        let mut slot = self.ladder(side).market().head;
+        while slot != NIL {
+            lots += u64::from(self.orders[slot].leaves);
+            slot = self.orders[slot].next;
+        }
+        lots
+    }
+
+    /// Leaves (hidden lots included) per level of one side, best first.
+    fn level_totals(&self, side: Side) -> Vec<(Ticks, u64)> {
+        let ladder = self.ladder(side);
+        let mut totals = Vec::new();
+        let mut next = ladder.best();
+        while let Some(index) = next {
+            let mut lots = 0;
+            let mut slot = ladder.level(index).head;
+            while slot != NIL {
+                lots += u64::from(self.orders[slot].leaves);
+                slot = self.orders[slot].next;
+            }
+            totals.push((ladder.price(index), lots));
+            next = ladder.next_from(index + 1);
+        }
+        totals
+    }
+
+    /// Demand and supply at every level price of either side.
+    fn curve(&self) -> Curve {
+        let bids = self.level_totals(Side::Buy);
+        let asks = self.level_totals(Side::Sell);
+        let mut prices: Vec<Ticks> = bids.iter().chain(&asks).map(|(price, _)| *price).collect();
+        prices.sort_unstable();
+        prices.dedup();
+        let demand_all =
+            self.market_lots(Side::Buy) + bids.iter().map(|(_, lots)| lots).sum::<u64>();
+        let mut supply = self.market_lots(Side::Sell);
+        let mut below = 0u64; // bid lots at prices below the candidate
+        let (mut bid, mut ask) = (bids.len(), 0);
+        let mut points = Vec::with_capacity(prices.len());
+        for price in prices {
+            while ask < asks.len() && asks[ask].0 <= price {
+                supply += asks[ask].1;
+                ask += 1;
+            }
+            while bid > 0 && bids[bid - 1].0 < price {
+                below += bids[bid - 1].1;
+                bid -= 1;
+            }
+            points.push((price, demand_all - below, supply));
+        }
+        Curve { points }
+    }
+
+    /// Ends a call: executes every order that crosses at the uncross price, cancels the market
+    /// orders left over, and returns the book to continuous trading. Reports fills (marked
+    /// `auction`), cancels and level changes; returns what traded, or `None` if nothing did.
+    ///
+    /// # Panics
+    /// Panics only if a book invariant is broken (a bug).
+    pub fn uncross(&mut self, sink: &mut impl crate::event::Sink) -> Option<Uncrossed> {
+        let outcome = self.indicative().map(|auction| {
+            let orders_filled = self.execute_auction(auction, sink);
+            Uncrossed { auction, orders_filled }
+        });
+        for side in [Side::Buy, Side::Sell] {
+            while self.ladder(side).market().head != NIL {
+                let slot = self.ladder(side).market().head;
+                self.cancel_slot(slot, CancelReason::ImmediateOrCancel, sink);
+            }
+        }
+        self.mode = Mode::Continuous;
+        if let (Some(bid), Some(ask)) = (self.best(Side::Buy), self.best(Side::Sell)) {
+            assert!(bid.price < ask.price, "Invariant: an uncross leaves the book uncrossed");
+        }
+        outcome
+    }
+
+    /// The orders of `side` that trade at `price`, in allocation priority, with their lots,
+    /// up to `volume` lots in total.
+    fn allocate(&self, side: Side, price: Ticks, volume: u64) -> Vec<(u32, u32)> {
+        let ladder = self.ladder(side);
+        let mut left = volume;
+        let mut allocation = Vec::new();
+        let mut queue_head = ladder.market().head;
+        let mut next_level = ladder.best();
+        loop {
+            let mut slot = queue_head;
+            while slot != NIL && left > 0 {
+                let lots = u64::from(self.orders[slot].leaves).min(left);
+                allocation.push((slot, lots as u32));
+                left -= lots;
+                slot = self.orders[slot].next;
+            }
+            let Some(index) = next_level.filter(|_| left > 0) else { break };
+            if !side.accepts(ladder.price(index), price) {
+                break;
+            }
+            queue_head = ladder.level(index).head;
+            next_level = ladder.next_from(index + 1);
+        }
+        assert_eq!(left, 0, "Invariant: the uncross volume is available on both sides");
+        allocation
+    }
+
+    /// Trades the allocations of both sides at the auction price; returns the orders filled.
+    fn execute_auction(&mut self, auction: Auction, sink: &mut impl crate::event::Sink) -> u32 {
+        let buys = self.allocate(Side::Buy, auction.price, auction.volume);
+        let sells = self.allocate(Side::Sell, auction.price, auction.volume);
+        let (mut buy, mut sell) = (0, 0);
+        let (mut buy_left, mut sell_left) = (buys[0].1, sells[0].1);
+        while buy < buys.len() && sell < sells.len() {
+            let lots = buy_left.min(sell_left);
+            self.auction_fill(buys[buy].0, sells[sell].0, auction.price, lots, sink);
+            buy_left -= lots;
+            sell_left -= lots;
+            if buy_left == 0 {
+                buy += 1;
+                buy_left = buys.get(buy).map_or(0, |b| b.1);
+            }
+            if sell_left == 0 {
+                sell += 1;
+                sell_left = sells.get(sell).map_or(0, |s| s.1);
+            }
+        }
+        self.last_trade_price = Some(auction.price);
+        let mut touched = Vec::new();
+        for &(slot, _) in buys.iter().chain(&sells) {
+            if let Some(level) = self.settle_after_auction(slot) {
+                touched.push(level);
+            }
+        }
+        touched.sort_unstable();
+        touched.dedup();
+        for (side, index) in touched {
+            self.emit_level(side, index, sink);
+        }
+        (buys.len() + sells.len()) as u32
+    }
+
+    /// One auction trade between a buy and a sell.
+    fn auction_fill(
+        &mut self,
+        buy: u32,
+        sell: u32,
+        price: Ticks,
+        lots: u32,
+        sink: &mut impl crate::event::Sink,
+    ) {
+        let party = |book: &mut Book, slot: u32| {
+            let order = &mut book.orders[slot];
+            order.leaves -= lots;
+            Party {
+                order_id: order.order_id,
+                owner: order.owner,
+                filled: Lots(order.filled()),
+                leaves: Lots(order.leaves),
+            }
+        };
+        let taker = party(self, buy);
+        let maker = party(self, sell);
+        self.trade_id_last += 1;
+        let trade_id = TradeId(self.trade_id_last);
+        let fill = Fill {
+            trade_id,
+            price,
+            lots: Lots(lots),
+            taker_side: Side::Buy,
+            maker,
+            taker,
+            auction: true,
+        };
+        sink.event(Event::Fill(fill));
+    }
+
+    /// After the auction trades: removes a filled order, or shows what is left of it (keeping
+    /// its place). Returns its level, if it rests at one.
+    fn settle_after_auction(&mut self, slot: u32) -> Option<(Side, u32)> {
+        let order = self.orders[slot];
+        if order.market {
+            if order.leaves == 0 {
+                self.remove_slot(slot);
+            }
+            return None;
+        }
+        let index = self.ladder(order.side).index(order.price);
+        if order.leaves == 0 {
+            // Its shown lots are still counted in its level: removing it uncounts them.
+            self.remove_slot(slot);
+        } else {
+            let visible =
+                if order.display > 0 { order.display.min(order.leaves) } else { order.leaves };
+            let ladder = self.ladder_mut(order.side);
+            ladder.sub_lots(index, u64::from(order.visible));
+            ladder.add_lots(index, u64::from(visible));
+            self.orders[slot].visible = visible;
+        }
+        Some((order.side, index))
+    }
+
+    /// Re-bases the band on `reference` (a new session's previous close): orders outside the
+    /// new band are cancelled (reason [`CancelReason::OutsideBand`]), the others keep their
+    /// places. Allocates the new ladders.
+    ///
+    /// # Errors
+    /// Returns the [`InstrumentError`] of a band that cannot be built (then nothing changes).
+    pub fn rebase(
+        &mut self,
+        reference: Ticks,
+        sink: &mut impl crate::event::Sink,
+    ) -> Result<Band, InstrumentError> {
+        let band = self.instrument.band_around(reference)?;
+        self.sweep(
+            |order| !order.market && !band.contains(order.price),
+            |order| {
+                let cancelled = Lots(order.leaves);
+                let reason = CancelReason::OutsideBand;
+                Event::Cancelled(Cancelled { order: finished(order), cancelled, reason })
+            },
+            sink,
+        );
+        let mut queues = [Vec::new(), Vec::new()];
+        for (side, queue) in [Side::Buy, Side::Sell].into_iter().zip(&mut queues) {
+            queue.extend(
+                self.orders(side).filter_map(|order| self.index.get(order.order_id, &self.orders)),
+            );
+        }
+        self.bids = Ladder::new(Side::Buy, band);
+        self.asks = Ladder::new(Side::Sell, band);
+        self.band = band;
+        self.reference = reference;
+        for slot in queues.into_iter().flatten() {
+            let order = self.orders[slot];
+            let ladder = match order.side {
+                Side::Buy => &mut self.bids,
+                Side::Sell => &mut self.asks,
+            };
+            if order.market {
+                ladder.push_back_market(&mut self.orders, slot);
+            } else {
+                let index = ladder.index(order.price);
+                ladder.push_back(&mut self.orders, index, slot);
+            }
+        }
+        Ok(band)
+    }
+}

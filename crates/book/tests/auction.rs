@@ -1,0 +1,265 @@
+//! Call auctions and volatility interruptions (market model §5): worked uncross examples for
+//! each tie-break rule, written as tables with the expected price, volume and fills; the
+//! rules of a call (what it accepts, market orders executing at the uncross); a volatility
+//! interruption; re-basing the band; and property tests of the uncross over random books,
+//! checked against a brute-force scan of every price in the band.
+
+use birzha_book::*;
+use proptest::prelude::*;
+
+use crate::util::*;
+
+/// A book in a call with the given orders: (id, firm, side, price or None for market, lots).
+fn call_book(orders: &[(u64, u32, Side, Option<i64>, u32)]) -> Book {
+    let mut book = butter();
+    book.start_call();
+    for &(order_id, firm, side, price, lots) in orders {
+        let order = match price {
+            Some(price) => limit(order_id, owner(firm, firm * 10), side, price, lots),
+            None => NewOrder {
+                order_type: OrderType::Market,
+                ..limit(order_id, owner(firm, firm * 10), side, 6800, lots)
+            },
+        };
+        let events = submit(&mut book, order);
+        assert!(rejection(&events).is_none(), "{events:?}");
+        assert!(fills(&events).is_empty(), "a call does not match");
+    }
+    book
+}
+
+fn uncross(book: &mut Book) -> (Option<Uncrossed>, Vec<Event>) {
+    let mut events = Vec::new();
+    let outcome = book.uncross(&mut events);
+    book.check_invariants();
+    (outcome, events)
+}
+
+use Side::{Buy as B, Sell as S};
+
+#[test]
+fn rule_1_maximum_executable_volume() {
+    // Demand/supply: at 6800 min(15, 10) = 10; at 6810 min(5, 10) = 5; at 6790 min(15, 4) = 4.
+    let mut book = call_book(&[
+        (1, 1, B, Some(6810), 5),
+        (2, 1, B, Some(6800), 10),
+        (3, 2, S, Some(6790), 4),
+        (4, 2, S, Some(6800), 6),
+    ]);
+    assert_eq!(book.indicative(), Some(Auction { price: Ticks(6800), volume: 10, surplus: 5 }));
+    let (outcome, events) = uncross(&mut book);
+    assert_eq!(
+        outcome.map(|o| (o.auction.price, o.auction.volume, o.orders_filled)),
+        Some((Ticks(6800), 10, 4))
+    );
+    // Better-priced order 1 fills in full; order 2 (at the price) gets the rest: one partial.
+    assert_eq!(fills(&events), [(3, 1, 6800, 4), (4, 1, 6800, 1), (4, 2, 6800, 5)]);
+    assert_eq!(depth(&book, B), [(6800, 5, 1)]);
+    assert_eq!(book.mode(), Mode::Continuous);
+}
+
+#[test]
+fn rule_2_minimum_surplus() {
+    // 6800 and 6805 both trade 5 lots; surplus 7 at 6800 and 2 at 6805.
+    let mut book =
+        call_book(&[(1, 1, B, Some(6805), 7), (2, 1, B, Some(6800), 5), (3, 2, S, Some(6800), 5)]);
+    let auction = book.indicative().expect("crossed");
+    assert_eq!((auction.price, auction.volume, auction.surplus), (Ticks(6805), 5, 2));
+    let (_, events) = uncross(&mut book);
+    assert_eq!(fills(&events), [(3, 1, 6805, 5)]);
+}
+
+#[test]
+fn rule_3_market_pressure() {
+    // Volume 5 and surplus 5 (buyers) at both 6800 and 6801: all pressure is to buy, so the
+    // higher price.
+    let book = call_book(&[(1, 1, B, Some(6801), 10), (2, 2, S, Some(6800), 5)]);
+    assert_eq!(book.indicative(), Some(Auction { price: Ticks(6801), volume: 5, surplus: 5 }));
+    // And to sell: the lower.
+    let book = call_book(&[(1, 1, B, Some(6801), 5), (2, 2, S, Some(6800), 10)]);
+    assert_eq!(book.indicative(), Some(Auction { price: Ticks(6800), volume: 5, surplus: -5 }));
+}
+
+#[test]
+fn rule_4_nearest_the_reference_price() {
+    // Volume 5, no surplus at 6790 and 6810: the reference (6800, no trade yet) decides; both
+    // are 10 away, so the higher.
+    let book = call_book(&[(1, 1, B, Some(6810), 5), (2, 2, S, Some(6790), 5)]);
+    assert_eq!(book.indicative(), Some(Auction { price: Ticks(6810), volume: 5, surplus: 0 }));
+    let book = call_book(&[(1, 1, B, Some(6810), 5), (2, 2, S, Some(6795), 5)]);
+    assert_eq!(book.indicative().map(|a| a.price), Some(Ticks(6795)), "6795 is nearer");
+}
+
+#[test]
+fn market_orders_go_first_and_their_remainder_is_cancelled() {
+    let mut book = call_book(&[
+        (1, 1, B, Some(6900), 5),
+        (2, 1, B, None, 5),
+        (3, 2, S, Some(6800), 8),
+        (4, 2, S, None, 1),
+    ]);
+    let (outcome, events) = uncross(&mut book);
+    let auction = outcome.expect("trades").auction;
+    assert_eq!(auction.volume, 9);
+    // Market buy 2 fills before limit buy 1 (which is better priced but not a market order).
+    let buyers: Vec<u64> = fills(&events).iter().map(|f| f.1).collect();
+    assert_eq!(buyers.first(), Some(&2));
+    assert_eq!(cancels(&events), [], "every market order traded in full here");
+    let mut book = call_book(&[(1, 1, B, None, 5), (2, 2, S, Some(6800), 2)]);
+    let (_, events) = uncross(&mut book);
+    assert_eq!(cancels(&events), [(1, 3, CancelReason::ImmediateOrCancel)]);
+    assert!(book.is_empty());
+}
+
+#[test]
+fn a_call_takes_no_immediate_or_post_only_orders_and_market_orders_only_as_day() {
+    let mut book = butter();
+    book.start_call();
+    let ioc = NewOrder {
+        time_in_force: TimeInForce::ImmediateOrCancel,
+        ..limit(1, owner(1, 1), B, 6800, 1)
+    };
+    let post_only = NewOrder { post_only: true, ..limit(2, owner(1, 1), B, 6800, 1) };
+    let market_ioc = market(3, owner(1, 1), B, 1, TimeInForce::ImmediateOrCancel);
+    for order in [ioc, post_only, market_ioc] {
+        assert!(matches!(rejection(&submit(&mut book, order)), Some(Reject::Unsupported { .. })));
+    }
+    let market_day = market(4, owner(1, 1), B, 1, TimeInForce::Day);
+    assert!(rejection(&submit(&mut book, market_day)).is_none());
+    assert_eq!(book.order(OrderId(4)).map(|o| o.market), Some(true));
+}
+
+#[test]
+fn a_trade_too_far_from_the_last_one_interrupts_continuous_trading() {
+    let mut book = butter();
+    book.set_volatility_limit(Some(300));
+    submit(&mut book, limit(1, owner(1, 1), S, 6800, 1));
+    submit(&mut book, limit(2, owner(1, 1), S, 7100, 5));
+    let events = submit(&mut book, limit(3, owner(2, 2), B, 7200, 3));
+    // The trade at 6800 stands; 7100 is 4.4% above it: interrupted, and the rest rests.
+    assert_eq!(fills(&events), [(1, 3, 6800, 1)]);
+    assert!(events.iter().any(|e| matches!(
+        e,
+        Event::Interrupted(Interruption { price: Ticks(7100), reference: Ticks(6800) })
+    )));
+    assert_eq!(book.mode(), Mode::Call);
+    assert_eq!(book.order(OrderId(3)).map(|o| o.leaves), Some(Lots(2)));
+    let (outcome, _) = uncross(&mut book);
+    assert_eq!(outcome.map(|o| o.auction.price), Some(Ticks(7100)));
+    // An IOC's remainder is cancelled instead, and a FOK that would cross the limit is killed.
+    let mut book = butter();
+    book.set_volatility_limit(Some(300));
+    submit(&mut book, limit(1, owner(1, 1), S, 6800, 1));
+    submit(&mut book, limit(2, owner(1, 1), S, 7100, 5));
+    let fok =
+        NewOrder { time_in_force: TimeInForce::FillOrKill, ..limit(3, owner(2, 2), B, 7200, 3) };
+    let events = submit(&mut book, fok);
+    assert!(fills(&events).is_empty(), "the FOK is killed before any fill: {events:?}");
+    assert_eq!(book.mode(), Mode::Continuous);
+}
+
+#[test]
+fn rebasing_cancels_orders_outside_the_new_band_and_keeps_the_others_in_place() {
+    let mut book = butter();
+    submit(&mut book, limit(1, owner(1, 1), B, 6200, 1));
+    submit(&mut book, limit(2, owner(1, 1), B, 7000, 1));
+    submit(&mut book, limit(3, owner(2, 2), B, 7000, 1));
+    let mut events = Vec::new();
+    let band = book.rebase(Ticks(7200), &mut events).expect("valid band");
+    assert_eq!(band, Band { low: Ticks(6480), high: Ticks(7920) });
+    assert_eq!(cancels(&events), [(1, 1, CancelReason::OutsideBand)]);
+    assert_eq!(queue(&book, B), [2, 3]);
+    book.check_invariants();
+    assert_eq!(book.reference(), Ticks(7200));
+}
+
+/// Naive demand and supply at `price` over every resting order.
+fn naive(book: &Book, price: Ticks) -> (u64, u64) {
+    let demand: u64 = book
+        .orders(B)
+        .filter(|o| o.market || o.price >= price)
+        .map(|o| u64::from(o.leaves.0))
+        .sum();
+    let supply: u64 = book
+        .orders(S)
+        .filter(|o| o.market || o.price <= price)
+        .map(|o| u64::from(o.leaves.0))
+        .sum();
+    (demand, supply)
+}
+
+fn arbitrary_call() -> impl Strategy<Value = Vec<(u64, u32, Side, Option<i64>, u32)>> {
+    prop::collection::vec(
+        (1u32..4, any::<bool>(), prop::option::weighted(0.9, 6780i64..6820), 1u32..20),
+        1..40,
+    )
+    .prop_map(|orders| {
+        orders
+            .into_iter()
+            .enumerate()
+            .map(|(i, (firm, buy, price, lots))| {
+                (i as u64 + 1, firm, if buy { B } else { S }, price, lots)
+            })
+            .collect()
+    })
+}
+
+proptest! {
+    #[test]
+    fn prop_uncross_maximises_volume_and_leaves_one_partial_per_side(orders in arbitrary_call()) {
+        let mut book = call_book(&orders);
+        let before: u64 = [B, S].iter().flat_map(|s| book.orders(*s)).map(|o| u64::from(o.leaves.0)).sum();
+        let indicative = book.indicative();
+        let band = book.band();
+        let best_anywhere = (band.low.0..=band.high.0)
+            .map(|p| { let (d, s) = naive(&book, Ticks(p)); d.min(s) })
+            .max()
+            .unwrap_or(0);
+        let orders_before: Vec<OrderView> = [B, S].iter().flat_map(|s| book.orders(*s)).collect();
+        let (outcome, events) = uncross(&mut book);
+        prop_assert_eq!(outcome.map(|o| o.auction), indicative);
+        let Some(auction) = indicative else {
+            prop_assert_eq!(best_anywhere, 0);
+            return Ok(());
+        };
+        prop_assert_eq!(auction.volume, best_anywhere, "no price in the band trades more");
+        let (demand, supply) = naive_before(&orders_before, auction.price);
+        prop_assert_eq!(auction.volume, demand.min(supply));
+        let traded: u64 = fills(&events).iter().map(|f| u64::from(f.3)).sum();
+        prop_assert_eq!(traded, auction.volume, "lots traded = volume");
+        let after: u64 = [B, S].iter().flat_map(|s| book.orders(*s)).map(|o| u64::from(o.leaves.0)).sum();
+        let cancelled: u64 = cancels(&events).iter().map(|c| u64::from(c.1)).sum();
+        prop_assert_eq!(before, after + 2 * traded + cancelled, "lots are conserved");
+        for order in &orders_before {
+            let better = order.market
+                || (order.side == B && order.price > auction.price)
+                || (order.side == S && order.price < auction.price);
+            let short_side = (order.side == B) == (auction.surplus <= 0);
+            if better && short_side {
+                prop_assert!(book.order(order.order_id).is_none(), "order {:?} better than the price left unfilled", order.order_id);
+            }
+        }
+        for side in [B, S] {
+            let partial = orders_before
+                .iter()
+                .filter(|o| o.side == side)
+                .filter(|o| book.order(o.order_id).is_some_and(|now| now.leaves < o.leaves))
+                .count();
+            prop_assert!(partial <= 1, "{} partial fills on {side}", partial);
+        }
+    }
+}
+
+fn naive_before(orders: &[OrderView], price: Ticks) -> (u64, u64) {
+    let demand = orders
+        .iter()
+        .filter(|o| o.side == B && (o.market || o.price >= price))
+        .map(|o| u64::from(o.leaves.0))
+        .sum();
+    let supply = orders
+        .iter()
+        .filter(|o| o.side == S && (o.market || o.price <= price))
+        .map(|o| u64::from(o.leaves.0))
+        .sum();
+    (demand, supply)
+}
