@@ -1,5 +1,6 @@
 //! Integration tests of the engine, in one binary.
 //!
+//! - `day`: a scheduled trading day driven by ticks, phases in order, replayed exactly.
 //! - `exchange`: the shard state machine's rules, input by input, on a small exchange
 //!   (`fixture`).
 //! - `replay`: seeded streams (`stream`) replayed from their journal encoding and restored from
@@ -23,6 +24,7 @@
 
 mod allocation;
 mod crash;
+mod day;
 mod exchange;
 mod fixture;
 mod journal;

@@ -48,7 +48,7 @@ fn instrument(symbol: &str, currency: &str, tick: &str, reference: &str) -> Inst
     }
 }
 
-fn engine_config() -> EngineConfig {
+fn engine_config(phases: PhaseConfig) -> EngineConfig {
     let firm = |code: &str| FirmConfig {
         code: code.into(),
         name: code.into(),
@@ -80,7 +80,7 @@ fn engine_config() -> EngineConfig {
         snapshot_every_inputs: 100_000,
         input_queue_capacity: 1024,
         batch_inputs_max: 256,
-        phases: PhaseConfig::default(),
+        phases,
     }
 }
 
@@ -100,8 +100,12 @@ struct Running {
 }
 
 async fn start(orders_per_second: u32) -> Running {
+    start_with(orders_per_second, PhaseConfig::default()).await
+}
+
+async fn start_with(orders_per_second: u32, phases: PhaseConfig) -> Running {
     let dir = tempfile::tempdir().expect("temp dir");
-    let registry: Arc<Registry> = Arc::new(engine_config().validate().expect("valid config"));
+    let registry: Arc<Registry> = Arc::new(engine_config(phases).validate().expect("valid config"));
     let watermarks = Watermarks::open(&dir.path().join("gateway/watermarks"), 2).expect("marks");
     let (outputs, received) = crossbeam::channel::bounded(1024);
     let (engine, _) =
@@ -434,5 +438,45 @@ async fn bad_logons_are_refused_and_the_throttle_rejects_floods() {
     }
     assert!(accepted >= 5 && throttled >= 10, "accepted {accepted}, throttled {throttled}");
     trader.validate();
+    running.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_volatility_interruption_is_a_status_change_then_an_auction_fill() {
+    let phases = PhaseConfig {
+        volatility_auction_seconds: 1,
+        random_end_seconds_max: 0,
+        ..PhaseConfig::default()
+    };
+    let running = start_with(500, phases).await;
+    let address = running.server.address;
+    let mut watcher = Trader::logon(address, "TRADER2", 1).await;
+    watcher
+        .send("V", &format!("262=MD|263=1|264=0|265=1|267=2|269=0|269=1|146=1|55={BUTTER}"))
+        .await;
+    watcher.of_type("W").await;
+    let mut seller = Trader::logon(address, "TRADER1", 1).await;
+    let mut buyer = Trader::logon(address, "TRADER3", 1).await;
+    seller.order("S1", BUTTER, 2, 1, "6800", "").await;
+    seller.order("S2", BUTTER, 2, 5, "7100", "").await;
+    seller.report("S2", "0").await;
+    buyer.order("B1", BUTTER, 1, 3, "7200", "").await;
+    let first = buyer.report("B1", "F").await;
+    assert_eq!(field(&first, 31).as_deref(), Some("6800"), "the fill before the jump stands");
+    let halted = watcher.of_type("h").await;
+    assert_eq!(field(&halted, 336).as_deref(), Some(BUTTER));
+    assert_eq!(
+        (field(&halted, 340).as_deref(), field(&halted, 58).as_deref()),
+        (Some("4"), Some("VolatilityAuction"))
+    );
+    let auction_fill = buyer.report("B1", "F").await;
+    assert_eq!(field(&auction_fill, 31).as_deref(), Some("7100"), "the uncross price");
+    assert_eq!(field(&auction_fill, 32).as_deref(), Some("2"));
+    assert_eq!(field(&auction_fill, 851), None, "an auction fill has no maker or taker");
+    let reopened = watcher.of_type("h").await;
+    assert_eq!(field(&reopened, 340).as_deref(), Some("2"), "back to continuous trading");
+    watcher.validate();
+    buyer.validate();
+    seller.validate();
     running.stop().await;
 }
