@@ -285,8 +285,8 @@ impl<A: Application + Send + Sync + 'static> Handler<A> {
 }
 
 fn slow_reader() -> Status {
-    warn!("outbound queue overflowed: disconnecting a slow reader");
-    Status::Disconnect { voluntary: false, reason: "slow reader" }
+    warn!("disconnecting: outbound queue overflowed (slow reader) or the exchange asked");
+    Status::Disconnect { voluntary: false, reason: "slow reader or disconnected by the exchange" }
 }
 
 /// Sends what the application has queued. Messages already numbered ([`Queued::Stored`])

@@ -220,6 +220,20 @@ impl Sessions {
         Ok(seq)
     }
 
+    /// Disconnects `comp_id`'s session, if it is logged on, as it would a slow reader (the
+    /// session ends without a Logout exchange: cancel-on-disconnect applies). Used for
+    /// sustained throttle abuse. Returns whether a session was told to go.
+    pub fn disconnect(&self, comp_id: &str) -> bool {
+        let slot = lock(&self.inner.slots).get(comp_id).cloned();
+        let Some(slot) = slot else { return false };
+        let link = lock(&slot.link);
+        if let Link::Online { kick, .. } = &*link {
+            kick.notify_one();
+            return true;
+        }
+        false
+    }
+
     /// Whether `comp_id` is logged on.
     #[must_use]
     pub fn is_logged_on(&self, comp_id: &str) -> bool {

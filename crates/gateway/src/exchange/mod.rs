@@ -76,6 +76,8 @@ pub struct ExchangeOptions {
 #[derive(Debug)]
 pub struct Exchange {
     registry: Arc<Registry>,
+    /// To disconnect a session that abuses the throttle.
+    sessions: Sessions,
     engine: EngineHandle,
     /// Trader code → (id, password hash).
     logins: BTreeMap<String, (TraderId, String)>,
@@ -114,7 +116,7 @@ impl Exchange {
         let (commands, commands_received) = channel::bounded(options.commands_max.max(16));
         let dispatcher = dispatcher::spawn(
             Arc::clone(&registry),
-            sessions,
+            sessions.clone(),
             outputs,
             commands_received,
             watermarks,
@@ -128,6 +130,7 @@ impl Exchange {
             })
             .collect();
         let exchange = Exchange {
+            sessions: sessions.clone(),
             registry,
             engine,
             logins,
@@ -217,15 +220,14 @@ impl Application for Exchange {
         match self.throttle(comp_id, cost(message.msg_type())) {
             Verdict::Pass => {}
             verdict => {
-                warn!(trader = comp_id, "THROTTLED: message over the session's rate");
+                if verdict == (Verdict::Refuse { first: true }) {
+                    warn!(trader = comp_id, "THROTTLED: the session is over its message rate");
+                }
                 let reason = "THROTTLED: over the session's message rate; slow down";
                 self.reply(comp_id, inbound::refusal(message, reason, stamp));
                 if verdict == Verdict::Abuse {
-                    warn!(trader = comp_id, "sustained throttle abuse: logging the session out");
-                    return Delivery::Rejected {
-                        reason: 0,
-                        text: "sustained throttle abuse".into(),
-                    };
+                    warn!(trader = comp_id, "sustained throttle abuse: disconnecting the session");
+                    self.sessions.disconnect(comp_id);
                 }
                 return Delivery::Accepted;
             }

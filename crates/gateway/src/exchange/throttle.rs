@@ -62,8 +62,11 @@ pub(crate) const ABUSE_WINDOW: Duration = Duration::from_secs(10);
 pub(crate) enum Verdict {
     /// Within the rate.
     Pass,
-    /// Over the rate: refuse this message.
-    Refuse,
+    /// Over the rate: refuse this message (`first`: the first refusal of the window).
+    Refuse {
+        /// Whether this is the window's first refusal (the one worth a log line).
+        first: bool,
+    },
     /// Over the rate for too long: refuse it and log the session out.
     Abuse,
 }
@@ -91,7 +94,11 @@ impl Throttle {
             self.refused = 0;
         }
         self.refused += 1;
-        if self.refused > ABUSE_REFUSALS_MAX { Verdict::Abuse } else { Verdict::Refuse }
+        if self.refused > ABUSE_REFUSALS_MAX {
+            Verdict::Abuse
+        } else {
+            Verdict::Refuse { first: self.refused == 1 }
+        }
     }
 }
 
@@ -120,7 +127,8 @@ mod tests {
         let verdicts: Vec<Verdict> =
             (0..=ABUSE_REFUSALS_MAX + 1).map(|_| throttle.check(Cost::Order, start)).collect();
         assert_eq!(verdicts[0], Verdict::Pass);
-        assert_eq!(verdicts[1], Verdict::Refuse);
+        assert_eq!(verdicts[1], Verdict::Refuse { first: true });
+        assert_eq!(verdicts[2], Verdict::Refuse { first: false });
         assert_eq!(verdicts.last(), Some(&Verdict::Abuse));
     }
 }
