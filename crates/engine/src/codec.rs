@@ -68,9 +68,14 @@ impl<'a> Encoder<'a> {
 
     /// Text of at most 255 bytes; longer text is a bug in the caller (inputs are validated).
     pub(crate) fn text(&mut self, value: &str) -> &mut Self {
+        self.bytes(value.as_bytes())
+    }
+
+    /// Bytes of text known to be valid (at most 255 of them).
+    pub(crate) fn bytes(&mut self, value: &[u8]) -> &mut Self {
         let length = u8::try_from(value.len()).expect("Invariant: encoded text is ≤ 255 bytes");
         self.u8(length);
-        self.out.extend_from_slice(value.as_bytes());
+        self.out.extend_from_slice(value);
         self
     }
 

@@ -195,6 +195,8 @@ pub struct Registry {
     symbols: BTreeMap<String, InstrumentId>,
     firms: BTreeMap<String, FirmId>,
     traders: BTreeMap<String, TraderId>,
+    /// Each trader's firm, by [`TraderId`].
+    firm_of_trader: Vec<FirmId>,
 }
 
 impl EngineConfig {
@@ -233,6 +235,7 @@ impl EngineConfig {
             }
             insert_unique(&mut traders, "trader", &trader.code, TraderId(index as u32))?;
         }
+        let firm_of_trader = self.traders.iter().map(|trader| firms[&trader.firm]).collect();
         Ok(Registry {
             config: self,
             instruments,
@@ -241,6 +244,7 @@ impl EngineConfig {
             symbols,
             firms,
             traders,
+            firm_of_trader,
         })
     }
 
@@ -344,8 +348,7 @@ impl Registry {
     /// Panics if `trader` is not an id of this registry.
     #[must_use]
     pub fn firm_of(&self, trader: TraderId) -> FirmId {
-        let code = &self.config.traders[trader.0 as usize].firm;
-        self.firms[code]
+        self.firm_of_trader[trader.0 as usize]
     }
 
     /// Returns the shard that owns `instrument`.

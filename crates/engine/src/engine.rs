@@ -21,7 +21,10 @@ use crate::snapshot::SnapshotError;
 use crate::state::RestoreError;
 
 /// The outputs of one journal commit of one shard, in order.
-#[derive(Clone, Debug)]
+///
+/// Dropping a batch gives its vector back to its shard, which reuses it for a later batch: the
+/// sequencer then allocates nothing per batch in steady state.
+#[derive(Debug)]
 pub struct OutputBatch {
     /// The shard.
     pub shard: usize,
@@ -31,6 +34,37 @@ pub struct OutputBatch {
     pub outputs: Vec<Output>,
     /// Where the outputs come from.
     pub kind: BatchKind,
+    /// Where the vector goes back to.
+    pool: Option<Arc<OutputPool>>,
+}
+
+/// Spare output vectors of one shard: at most [`OUTPUT_POOL_MAX`], reused batch after batch.
+pub(crate) type OutputPool = crossbeam::queue::ArrayQueue<Vec<Output>>;
+
+/// Vectors kept per shard for reuse.
+pub const OUTPUT_POOL_MAX: usize = 64;
+
+impl OutputBatch {
+    pub(crate) fn new(
+        shard: usize,
+        seq_durable: u64,
+        outputs: Vec<Output>,
+        kind: BatchKind,
+        pool: Option<Arc<OutputPool>>,
+    ) -> OutputBatch {
+        OutputBatch { shard, seq_durable, outputs, kind, pool }
+    }
+}
+
+impl Drop for OutputBatch {
+    fn drop(&mut self) {
+        if let Some(pool) = &self.pool {
+            let mut outputs = std::mem::take(&mut self.outputs);
+            outputs.clear();
+            // A full pool means enough vectors are in circulation: this one is freed.
+            let _ = pool.push(outputs);
+        }
+    }
 }
 
 /// Where an [`OutputBatch`] comes from.
@@ -158,18 +192,19 @@ impl Engine {
             let mut resend = |outputs_replayed: Vec<Output>| {
                 let seq_durable = outputs_replayed.last().map_or(0, |output| output.seq);
                 let kind = BatchKind::Replayed;
-                let batch = OutputBatch { shard, seq_durable, outputs: outputs_replayed, kind };
+                let batch = OutputBatch::new(shard, seq_durable, outputs_replayed, kind, None);
                 let _ = outputs.send(batch);
             };
             let recovered =
                 recovery::recover(&registry, shard, &dirs, &journal_options, after, &mut resend)?;
             reports.push(recovered.report);
-            let image = OutputBatch {
+            let image = OutputBatch::new(
                 shard,
-                seq_durable: recovered.state.seq_last(),
-                outputs: recovered.state.book_image(),
-                kind: BatchKind::Image,
-            };
+                recovered.state.seq_last(),
+                recovered.state.book_image(),
+                BatchKind::Image,
+                None,
+            );
             let _ = outputs.send(image);
             let (sender, receiver) = channel::bounded(config.input_queue_capacity);
             let sequencer = Sequencer {
@@ -182,6 +217,7 @@ impl Engine {
                 batch_inputs_max: config.batch_inputs_max,
                 snapshot_every_inputs: config.snapshot_every_inputs,
                 stop: Arc::clone(&stop),
+                pool: Arc::new(OutputPool::new(OUTPUT_POOL_MAX)),
             };
             let thread = std::thread::Builder::new()
                 .name(format!("shard-{shard}"))

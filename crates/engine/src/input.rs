@@ -212,13 +212,13 @@ impl Input {
         match self {
             Input::NewOrder(order) => encode_new_order(&mut encoder, order),
             Input::Cancel(cancel) => {
-                encoder.u32(cancel.trader.0).text(cancel.cl_ord_id.as_str());
+                encoder.u32(cancel.trader.0).bytes(cancel.cl_ord_id.as_bytes());
                 encode_order_ref(&mut encoder, &cancel.order);
                 encoder.u32(cancel.instrument.0).u8(cancel.side as u8);
             }
             Input::Replace(replace) => encode_replace(&mut encoder, replace),
             Input::MassCancel(mass) => {
-                encoder.u32(mass.trader.0).text(mass.cl_ord_id.as_str());
+                encoder.u32(mass.trader.0).bytes(mass.cl_ord_id.as_bytes());
                 encoder.option(mass.instrument, |e, id| {
                     e.u32(id.0);
                 });
@@ -280,7 +280,7 @@ impl Input {
 }
 
 fn encode_new_order(encoder: &mut Encoder<'_>, order: &NewOrderInput) {
-    encoder.u32(order.trader.0).text(order.cl_ord_id.as_str());
+    encoder.u32(order.trader.0).bytes(order.cl_ord_id.as_bytes());
     encoder.u32(order.instrument.0).u8(order.side as u8).u8(order.kind as u8);
     encoder.option(order.price, |e, price| {
         e.decimal(price);
@@ -337,7 +337,7 @@ fn decode_new_order(decoder: &mut Decoder<'_>) -> Result<NewOrderInput, DecodeEr
 }
 
 fn encode_replace(encoder: &mut Encoder<'_>, replace: &ReplaceInput) {
-    encoder.u32(replace.trader.0).text(replace.cl_ord_id.as_str());
+    encoder.u32(replace.trader.0).bytes(replace.cl_ord_id.as_bytes());
     encode_order_ref(encoder, &replace.order);
     encoder.u32(replace.instrument.0).u8(replace.side as u8);
     encoder.option(replace.price, |e, price| {
@@ -366,7 +366,7 @@ fn encode_order_ref(encoder: &mut Encoder<'_>, order: &OrderRef) {
     encoder.option(order.order_id, |e, id| {
         e.u64(id.0);
     });
-    encoder.text(order.cl_ord_id.as_str());
+    encoder.bytes(order.cl_ord_id.as_bytes());
 }
 
 fn decode_order_ref(decoder: &mut Decoder<'_>) -> Result<OrderRef, DecodeError> {

@@ -56,7 +56,9 @@ pub use config::{
     InstrumentId, PhaseConfig, Registry, SHARDS_MAX, Schedule, TraderConfig,
 };
 pub use deposit::Account as DepositAccount;
-pub use engine::{BatchKind, Engine, EngineError, EngineHandle, OutputBatch, Route, SubmitError};
+pub use engine::{
+    BatchKind, Engine, EngineError, EngineHandle, OUTPUT_POOL_MAX, OutputBatch, Route, SubmitError,
+};
 pub use input::{
     Admin, CancelInput, Input, MassCancelInput, NewOrderInput, OrderKind, OrderRef, ReplaceInput,
     StatusInput, Tif,

@@ -59,6 +59,12 @@ impl<const N: usize> InlineText<N> {
         Ok(InlineText { bytes, len: raw.len() as u8 })
     }
 
+    /// Returns the text's bytes (printable ASCII).
+    #[must_use]
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.bytes[..usize::from(self.len)]
+    }
+
     /// Returns the text.
     #[must_use]
     pub fn as_str(&self) -> &str {

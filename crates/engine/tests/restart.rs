@@ -32,7 +32,8 @@ fn journal_options(shard: usize, durability: Durability) -> JournalOptions {
 fn collect(receiver: channel::Receiver<OutputBatch>) -> Vec<Vec<Output>> {
     let mut per_shard = vec![Vec::new(), Vec::new()];
     for batch in receiver {
-        per_shard[batch.shard].extend(batch.outputs);
+        let mut batch = batch;
+        per_shard[batch.shard].append(&mut batch.outputs);
     }
     per_shard
 }
@@ -93,7 +94,7 @@ fn crash_child() {
         Engine::start(registry, Path::new(&dir), sender, &[u64::MAX; 2]).expect("engine starts");
     std::thread::spawn(move || {
         for batch in receiver {
-            for output in batch.outputs {
+            for output in &batch.outputs {
                 if let OutputEvent::Execution(e) = output.event
                     && e.exec_type == ExecType::New
                 {

@@ -23,14 +23,30 @@ impl Book {
     /// # Panics
     /// Panics only if a book invariant is broken (a bug), never because of the order.
     pub fn submit(&mut self, order: &NewOrder, now: Timestamp, sink: &mut impl Sink) {
-        let limit = match self.check_new(order, now) {
-            Ok(limit) => limit,
+        match self.check_new(order, now) {
+            Ok(limit) => self.submit_checked(order, limit, now, sink),
             Err(reject) => {
                 let rejected = Rejected { order_id: order.order_id, request: Request::New, reject };
                 sink.event(Event::Rejected(rejected));
-                return;
             }
-        };
+        }
+    }
+
+    /// [`Book::submit`] for an order that [`Book::check_new`] has just accepted with `limit`
+    /// (the book unchanged since): the engine checks, reserves deposit, then submits, and
+    /// need not pay for the checks twice.
+    ///
+    /// # Panics
+    /// Panics if `limit` is outside the band (the order was not checked), or on a broken book
+    /// invariant.
+    pub fn submit_checked(
+        &mut self,
+        order: &NewOrder,
+        limit: Ticks,
+        now: Timestamp,
+        sink: &mut impl Sink,
+    ) {
+        assert!(self.band.contains(limit), "Invariant: submit_checked takes a checked limit");
         let mut taker = Taker {
             order_id: order.order_id,
             owner: order.owner,

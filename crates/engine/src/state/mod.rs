@@ -11,6 +11,7 @@
 //! book's other rules → deposit → self-trade prevention and matching.
 
 mod admin;
+mod cl_ord_ids;
 mod orders;
 mod phases;
 mod reports;
@@ -28,6 +29,8 @@ use crate::input::{Input, OrderKind, Tif};
 use crate::output::{ExecId, Output, OutputEvent};
 use crate::phase::Phase;
 use crate::text::{Account, ClOrdId};
+
+use cl_ord_ids::ClOrdIds;
 
 pub use snapshot::RestoreError;
 
@@ -64,12 +67,6 @@ pub(crate) struct Requester {
     pub(crate) orig_cl_ord_id: Option<ClOrdId>,
 }
 
-#[allow(
-    clippy::disallowed_types,
-    reason = "lookup only; snapshots sort the entries, so iteration order never reaches output"
-)]
-type ClOrdIds = std::collections::HashMap<(TraderId, ClOrdId), OrderId>;
-
 /// The state of one shard.
 #[derive(Debug)]
 pub struct ShardState {
@@ -103,6 +100,8 @@ pub struct ShardState {
     order_counter: u64,
     /// The trading day (Minsk date, `YYYYMMDD`) of the last input.
     trading_day: u32,
+    /// When `trading_day` ends: the next input at or after it starts a new day.
+    day_end: Timestamp,
     /// The last input applied.
     seq_last: u64,
     /// The last input's time.
@@ -165,10 +164,11 @@ impl ShardState {
             tick_lot_micros,
             deposits,
             suspended,
-            orders: FxHashMap::default(),
+            orders: FxHashMap::with_capacity_and_hasher(1 << 16, rustc_hash::FxBuildHasher),
             cl_ord_ids: ClOrdIds::new(),
             order_counter: 0,
             trading_day: 0,
+            day_end: Timestamp(0),
             seq_last: 0,
             now: Timestamp(0),
             exec_index: 0,
@@ -284,7 +284,11 @@ impl ShardState {
 
     /// At the first input of a new Minsk day: Day orders expire and ClOrdIDs may be reused.
     fn roll_day(&mut self, out: &mut Vec<Output>) {
+        if self.now < self.day_end {
+            return;
+        }
         let today = calendar::minsk_date(self.now);
+        self.day_end = calendar::minsk_end_of(today).unwrap_or(Timestamp(u64::MAX));
         if today <= self.trading_day {
             return;
         }
@@ -359,11 +363,19 @@ impl ShardState {
     /// Saturates (so the order is refused) instead of overflowing.
     fn reservation(&self, instrument: InstrumentId, price: Ticks, lots: u32) -> i128 {
         let index = instrument.0 as usize;
-        let ratio = i128::from(self.registry.deposit_ratio_ppm[index]);
+        let ratio = self.registry.deposit_ratio_ppm[index];
+        // Most reservations fit 64 bits, where dividing by a constant is a multiplication.
+        let narrow = u64::try_from(price.0).ok().and_then(|price| {
+            let tick_lot = u64::try_from(self.tick_lot_micros[index]).ok()?;
+            price.checked_mul(u64::from(lots))?.checked_mul(tick_lot)?.checked_mul(ratio)
+        });
+        if let Some(value) = narrow.filter(|value| *value < u64::MAX - 1_000_000) {
+            return i128::from(value.div_ceil(1_000_000));
+        }
         i128::from(price.0)
             .checked_mul(i128::from(lots))
             .and_then(|value| value.checked_mul(self.tick_lot_micros[index]))
-            .and_then(|value| value.checked_mul(ratio))
+            .and_then(|value| value.checked_mul(i128::from(ratio)))
             .map_or(i128::MAX, |value| (value + 999_999) / 1_000_000)
     }
 }

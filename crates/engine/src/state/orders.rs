@@ -7,6 +7,7 @@ use birzha_book::{
 };
 use rust_decimal::Decimal;
 
+use super::cl_ord_ids::{ClOrdIds, Key};
 use super::{CL_ORD_IDS_MAX, OrderRecord, Requester, ShardState};
 use crate::calendar;
 use crate::config::{CancelOnDisconnect, InstrumentId};
@@ -24,7 +25,7 @@ impl ShardState {
     pub(super) fn new_order(&mut self, input: &NewOrderInput, out: &mut Vec<Output>) {
         let order_id = self.new_order_id();
         match self.admit(input, order_id) {
-            Ok((order, reserved)) => {
+            Ok((order, limit, reserved, key)) => {
                 let firm = order.owner.firm;
                 let record = OrderRecord {
                     trader: input.trader,
@@ -42,7 +43,7 @@ impl ShardState {
                     account: input.account,
                 };
                 self.orders.insert(order_id, record);
-                self.cl_ord_ids.insert((input.trader, input.cl_ord_id), order_id);
+                self.cl_ord_ids.insert_key(key, order_id);
                 let currency = self.currency_of[input.instrument.0 as usize];
                 let reserved_ok = self.deposits.reserve(firm.0, currency, reserved);
                 assert!(reserved_ok, "Invariant: admit checked the free deposit");
@@ -53,27 +54,27 @@ impl ShardState {
                     orig_cl_ord_id: None,
                 });
                 self.with_book(input.instrument, out, |book, now, events| {
-                    book.submit(&order, now, events);
+                    book.submit_checked(&order, limit, now, events);
                 });
             }
             Err(reason) => {
                 if reason != RejectReason::DuplicateClOrdId
                     && self.cl_ord_ids.len() < CL_ORD_IDS_MAX
                 {
-                    self.cl_ord_ids.insert((input.trader, input.cl_ord_id), OrderId(0));
+                    self.cl_ord_ids.insert(input.trader, &input.cl_ord_id, OrderId(0));
                 }
                 self.reject_new(input, reason, out);
             }
         }
     }
 
-    /// Runs the checks in the market model's order and returns the book order and its deposit
-    /// reservation.
+    /// Runs the checks in the market model's order and returns the book order, its limit
+    /// price (a market order's protection price) and its deposit reservation.
     fn admit(
         &self,
         input: &NewOrderInput,
         order_id: OrderId,
-    ) -> Result<(NewOrder, i128), RejectReason> {
+    ) -> Result<(NewOrder, Ticks, i128, Key), RejectReason> {
         let firm = self.registry.firm_of(input.trader);
         if self.suspended[firm.0 as usize] {
             return Err(RejectReason::FirmSuspended);
@@ -83,7 +84,7 @@ impl ShardState {
         if !phase.accepts_orders() {
             return Err(RejectReason::Phase(phase));
         }
-        self.check_cl_ord_id(input.trader, input.cl_ord_id)?;
+        let key = self.check_cl_ord_id(input.trader, input.cl_ord_id)?;
         let instrument = book.instrument();
         let order_type = match (input.kind, input.price) {
             (OrderKind::Limit, Some(price)) => {
@@ -117,17 +118,19 @@ impl ShardState {
                 free_micros: free,
             });
         }
-        Ok((order, reserved))
+        Ok((order, limit, reserved, key))
     }
 
-    fn check_cl_ord_id(&self, trader: TraderId, cl_ord_id: ClOrdId) -> Result<(), RejectReason> {
-        if self.cl_ord_ids.contains_key(&(trader, cl_ord_id)) {
+    /// Checks that `cl_ord_id` is unused today and there is room for it; returns its key.
+    fn check_cl_ord_id(&self, trader: TraderId, cl_ord_id: ClOrdId) -> Result<Key, RejectReason> {
+        let key = ClOrdIds::key(trader, &cl_ord_id);
+        if self.cl_ord_ids.get_key(&key).is_some() {
             return Err(RejectReason::DuplicateClOrdId);
         }
         if self.cl_ord_ids.len() >= CL_ORD_IDS_MAX {
             return Err(RejectReason::ClOrdIdsFull);
         }
-        Ok(())
+        Ok(key)
     }
 
     fn time_in_force(&self, tif: Tif) -> Result<TimeInForce, RejectReason> {
@@ -174,8 +177,8 @@ impl ShardState {
         let firm = self.registry.firm_of(trader);
         let order_id = match order.order_id {
             Some(order_id) => order_id,
-            None => match self.cl_ord_ids.get(&(trader, order.cl_ord_id)) {
-                Some(&order_id) if order_id.0 != 0 => order_id,
+            None => match self.cl_ord_ids.get(trader, &order.cl_ord_id) {
+                Some(order_id) if order_id.0 != 0 => order_id,
                 _ => return Err(RejectReason::UnknownOrder),
             },
         };
@@ -205,7 +208,7 @@ impl ShardState {
                 return self.cancel_reject(request, kind, reason, out);
             }
         };
-        self.cl_ord_ids.insert((input.trader, input.cl_ord_id), order_id);
+        self.cl_ord_ids.insert(input.trader, &input.cl_ord_id, order_id);
         self.requester = Some(Requester {
             trader: input.trader,
             order_id,
@@ -238,7 +241,7 @@ impl ShardState {
         if !allowed {
             return Err(RejectReason::Phase(phase));
         }
-        self.check_cl_ord_id(trader, cl_ord_id)
+        self.check_cl_ord_id(trader, cl_ord_id).map(|_| ())
     }
 
     pub(super) fn replace(&mut self, input: &ReplaceInput, out: &mut Vec<Output>) {
@@ -265,7 +268,7 @@ impl ShardState {
         } else {
             self.deposits.release(firm.0, currency, -delta);
         }
-        self.cl_ord_ids.insert((input.trader, input.cl_ord_id), order_id);
+        self.cl_ord_ids.insert(input.trader, &input.cl_ord_id, order_id);
         let requester = Requester {
             trader: input.trader,
             order_id,

@@ -18,7 +18,7 @@ use crate::phase::Phase;
 use crate::text::{Account as AccountText, ClOrdId};
 
 /// The snapshot payload's format version.
-const VERSION: u16 = 2;
+const VERSION: u16 = 3;
 
 /// Why a snapshot payload could not be restored.
 #[derive(Debug, thiserror::Error)]
@@ -83,11 +83,10 @@ impl ShardState {
                 encode_order(&mut encoder, &order, &self.orders[&order.order_id]);
             }
         }
-        let mut cl_ord_ids: Vec<_> = self.cl_ord_ids.iter().collect();
-        cl_ord_ids.sort_unstable();
+        let cl_ord_ids = self.cl_ord_ids.sorted();
         encoder.u32(cl_ord_ids.len() as u32);
-        for ((trader, cl_ord_id), order_id) in cl_ord_ids {
-            encoder.u32(trader.0).text(cl_ord_id.as_str()).u64(order_id.0);
+        for ((trader, digest), order_id) in cl_ord_ids {
+            encoder.u32(trader).i128(digest as i128).u64(order_id.0);
         }
     }
 
@@ -119,14 +118,15 @@ impl ShardState {
         state.seq_last = decoder.u64("seq_last")?;
         state.now = Timestamp(decoder.u64("now")?);
         state.trading_day = decoder.u32("trading_day")?;
+        state.day_end = crate::calendar::minsk_end_of(state.trading_day).unwrap_or(Timestamp(0));
         state.order_counter = decoder.u64("order_counter")?;
         state.restore_firms(&mut decoder)?;
         state.restore_books(&mut decoder)?;
         let count = decoder.u32("cl_ord_ids")?;
         for _ in 0..count {
-            let trader = TraderId(decoder.u32("trader")?);
-            let cl_ord_id = cl_ord_id(&mut decoder)?;
-            state.cl_ord_ids.insert((trader, cl_ord_id), OrderId(decoder.u64("order_id")?));
+            let trader = decoder.u32("trader")?;
+            let digest = decoder.i128("cl_ord_id")? as u128;
+            state.cl_ord_ids.insert_key((trader, digest), OrderId(decoder.u64("order_id")?));
         }
         decoder.finish("snapshot")?;
         Ok(state)
