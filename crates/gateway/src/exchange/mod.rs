@@ -83,6 +83,9 @@ pub struct Exchange {
     logins: BTreeMap<String, (TraderId, String)>,
     commands: Sender<Command>,
     throttles: Mutex<BTreeMap<String, Throttle>>,
+    /// Traders whose session completed its Logon: only their sessions' ends can trigger
+    /// cancel-on-disconnect (a refused Logon, e.g. with a stale MsgSeqNum, does not).
+    logged_on: Mutex<std::collections::BTreeSet<String>>,
     options: ExchangeOptions,
     /// Origin of the throttles' clock.
     started: Instant,
@@ -136,6 +139,7 @@ impl Exchange {
             logins,
             commands,
             throttles: Mutex::new(BTreeMap::new()),
+            logged_on: Mutex::new(std::collections::BTreeSet::new()),
             options,
             started: Instant::now(),
             local_exec: AtomicU64::new(0),
@@ -210,6 +214,10 @@ impl Application for Exchange {
 
     fn on_logon(&self, session: &SessionId) {
         info!(trader = %session.remote, "trader logged on");
+        self.logged_on
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(session.remote.clone());
     }
 
     fn on_message(&self, session: &SessionId, message: &MessageView<'_>) -> Delivery {
@@ -247,7 +255,12 @@ impl Application for Exchange {
     fn on_logout(&self, session: &SessionId, voluntary: bool) {
         info!(trader = %session.remote, voluntary, "trader logged out");
         let _ = self.commands.send(Command::SessionEnded { comp_id: session.remote.clone() });
-        if !voluntary && let Some(trader) = self.trader(session) {
+        let was_on =
+            self.logged_on.lock().unwrap_or_else(PoisonError::into_inner).remove(&session.remote);
+        if was_on
+            && !voluntary
+            && let Some(trader) = self.trader(session)
+        {
             if let Err(error) =
                 self.engine.submit_timeout(Input::Disconnect { trader }, Duration::from_secs(5))
             {
