@@ -273,6 +273,15 @@ pub struct Security {
     pub lot_size: Option<Decimal>,
 }
 
+/// SecurityList (y).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SecurityList {
+    /// SecurityReqID (320) of the request.
+    pub request_id: String,
+    /// The instruments.
+    pub securities: Vec<Security>,
+}
+
 /// A reject of a message at the session or business level: Reject (3) or
 /// BusinessMessageReject (j), or MarketDataRequestReject (Y).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -321,7 +330,7 @@ pub enum Event {
     /// h.
     SessionStatus(SessionStatus),
     /// y.
-    SecurityList(Vec<Security>),
+    SecurityList(SecurityList),
     /// j.
     BusinessReject(MessageReject),
     /// 3.
@@ -426,7 +435,10 @@ impl Event {
                 status: reader.required_uint("TradSesStatus", 340)? as u32,
                 text: reader.text(58),
             }),
-            b"y" => Event::SecurityList(security_list(&reader)?),
+            b"y" => Event::SecurityList(SecurityList {
+                request_id: reader.text(320).unwrap_or_default(),
+                securities: security_list(&reader)?,
+            }),
             b"j" => Event::BusinessReject(message_reject(&reader, 380)?),
             b"3" => Event::SessionReject(message_reject(&reader, 373)?),
             _ => Event::Other { msg_type },
@@ -693,6 +705,8 @@ mod tests {
         assert!(matches!(event, Ok(Event::MassCancel(MassCancelReport { affected: 4, .. }))));
         let event = decode("35=y|320=L|322=L|560=0|146=2|55=A|107=a|15=USD|231=5|561=1|55=B|561=1");
         let Ok(Event::SecurityList(list)) = event else { panic!("{event:?}") };
+        assert_eq!(list.request_id, "L");
+        let list = list.securities;
         assert_eq!(list.len(), 2);
         assert_eq!((list[0].currency.as_deref(), list[0].lot_size), (Some("USD"), Some(5.into())));
         let event = decode("35=h|336=S|340=1|58=halted");

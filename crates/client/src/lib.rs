@@ -57,8 +57,8 @@ pub use client::{
 pub use error::{ClientError, DecodeError, RequestError};
 pub use event::{
     CancelReject, CancelRejectTo, EntryType, Event, ExecType, ExecutionReport, Fill, MarketData,
-    MarketDataEntry, MassCancelReport, MessageReject, OrdStatus, Security, SessionStatus,
-    UpdateAction,
+    MarketDataEntry, MassCancelReport, MessageReject, OrdStatus, Security, SecurityList,
+    SessionStatus, UpdateAction,
 };
 pub use request::{
     ACCOUNT_LEN_MAX, CancelOrder, MarketDataRequest, MassCancel, NewOrder, OrderRef, OrderStatus,

@@ -172,7 +172,9 @@ async fn market_data_security_list_and_a_market_data_reject() {
         _ => None,
     })
     .await;
-    let symbols: Vec<&str> = list.iter().map(|security| security.symbol.as_str()).collect();
+    assert_eq!(list.request_id, "SL");
+    let symbols: Vec<&str> =
+        list.securities.iter().map(|security| security.symbol.as_str()).collect();
     assert_eq!(symbols, [BUTTER, MILK]);
     trader.logout().await.expect("clean logout");
     watcher.logout().await.expect("clean logout");
