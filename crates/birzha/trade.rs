@@ -71,16 +71,21 @@ pub(crate) fn run(args: TradeArgs) -> anyhow::Result<()> {
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
-    runtime.block_on(async move {
-        let out = Box::new(std::io::stdout());
-        let mut trader = Trader::connect(&args, out).await?;
-        let result = match args.command.clone() {
-            Some(command) => trader.one_shot(command).await,
-            None => trader.interactive().await,
-        };
-        let closed = trader.close().await;
-        result.and(closed)
-    })
+    runtime.block_on(execute(&args, Box::new(std::io::stdout())))
+}
+
+/// Logs on, runs the command (or the interactive mode), logs out; output goes to `out`.
+///
+/// # Errors
+/// As [`run`].
+pub(crate) async fn execute(args: &TradeArgs, out: Box<dyn Write + Send>) -> anyhow::Result<()> {
+    let mut trader = Trader::connect(args, out).await?;
+    let result = match args.command.clone() {
+        Some(command) => trader.one_shot(command).await,
+        None => trader.interactive().await,
+    };
+    let closed = trader.close().await;
+    result.and(closed)
 }
 
 /// A logged-on trader and what it knows.
@@ -598,5 +603,115 @@ impl Wait {
             }
             _ => None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex, PoisonError};
+
+    use super::*;
+    use crate::testing::TestExchange;
+
+    /// Output collected for assertions.
+    #[derive(Clone, Default)]
+    struct Output(Arc<Mutex<Vec<u8>>>);
+
+    impl Write for Output {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap_or_else(PoisonError::into_inner).extend_from_slice(bytes);
+            Ok(bytes.len())
+        }
+
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    /// Runs `birzha trade --user USER --password demo WORDS…`; returns the result and output.
+    async fn trade(
+        exchange: &TestExchange,
+        state: &std::path::Path,
+        user: &str,
+        words: &str,
+    ) -> (anyhow::Result<()>, String) {
+        let server = exchange.address.to_string();
+        let state = state.display().to_string();
+        let mut line = vec!["birzha", "trade", "--server", &server, "--state-dir", &state];
+        line.extend(["--user", user, "--password", "demo"]);
+        line.extend(words.split_whitespace());
+        let cli = <crate::cli::Cli as Parser>::try_parse_from(line).expect("valid command line");
+        let crate::cli::Command::Trade(args) = cli.command else { panic!("not trade") };
+        let output = Output::default();
+        let result = execute(&args, Box::new(output.clone())).await;
+        let text = String::from_utf8_lossy(&output.0.lock().expect("not poisoned")).into_owned();
+        (result, text)
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn one_shot_commands_trade_list_and_cancel() {
+        let exchange = TestExchange::start(crate::config::DEFAULT_TOML).await;
+        let dir = tempfile::tempdir().expect("temp dir");
+        let state = dir.path();
+        let sell = "sell BUT82-FCA-USD 3 @ 6800 --tif gtc --id S1";
+        let (result, text) = trade(&exchange, state, "TRADER1", sell).await;
+        result.expect("accepted");
+        assert!(
+            text.starts_with("accepted  S1  sell 3 BUT82-FCA-USD @ 6800 gtc  order "),
+            "{text}"
+        );
+        let buy = "buy BUT82-FCA-USD 4 @ 6805 --tif ioc --id B1";
+        let (result, text) = trade(&exchange, state, "TRADER3", buy).await;
+        result.expect("filled");
+        let lines: Vec<&str> = text.lines().collect();
+        assert!(lines[1].starts_with("filled    B1  3 @ 6800 (taker)  trade "), "{text}");
+        assert!(lines[1].ends_with("leaves 1  filled 3  avg 6800"), "{text}");
+        assert!(lines[2].starts_with("cancelled B1  leaves 0  filled 3: "), "{text}");
+        let (result, text) =
+            trade(&exchange, state, "TRADER1", "sell BUT82-FCA-USD 2 6900 --id S2").await;
+        result.expect("accepted");
+        assert!(text.contains("accepted  S2"), "{text}");
+        // `orders` learns the orders from the exchange's resend: S1 is filled, S2 works.
+        let (result, text) = trade(&exchange, state, "TRADER1", "orders").await;
+        result.expect("listed");
+        let rows: Vec<&str> = text.lines().collect();
+        assert_eq!(rows.len(), 2, "{text}");
+        let cells: Vec<&str> = rows[1].split_whitespace().collect();
+        assert_eq!(
+            cells[..9],
+            ["S2", "sell", "BUT82-FCA-USD", "2", "6900", "0", "2", "day", "new"]
+        );
+        let (result, text) = trade(&exchange, state, "TRADER1", "cancel S2").await;
+        result.expect("cancelled");
+        assert!(text.starts_with("cancelled S2  leaves 0  filled 0"), "{text}");
+        let (result, text) = trade(&exchange, state, "TRADER1", "orders").await;
+        result.expect("listed");
+        assert_eq!(text.trim(), "no working orders");
+        exchange.stop().await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn rejects_and_refused_logons_are_errors_with_the_reason() {
+        let exchange = TestExchange::start(crate::config::DEFAULT_TOML).await;
+        let dir = tempfile::tempdir().expect("temp dir");
+        let (result, text) =
+            trade(&exchange, dir.path(), "TRADER2", "buy BUT82-FCA-USD 1 @ 6000").await;
+        let error = result.expect_err("rejected");
+        assert!(matches!(error.downcast_ref::<TradeError>(), Some(TradeError::Rejected { .. })));
+        assert!(text.contains(": PRICE_OUTSIDE_BAND: price 6000 outside band [6120, 7480]"));
+        let (result, _) = trade(&exchange, dir.path(), "TRADER2", "cancel NO-SUCH").await;
+        assert!(result.expect_err("unknown").to_string().starts_with("unknown order NO-SUCH"));
+        let (result, text) = trade(&exchange, dir.path(), "TRADER2", "book NO-SUCH").await;
+        assert!(result.is_err() && text.starts_with("refused   market data"), "{text}");
+        let (result, text) = trade(&exchange, dir.path(), "TRADER2", "book BUT82-FCA-USD").await;
+        result.expect("a snapshot");
+        assert!(text.starts_with("book BUT82-FCA-USD"), "{text}");
+        let (result, _) = trade(&exchange, dir.path(), "NOBODY", "orders").await;
+        let error = result.expect_err("refused");
+        assert!(matches!(
+            error.downcast_ref::<TradeError>(),
+            Some(TradeError::LogonRefused { .. })
+        ));
+        exchange.stop().await;
     }
 }

@@ -88,12 +88,11 @@ pub(crate) fn event(event: &Event) -> Option<String> {
                 CancelRejectTo::Cancel => "cancel",
                 CancelRejectTo::Replace => "replace",
             };
-            format!(
-                "refused   {what} {} of {}: {}",
-                reject.cl_ord_id,
-                reject.orig_cl_ord_id,
-                text(&reject.text)
-            )
+            let order = match (reject.orig_cl_ord_id.as_str(), &reject.order_id) {
+                ("NONE" | "", Some(order_id)) => format!("order {order_id}"),
+                (orig, _) => orig.to_owned(),
+            };
+            format!("refused   {what} {} of {order}: {}", reject.cl_ord_id, text(&reject.text))
         }
         Event::MassCancel(report) if report.response == b'0' => {
             format!("refused   mass cancel {}: {}", report.cl_ord_id, text(&report.text))
@@ -183,7 +182,11 @@ pub(crate) fn book(snapshot: &MarketData) -> String {
         snapshot.entries.iter().filter(|entry| entry.entry_type == wanted).collect()
     };
     let (bids, asks) = (of(EntryType::Bid), of(EntryType::Offer));
-    let symbol = snapshot.entries.first().map_or("", |entry| entry.symbol.as_str());
+    let symbol = snapshot
+        .symbol
+        .as_deref()
+        .or_else(|| snapshot.entries.first().map(|entry| entry.symbol.as_str()))
+        .unwrap_or("");
     let mut rows = Vec::new();
     for index in 0..bids.len().max(asks.len()) {
         let cells = |entry: Option<&&MarketDataEntry>| match entry {
@@ -274,6 +277,7 @@ mod tests {
     fn a_book_shows_both_sides_in_aligned_columns() {
         let snapshot = MarketData {
             request_id: "MD1".into(),
+            symbol: Some("BUT82-FCA-USD".into()),
             entries: vec![
                 entry(EntryType::Bid, 6790, 12),
                 entry(EntryType::Offer, 6805, 4),
@@ -288,7 +292,7 @@ BID LOTS   BID  |  ASK   ASK LOTS
                 |  6810       100
 last trade: 3 @ 6800";
         assert_eq!(book(&snapshot), expected);
-        let empty = MarketData { request_id: "MD2".into(), entries: Vec::new() };
+        let empty = MarketData { request_id: "MD2".into(), symbol: None, entries: Vec::new() };
         assert_eq!(book(&empty), "book  (MD2)\n(empty)");
     }
 
@@ -298,6 +302,7 @@ last trade: 3 @ 6800";
         gone.action = UpdateAction::Delete;
         let update = MarketData {
             request_id: "W".into(),
+            symbol: None,
             entries: vec![entry(EntryType::Trade, 6805, 1), gone, entry(EntryType::Offer, 6805, 3)],
         };
         assert_eq!(

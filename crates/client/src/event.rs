@@ -256,6 +256,8 @@ pub struct MarketDataEntry {
 pub struct MarketData {
     /// MDReqID (262) of the subscription.
     pub request_id: String,
+    /// Symbol (55) of a snapshot (each entry of an incremental refresh names its own).
+    pub symbol: Option<String>,
     /// The entries in wire order.
     pub entries: Vec<MarketDataEntry>,
 }
@@ -547,7 +549,8 @@ fn market_data(reader: &Reader<'_, '_>, incremental: bool) -> Result<MarketData,
         let Some(entry) = entries.last_mut() else { continue };
         market_data_field(reader, entry, field.tag, value)?;
     }
-    Ok(MarketData { request_id: reader.required("MDReqID", 262)?, entries })
+    let symbol = if incremental { None } else { reader.text(55) };
+    Ok(MarketData { request_id: reader.required("MDReqID", 262)?, symbol, entries })
 }
 
 fn market_data_field(
