@@ -162,10 +162,9 @@ impl Trader {
     /// Returns an error if the numbers cannot be saved.
     pub(crate) async fn close(self) -> anyhow::Result<()> {
         let Trader { client, state, .. } = self;
-        let numbers = match client.logout().await {
-            Ok(end) => end.numbers,
-            Err(_) => return Ok(()),
-        };
+        let before = client.sequence_numbers();
+        // A session that failed still leaves numbers the next Logon must use.
+        let numbers = client.logout().await.map_or(before, |end| end.numbers);
         state::save(&state, numbers)
             .with_context(|| format!("cannot save the sequence numbers to {}", state.display()))
     }
