@@ -1,6 +1,6 @@
 //! The command line, declared with clap's derive API: `birzha <command> [options]`.
 //!
-//! `serve`, `config default`, `config check` and `passwd` work today. `trade`, `load`, `admin`
+//! `serve`, `config default`, `config check`, `passwd`, `trade` and `load` work today. `admin`
 //! and `journal` are declared so the interface is stable and `--help` lists them, but they
 //! accept any arguments and report that they are not yet available.
 
@@ -30,10 +30,10 @@ pub(crate) enum Command {
     Config(ConfigCommand),
     /// Read a password from standard input and print its argon2 hash for `password_hash`.
     Passwd,
-    /// Trade over FIX as one trader (not yet available).
-    Trade(Placeholder),
-    /// Generate FIX load and report throughput and latency (not yet available).
-    Load(Placeholder),
+    /// Trade over FIX as one trader: one command, or interactive without one.
+    Trade(crate::trade::TradeArgs),
+    /// Generate FIX load and report throughput and latency.
+    Load(crate::load::LoadArgs),
     /// Operate a running server over its admin port (not yet available).
     Admin(Placeholder),
     /// Inspect or verify journal and snapshot files (not yet available).
@@ -178,13 +178,37 @@ mod tests {
 
     #[test]
     fn placeholders_accept_any_arguments() {
-        let cli = parse(&["trade", "--user", "TRADER1", "buy", "BUT82-FCA-USD", "3", "@", "6800"])
-            .expect("valid");
-        let Command::Trade(placeholder) = &cli.command else { panic!("not trade") };
-        assert_eq!(placeholder.args.len(), 7);
-        assert_eq!(cli.command.name(), "trade");
-        for name in ["load", "admin", "journal"] {
+        for name in ["admin", "journal"] {
             assert_eq!(parse(&[name, "-x"]).expect("valid").command.name(), name);
         }
+    }
+
+    #[test]
+    fn trade_takes_the_trader_and_a_command() {
+        let cli = parse(&[
+            "trade",
+            "--user",
+            "TRADER1",
+            "--password",
+            "demo",
+            "buy",
+            "BUT82-FCA-USD",
+            "3",
+            "@",
+            "6800",
+            "--tif",
+            "ioc",
+        ])
+        .expect("valid");
+        let Command::Trade(args) = &cli.command else { panic!("not trade") };
+        assert_eq!(args.user, "TRADER1");
+        assert_eq!(args.server.to_string(), "127.0.0.1:9878");
+        assert!(matches!(args.command, Some(crate::trade::TradeCommand::Buy(_))));
+        let Command::Trade(args) = parse(&["trade", "-u", "T", "-p", "x"]).expect("valid").command
+        else {
+            panic!("not trade")
+        };
+        assert!(args.command.is_none(), "no command: interactive");
+        assert!(parse(&["trade", "buy", "X", "1", "2"]).is_err(), "--user is required");
     }
 }

@@ -9,12 +9,18 @@
 //! | 1 | failure while running (I/O, a command not yet available, …) |
 //! | 2 | bad command line (clap's usage error) |
 //! | 3 | the config is unreadable or invalid |
+//! | 4 | `trade`/`load`: the exchange refused the Logon |
+//! | 5 | `trade`: the exchange rejected the request |
 
 mod cli;
 mod commands;
 mod config;
+mod load;
 mod logging;
 mod serve;
+#[cfg(test)]
+mod testing;
+mod trade;
 
 use std::process::ExitCode;
 
@@ -22,9 +28,14 @@ use clap::Parser;
 
 use crate::cli::{Cli, Command};
 use crate::config::ConfigError;
+use crate::trade::TradeError;
 
 /// Exit code for an unreadable or invalid config.
 const EXIT_CONFIG: u8 = 3;
+/// Exit code for a Logon the exchange refused.
+const EXIT_LOGON_REFUSED: u8 = 4;
+/// Exit code for a request the exchange rejected.
+const EXIT_REJECTED: u8 = 5;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -37,9 +48,19 @@ fn main() -> ExitCode {
     }
 }
 
-/// Returns the exit code for a command's error: [`EXIT_CONFIG`] if a config error caused it.
+/// Returns the exit code for a command's error (see the table above).
 fn exit_code_of(error: &anyhow::Error) -> u8 {
-    if error.chain().any(|cause| cause.is::<ConfigError>()) { EXIT_CONFIG } else { 1 }
+    for cause in error.chain() {
+        if cause.is::<ConfigError>() {
+            return EXIT_CONFIG;
+        }
+        match cause.downcast_ref::<TradeError>() {
+            Some(TradeError::LogonRefused { .. }) => return EXIT_LOGON_REFUSED,
+            Some(TradeError::Rejected { .. }) => return EXIT_REJECTED,
+            None => {}
+        }
+    }
+    1
 }
 
 /// Runs one command.
@@ -48,9 +69,9 @@ fn run(command: Command) -> anyhow::Result<()> {
         Command::Serve(args) => commands::serve(&args),
         Command::Config(config) => commands::config(&config),
         Command::Passwd => commands::passwd(),
-        Command::Trade(_) | Command::Load(_) | Command::Admin(_) | Command::Journal(_) => {
-            commands::not_yet_available(command.name())
-        }
+        Command::Trade(args) => trade::run(args),
+        Command::Load(args) => load::run(&args),
+        Command::Admin(_) | Command::Journal(_) => commands::not_yet_available(command.name()),
     }
 }
 
@@ -68,5 +89,9 @@ mod tests {
         assert_eq!(wrapped.map_err(|error| exit_code_of(&error)), Err(EXIT_CONFIG));
         let other = run(Command::Journal(cli::Placeholder { args: Vec::new() }));
         assert_eq!(other.map_err(|error| exit_code_of(&error)), Err(1));
+        let refused = anyhow::Error::new(TradeError::LogonRefused { text: "no".into() });
+        assert_eq!(exit_code_of(&refused.context("trading")), EXIT_LOGON_REFUSED);
+        let rejected = anyhow::Error::new(TradeError::Rejected { text: "band".into() });
+        assert_eq!(exit_code_of(&rejected), EXIT_REJECTED);
     }
 }
