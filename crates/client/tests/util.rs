@@ -76,6 +76,7 @@ fn engine_config() -> EngineConfig {
         snapshot_every_inputs: 100_000,
         input_queue_capacity: 1024,
         batch_inputs_max: 256,
+        phases: birzha_engine::PhaseConfig::default(),
     }
 }
 
