@@ -115,10 +115,10 @@ impl Port {
         loop {
             let batch =
                 self.outputs.recv_timeout(Duration::from_secs(5)).expect("an engine output");
-            if let Some(output) = batch.outputs.first() {
-                if batch.kind == BatchKind::Live {
-                    return output.event;
-                }
+            if let Some(output) = batch.outputs.first()
+                && batch.kind == BatchKind::Live
+            {
+                return output.event;
             }
         }
     }
