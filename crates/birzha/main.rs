@@ -10,9 +10,11 @@
 //! | 2 | bad command line (clap's usage error) |
 //! | 3 | the config is unreadable or invalid |
 
+mod admin;
 mod cli;
 mod commands;
 mod config;
+mod journal;
 mod logging;
 mod serve;
 
@@ -20,7 +22,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use crate::cli::{Cli, Command};
+use crate::cli::{Cli, Command, JournalCommand};
 use crate::config::ConfigError;
 
 /// Exit code for an unreadable or invalid config.
@@ -48,9 +50,12 @@ fn run(command: Command) -> anyhow::Result<()> {
         Command::Serve(args) => commands::serve(&args),
         Command::Config(config) => commands::config(&config),
         Command::Passwd => commands::passwd(),
-        Command::Trade(_) | Command::Load(_) | Command::Admin(_) | Command::Journal(_) => {
-            commands::not_yet_available(command.name())
+        Command::Admin(args) => admin::admin(&args),
+        Command::Journal(JournalCommand::Inspect { dir, shard, from }) => {
+            journal::inspect(&dir, shard, from)
         }
+        Command::Journal(JournalCommand::Verify { dir }) => journal::verify(&dir),
+        Command::Trade(_) | Command::Load(_) => commands::not_yet_available(command.name()),
     }
 }
 
@@ -66,7 +71,7 @@ mod tests {
         let wrapped: anyhow::Result<()> =
             Err(ConfigError::invalid("engine.shards", 0, "1 to 64")).context("starting");
         assert_eq!(wrapped.map_err(|error| exit_code_of(&error)), Err(EXIT_CONFIG));
-        let other = run(Command::Journal(cli::Placeholder { args: Vec::new() }));
+        let other = run(Command::Load(cli::Placeholder { args: Vec::new() }));
         assert_eq!(other.map_err(|error| exit_code_of(&error)), Err(1));
     }
 }

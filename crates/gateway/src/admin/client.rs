@@ -42,19 +42,19 @@ pub enum ClientError {
     #[error("the request is longer than {LINE_LENGTH_MAX} bytes")]
     TooLong,
     /// The connection failed.
-    #[error("cannot connect to the admin port {address}: {source}")]
+    #[error("cannot connect to the admin port {address}")]
     Connect {
         /// The address tried.
         address: SocketAddr,
-        /// Why.
+        /// Why; the error's source.
         source: io::Error,
     },
     /// Sending or receiving failed (a timeout included).
-    #[error("admin port {address}: {source}")]
+    #[error("no reply from the admin port {address}")]
     Io {
         /// The server.
         address: SocketAddr,
-        /// Why.
+        /// Why; the error's source.
         source: io::Error,
     },
     /// The server closed the connection without a reply.
