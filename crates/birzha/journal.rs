@@ -387,3 +387,102 @@ fn is_broken_pipe(error: &anyhow::Error) -> bool {
         cause.downcast_ref::<io::Error>().is_some_and(|io| io.kind() == io::ErrorKind::BrokenPipe)
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use birzha_engine::journal::{Durability, JournalWriter};
+    use birzha_engine::{Admin, InstrumentId};
+
+    /// Options that rotate segments every few records.
+    fn small(shard: usize) -> JournalOptions {
+        JournalOptions {
+            shard_id: shard as u32,
+            durability: Durability::None,
+            record_size_max: 256,
+            segment_size_max: 400,
+            batch_size_max: 4096,
+            ..JournalOptions::default()
+        }
+    }
+
+    /// Writes `count` inputs (ticks and halts) to shard 0 of `data_dir`, then `extra` as raw
+    /// records of the given kind.
+    fn journal(data_dir: &Path, count: u64, extra: &[(u16, &[u8])]) -> ShardDirs {
+        let dirs = ShardDirs::new(data_dir, 0);
+        let mut writer = JournalWriter::open(&dirs.journal, small(0)).expect("open");
+        let mut payload = Vec::new();
+        for seq in 1..=count {
+            let input = if seq % 2 == 0 {
+                Input::Tick
+            } else {
+                Input::Admin(Admin::Halt(InstrumentId(seq as u32)))
+            };
+            payload.clear();
+            input.encode(&mut payload);
+            writer.append(seq, seq * 1_000_000_000, input.kind(), &payload).expect("append");
+        }
+        for (index, (kind, payload)) in extra.iter().enumerate() {
+            writer.append(count + 1 + index as u64, 0, *kind, payload).expect("append");
+        }
+        writer.commit().expect("commit");
+        dirs
+    }
+
+    #[test]
+    fn positions_name_each_records_segment_and_offset() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let dirs = journal(dir.path(), 40, &[]);
+        let mut seen = Vec::new();
+        let walked = walk(0, &dirs, &mut |record, position| {
+            let bytes = std::fs::read(position.path)?;
+            let offset = position.offset as usize;
+            let seq = u64::from_le_bytes(bytes[offset + 8..offset + 16].try_into().expect("8"));
+            assert_eq!(seq, record.seq, "the record header at the reported offset");
+            seen.push((record.seq, position.path.to_owned()));
+            Ok(())
+        })
+        .expect("walk");
+        assert_eq!(seen.len(), 40);
+        assert!(walked.segments > 2, "the journal rotated: {}", walked.segments);
+        assert_eq!((walked.seq_first, walked.seq_next), (Some(1), Some(41)));
+        assert!(walked.torn_tail.is_none());
+        assert_eq!(coverage_problem(40, &walked), None);
+        assert_eq!(coverage_problem(0, &walked), None);
+        let ahead = coverage_problem(41, &walked).expect("a snapshot past the journal");
+        assert!(ahead.contains("ahead of the journal"), "{ahead}");
+    }
+
+    #[test]
+    fn verify_names_an_undecodable_record_and_a_gap_after_the_snapshot() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let dirs = journal(dir.path(), 3, &[(99, b"not an input")]);
+        let verified = verify_shard(0, &dirs).expect("readable");
+        assert_eq!(verified.records, 4);
+        assert_eq!(verified.problems.len(), 1, "{:?}", verified.problems);
+        let problem = &verified.problems[0];
+        assert!(problem.starts_with("record seq 4 in "), "{problem}");
+        assert!(problem.contains("journal-00000000000000000001.bjl at offset "), "{problem}");
+        assert!(problem.contains("does not decode (kind 99)"), "{problem}");
+        let walked =
+            Walked { seq_first: Some(10), seq_next: Some(20), segments: 1, torn_tail: None };
+        let gap = coverage_problem(5, &walked).expect("records 6..10 are missing");
+        assert!(gap.contains("records 6..10 are missing"), "{gap}");
+    }
+
+    #[test]
+    fn record_lines_show_seq_time_kind_and_input() {
+        let mut payload = Vec::new();
+        Input::Admin(Admin::Resume(InstrumentId(2))).encode(&mut payload);
+        let record =
+            Record { seq: 7, timestamp_ns: 1_700_000_000_123_456_789, kind: 8, payload: &payload };
+        assert_eq!(
+            record_line(&record),
+            "seq=7 time=20231114-22:13:20.123 kind=admin Admin(Resume(InstrumentId(2)))"
+        );
+        let bad = Record { payload: b"", ..record };
+        assert!(
+            record_line(&bad).starts_with("seq=7 time=20231114-22:13:20.123 kind=8 UNDECODABLE")
+        );
+    }
+}
