@@ -1,7 +1,7 @@
 //! `birzha serve`: the exchange server. Recovers the engine from the data directory, starts
-//! the exchange application and the FIX acceptor, and on SIGINT or SIGTERM shuts down in order:
-//! stop accepting and log every session out, stop the engine (which writes a final snapshot),
-//! and let the dispatcher deliver the last reports.
+//! the exchange application, the FIX acceptor and the admin port, and on SIGINT or SIGTERM
+//! shuts down in order: stop accepting and log every session out, close the admin port, stop
+//! the engine (which writes a final snapshot), and let the dispatcher deliver the last reports.
 
 use std::sync::Arc;
 use std::time::Duration;
