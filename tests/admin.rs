@@ -81,4 +81,17 @@ fn admin_commands_act_are_logged_and_are_journaled() {
         admin[2]
     );
     assert!(admin[3].ends_with("Admin(MassCancel(Some(InstrumentId(0))))"), "{}", admin[3]);
+
+    // With the server's config, records name what their ids stand for.
+    let config = dir.path().join("birzha.toml");
+    std::fs::write(&config, texts(&run(&["config", "default"])).0).expect("write the config");
+    let data = dir.path().display().to_string();
+    let config = config.display().to_string();
+    let named = run(&["journal", "inspect", &data, "--shard", "0", "--config", &config]);
+    let (stdout, stderr) = texts(&named);
+    assert!(named.status.success(), "{stderr}");
+    assert!(stdout.contains("Admin(Halt(InstrumentId(0))) [BUT82-FCA-USD]\n"), "{stdout}");
+    assert!(stdout.contains("amount_micros: -1000250000 }) [FIRM-A]\n"), "{stdout}");
+    assert!(stdout.contains("kind=new-order "), "{stdout}");
+    assert!(stdout.contains(") [BUT82-FCA-USD TRADER1 FIRM-A]\n"), "{stdout}");
 }

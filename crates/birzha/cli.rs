@@ -180,6 +180,10 @@ pub(crate) enum JournalCommand {
         /// Only records from this sequence number on.
         #[arg(long, value_name = "SEQ")]
         from: Option<u64>,
+        /// The server's config: records then also name their instrument, trader and firm
+        /// (the journal holds only their ids, positions in the config's lists).
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
     },
     /// Check every snapshot and journal record; exit 1 if anything is damaged.
     Verify {

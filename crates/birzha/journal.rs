@@ -16,23 +16,30 @@ use birzha_engine::journal::{
     JournalError, JournalOptions, JournalReader, RECORD_HEADER_SIZE, Record, SEGMENT_HEADER_SIZE,
     TornTail,
 };
-use birzha_engine::{Input, ShardDirs, snapshot};
+use birzha_engine::{Admin, Input, Registry, ShardDirs, snapshot};
 use birzha_fix::UtcTimestamp;
+
+use crate::config::Config;
 
 /// The most shard directories a data directory may hold (the engine's limit).
 const SHARDS_MAX: usize = birzha_engine::SHARDS_MAX;
 
 /// `birzha journal inspect`: prints each shard's snapshots, segments and records, one line
-/// each.
+/// each; with `config`, records also name their instrument, trader and firm.
 ///
 /// # Errors
-/// Returns an error if the directory holds no shard, a file cannot be read, or the journal is
-/// damaged (after printing the records before the damage).
+/// Returns an error if the config is invalid, the directory holds no shard, a file cannot be
+/// read, or the journal is damaged (after printing the records before the damage).
 pub(crate) fn inspect(
     data_dir: &Path,
     shard: Option<usize>,
     from: Option<u64>,
+    config: Option<&Path>,
 ) -> anyhow::Result<()> {
+    let registry = match config {
+        Some(path) => Some(Config::load(path)?.validate()?),
+        None => None,
+    };
     let shards = shards_of(data_dir)?;
     if let Some(shard) = shard
         && !shards.iter().any(|(index, _)| *index == shard)
@@ -41,7 +48,7 @@ pub(crate) fn inspect(
     }
     let mut out = BufWriter::new(io::stdout().lock());
     for (index, dirs) in shards.iter().filter(|(index, _)| shard.is_none_or(|s| s == *index)) {
-        let printed = inspect_shard(&mut out, *index, dirs, from.unwrap_or(1));
+        let printed = inspect_shard(&mut out, *index, dirs, from.unwrap_or(1), registry.as_ref());
         match printed {
             Ok(()) => {}
             Err(error) if is_broken_pipe(&error) => return Ok(()),
@@ -64,6 +71,7 @@ fn inspect_shard(
     shard: usize,
     dirs: &ShardDirs,
     from: u64,
+    registry: Option<&Registry>,
 ) -> anyhow::Result<()> {
     writeln!(out, "shard {shard}: {}", dirs.journal.parent().unwrap_or(&dirs.journal).display())?;
     for (seq, path) in snapshot::list(&dirs.snapshots)? {
@@ -85,7 +93,7 @@ fn inspect_shard(
     }
     let walked = walk(shard, dirs, &mut |record, _| {
         if record.seq >= from {
-            writeln!(out, "  {}", record_line(record))?;
+            writeln!(out, "  {}", record_line(record, registry))?;
         }
         Ok(())
     });
@@ -297,16 +305,68 @@ fn walk(
     })
 }
 
-/// Returns one line for a record: sequence number, time (UTC), kind and the decoded input.
-fn record_line(record: &Record<'_>) -> String {
+/// Returns one line for a record: sequence number, time (UTC), kind and the decoded input,
+/// then, given the registry, the names of the ids it holds.
+fn record_line(record: &Record<'_>, registry: Option<&Registry>) -> String {
+    // A u64 of nanoseconds is at most year 2554: inside what `format` accepts.
     let millis = i64::try_from(record.timestamp_ns / 1_000_000).unwrap_or(i64::MAX);
     let time = UtcTimestamp(millis).format();
     let time = String::from_utf8_lossy(&time);
     match Input::decode(record.kind, record.payload) {
-        Ok(input) => format!("seq={} time={time} kind={} {input:?}", record.seq, kind_name(&input)),
+        Ok(input) => {
+            let mut line =
+                format!("seq={} time={time} kind={} {input:?}", record.seq, kind_name(&input));
+            if let Some(registry) = registry {
+                names(&input, registry, &mut line);
+            }
+            line
+        }
         Err(error) => {
             format!("seq={} time={time} kind={} UNDECODABLE: {error}", record.seq, record.kind)
         }
+    }
+}
+
+/// Appends ` [instrument trader firm]` for the ids `input` holds (`?` for an id the config
+/// does not have: the journal was written with another config).
+fn names(input: &Input, registry: &Registry, line: &mut String) {
+    let (instrument, trader, firm) = match input {
+        Input::NewOrder(order) => (Some(order.instrument), Some(order.trader), None),
+        Input::Cancel(cancel) => (Some(cancel.instrument), Some(cancel.trader), None),
+        Input::Replace(replace) => (Some(replace.instrument), Some(replace.trader), None),
+        Input::MassCancel(mass) => (mass.instrument, Some(mass.trader), None),
+        Input::OrderStatus(status) => (Some(status.instrument), Some(status.trader), None),
+        Input::Disconnect { trader } => (None, Some(*trader), None),
+        Input::Tick => (None, None, None),
+        Input::Admin(admin) => match *admin {
+            Admin::Halt(id) | Admin::Resume(id) | Admin::SetPhase(id, _) => (Some(id), None, None),
+            Admin::MassCancel(id) => (id, None, None),
+            Admin::Deposit { firm, .. } | Admin::SuspendFirm(firm) | Admin::ReinstateFirm(firm) => {
+                (None, None, Some(firm))
+            }
+        },
+    };
+    let unknown = || "?".to_owned();
+    let mut words = Vec::new();
+    if let Some(id) = instrument {
+        let instrument = registry.instruments.get(id.0 as usize);
+        words.push(instrument.map_or_else(unknown, |instrument| instrument.symbol().to_owned()));
+    }
+    let traders = &registry.config.traders;
+    let trader = trader.map(|id| traders.get(id.0 as usize));
+    if let Some(trader) = trader {
+        words.push(trader.map_or_else(unknown, |trader| trader.code.clone()));
+    }
+    let firm = match (firm, trader) {
+        (Some(id), _) => Some(registry.config.firms.get(id.0 as usize).map(|firm| &firm.code)),
+        (None, Some(trader)) => Some(trader.map(|trader| &trader.firm)),
+        (None, None) => None,
+    };
+    if let Some(firm) = firm {
+        words.push(firm.map_or_else(unknown, Clone::clone));
+    }
+    if !words.is_empty() {
+        let _ = write!(line, " [{}]", words.join(" "));
     }
 }
 
@@ -391,8 +451,9 @@ fn is_broken_pipe(error: &anyhow::Error) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use birzha_book::{FirmId, TraderId};
+    use birzha_engine::InstrumentId;
     use birzha_engine::journal::{Durability, JournalWriter};
-    use birzha_engine::{Admin, InstrumentId};
 
     /// Options that rotate segments every few records.
     fn small(shard: usize) -> JournalOptions {
@@ -477,12 +538,25 @@ mod tests {
         let record =
             Record { seq: 7, timestamp_ns: 1_700_000_000_123_456_789, kind: 8, payload: &payload };
         assert_eq!(
-            record_line(&record),
+            record_line(&record, None),
             "seq=7 time=20231114-22:13:20.123 kind=admin Admin(Resume(InstrumentId(2)))"
         );
+        let registry = Config::embedded().and_then(|config| config.validate()).expect("valid");
+        let named = record_line(&record, Some(&registry));
+        assert!(named.ends_with("Admin(Resume(InstrumentId(2))) [SMP-FCA-USD]"), "{named}");
+        let mut payload = Vec::new();
+        Input::Disconnect { trader: TraderId(2) }.encode(&mut payload);
+        let disconnect = Record { kind: 6, payload: &payload, ..record };
+        assert!(record_line(&disconnect, Some(&registry)).ends_with(" [TRADER3 FIRM-B]"));
+        let mut payload = Vec::new();
+        Input::Admin(Admin::SuspendFirm(FirmId(7))).encode(&mut payload);
+        let suspend = Record { kind: 8, payload: &payload, ..record };
+        let line = record_line(&suspend, Some(&registry));
+        assert!(line.ends_with(" [?]"), "a firm the config does not have: {line}");
         let bad = Record { payload: b"", ..record };
         assert!(
-            record_line(&bad).starts_with("seq=7 time=20231114-22:13:20.123 kind=8 UNDECODABLE")
+            record_line(&bad, None)
+                .starts_with("seq=7 time=20231114-22:13:20.123 kind=8 UNDECODABLE")
         );
     }
 }

@@ -51,8 +51,8 @@ fn run(command: Command) -> anyhow::Result<()> {
         Command::Config(config) => commands::config(&config),
         Command::Passwd => commands::passwd(),
         Command::Admin(args) => admin::admin(&args),
-        Command::Journal(JournalCommand::Inspect { dir, shard, from }) => {
-            journal::inspect(&dir, shard, from)
+        Command::Journal(JournalCommand::Inspect { dir, shard, from, config }) => {
+            journal::inspect(&dir, shard, from, config.as_deref())
         }
         Command::Journal(JournalCommand::Verify { dir }) => journal::verify(&dir),
         Command::Trade(_) | Command::Load(_) => commands::not_yet_available(command.name()),
