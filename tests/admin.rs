@@ -1,6 +1,8 @@
 //! `birzha admin` against a running server: commands act, are logged with the operator's
 //! address, and are journaled.
 
+use std::path::Path;
+
 use crate::util::{BUTTER, DEMO_TOKEN, Server, Trader, field, run, texts};
 
 #[test]
@@ -65,8 +67,13 @@ fn admin_commands_act_are_logged_and_are_journaled() {
     let log = lines.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n");
     assert!(!log.contains(DEMO_TOKEN), "the token is never logged");
     assert!(!log.contains("not-the-token-at-all"), "nor a wrong one");
+    the_journal_holds_the_commands(dir.path());
+}
 
-    let inspect = run(&["journal", "inspect", &dir.path().display().to_string(), "--shard", "0"]);
+/// Checks with `birzha journal inspect` that the halt, resume, deposit and cancel-all of
+/// `admin_commands_act_are_logged_and_are_journaled` are in shard 0's journal.
+fn the_journal_holds_the_commands(dir: &Path) {
+    let inspect = run(&["journal", "inspect", &dir.display().to_string(), "--shard", "0"]);
     let (stdout, stderr) = texts(&inspect);
     assert!(inspect.status.success(), "{stderr}");
     let admin: Vec<&str> = stdout.lines().filter(|line| line.contains(" kind=admin ")).collect();
@@ -83,9 +90,9 @@ fn admin_commands_act_are_logged_and_are_journaled() {
     assert!(admin[3].ends_with("Admin(MassCancel(Some(InstrumentId(0))))"), "{}", admin[3]);
 
     // With the server's config, records name what their ids stand for.
-    let config = dir.path().join("birzha.toml");
+    let config = dir.join("birzha.toml");
     std::fs::write(&config, texts(&run(&["config", "default"])).0).expect("write the config");
-    let data = dir.path().display().to_string();
+    let data = dir.display().to_string();
     let config = config.display().to_string();
     let named = run(&["journal", "inspect", &data, "--shard", "0", "--config", &config]);
     let (stdout, stderr) = texts(&named);
