@@ -1,8 +1,6 @@
 //! The command line, declared with clap's derive API: `birzha <command> [options]`.
 //!
-//! `serve`, `config default`, `config check`, `passwd`, `trade` and `load` work today. `admin`
-//! and `journal` are declared so the interface is stable and `--help` lists them, but they
-//! accept any arguments and report that they are not yet available.
+//! `serve`, `config default`, `config check`, `passwd`, `trade`, `load`, `admin` and `journal`.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -34,25 +32,11 @@ pub(crate) enum Command {
     Trade(crate::trade::TradeArgs),
     /// Generate FIX load and report throughput and latency.
     Load(crate::load::LoadArgs),
-    /// Operate a running server over its admin port (not yet available).
-    Admin(Placeholder),
-    /// Inspect or verify journal and snapshot files (not yet available).
-    Journal(Placeholder),
-}
-
-impl Command {
-    /// Returns the command's name as typed.
-    pub(crate) fn name(&self) -> &'static str {
-        match self {
-            Command::Serve(_) => "serve",
-            Command::Config(_) => "config",
-            Command::Passwd => "passwd",
-            Command::Trade(_) => "trade",
-            Command::Load(_) => "load",
-            Command::Admin(_) => "admin",
-            Command::Journal(_) => "journal",
-        }
-    }
+    /// Operate a running server over its admin port.
+    Admin(AdminArgs),
+    /// Print or check the journal and snapshot files of a data directory.
+    #[command(subcommand)]
+    Journal(JournalCommand),
 }
 
 /// `birzha serve`: flags override the config's `[server]` keys.
@@ -71,6 +55,124 @@ pub(crate) struct ServeArgs {
     /// JSON lines otherwise].
     #[arg(long, value_enum, value_name = "FORMAT")]
     pub(crate) log_format: Option<LogFormatArg>,
+    /// The admin port's address, loopback only [config: admin.listen, default
+    /// 127.0.0.1:9879]; the config must have an [admin] section.
+    #[arg(long, value_name = "ADDR")]
+    pub(crate) admin_listen: Option<SocketAddr>,
+}
+
+/// `birzha admin`: the address and token come from the config unless given.
+#[derive(Debug, Args)]
+pub(crate) struct AdminArgs {
+    /// The config whose [admin] section names the port and token; without it, the embedded
+    /// default config.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) config: Option<PathBuf>,
+    /// The admin port's address [config: admin.listen].
+    #[arg(long, value_name = "ADDR")]
+    pub(crate) address: Option<SocketAddr>,
+    /// The admin token [env: BIRZHA_ADMIN_TOKEN; config: admin.token]. Prefer the variable:
+    /// a command line is visible to other users of the machine.
+    #[arg(long, value_name = "TOKEN")]
+    pub(crate) token: Option<String>,
+    /// What to do.
+    #[command(subcommand)]
+    pub(crate) command: AdminCommand,
+}
+
+/// The admin commands; each becomes one engine input (except `stats`).
+#[derive(Debug, Subcommand)]
+pub(crate) enum AdminCommand {
+    /// Halt an instrument: only cancels are accepted until `resume`.
+    Halt {
+        /// The instrument's symbol.
+        symbol: String,
+    },
+    /// Resume a halted instrument.
+    Resume {
+        /// The instrument's symbol.
+        symbol: String,
+    },
+    /// Move an instrument to a phase: Closed, PreOpen, Continuous, VolatilityAuction,
+    /// ClosingCall, PostClose or Halted.
+    Phase {
+        /// The instrument's symbol.
+        symbol: String,
+        /// The phase.
+        phase: String,
+    },
+    /// Credit a firm's deposit; a negative amount debits it.
+    Deposit {
+        /// The firm's code.
+        firm: String,
+        /// The currency's ISO code.
+        currency: String,
+        /// The amount in currency units, e.g. 250000 or -1000.50 (at most 6 decimals).
+        #[arg(allow_negative_numbers = true)]
+        amount: String,
+    },
+    /// Suspend a firm: its traders may only cancel.
+    Suspend {
+        /// The firm's code.
+        firm: String,
+    },
+    /// Reinstate a suspended firm.
+    Reinstate {
+        /// The firm's code.
+        firm: String,
+    },
+    /// Cancel every order of an instrument, or of every instrument.
+    CancelAll {
+        /// The instrument's symbol; without it, every instrument.
+        symbol: Option<String>,
+    },
+    /// Show the server's journal positions, queues and sessions.
+    Stats,
+}
+
+impl AdminCommand {
+    /// Returns the command as the words of a request line (after the token).
+    pub(crate) fn words(&self) -> Vec<&str> {
+        match self {
+            AdminCommand::Halt { symbol } => vec!["halt", symbol],
+            AdminCommand::Resume { symbol } => vec!["resume", symbol],
+            AdminCommand::Phase { symbol, phase } => vec!["phase", symbol, phase],
+            AdminCommand::Deposit { firm, currency, amount } => {
+                vec!["deposit", firm, currency, amount]
+            }
+            AdminCommand::Suspend { firm } => vec!["suspend", firm],
+            AdminCommand::Reinstate { firm } => vec!["reinstate", firm],
+            AdminCommand::CancelAll { symbol: Some(symbol) } => vec!["cancel-all", symbol],
+            AdminCommand::CancelAll { symbol: None } => vec!["cancel-all"],
+            AdminCommand::Stats => vec!["stats"],
+        }
+    }
+}
+
+/// `birzha journal …`: read-only tools over a data directory (`shard-N/journal`,
+/// `shard-N/snapshots`).
+#[derive(Debug, Subcommand)]
+pub(crate) enum JournalCommand {
+    /// Print the snapshots and every journal record: sequence number, time, kind, input.
+    Inspect {
+        /// The data directory (server.data_dir).
+        dir: PathBuf,
+        /// Only this shard.
+        #[arg(long, value_name = "N")]
+        shard: Option<usize>,
+        /// Only records from this sequence number on.
+        #[arg(long, value_name = "SEQ")]
+        from: Option<u64>,
+        /// The server's config: records then also name their instrument, trader and firm
+        /// (the journal holds only their ids, positions in the config's lists).
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+    },
+    /// Check every snapshot and journal record; exit 1 if anything is damaged.
+    Verify {
+        /// The data directory (server.data_dir).
+        dir: PathBuf,
+    },
 }
 
 /// The log formats one may force on the command line.
@@ -101,14 +203,6 @@ pub(crate) enum ConfigCommand {
         /// The config file.
         file: PathBuf,
     },
-}
-
-/// The arguments of a command that is declared but not yet available: anything is accepted.
-#[derive(Debug, Args)]
-pub(crate) struct Placeholder {
-    /// Arguments for the future command.
-    #[arg(trailing_var_arg = true, allow_hyphen_values = true, hide = true)]
-    pub(crate) args: Vec<String>,
 }
 
 #[cfg(test)]
@@ -177,10 +271,31 @@ mod tests {
     }
 
     #[test]
-    fn placeholders_accept_any_arguments() {
-        for name in ["admin", "journal"] {
-            assert_eq!(parse(&[name, "-x"]).expect("valid").command.name(), name);
-        }
+    fn admin_commands_parse_into_request_words() {
+        let cli =
+            parse(&["admin", "--address", "127.0.0.1:9879", "deposit", "FIRM-A", "USD", "-5"])
+                .expect("valid");
+        let Command::Admin(args) = cli.command else { panic!("not admin") };
+        assert_eq!(args.address, Some(SocketAddr::from(([127, 0, 0, 1], 9879))));
+        assert_eq!(args.command.words(), ["deposit", "FIRM-A", "USD", "-5"]);
+        let cli = parse(&["admin", "cancel-all"]).expect("valid");
+        let Command::Admin(args) = cli.command else { panic!("not admin") };
+        assert_eq!(args.command.words(), ["cancel-all"]);
+        assert!(parse(&["admin"]).is_err(), "a command is required");
+        assert!(parse(&["admin", "halt"]).is_err(), "halt needs a symbol");
+        assert!(parse(&["admin", "reboot"]).is_err());
+    }
+
+    #[test]
+    fn journal_commands_take_a_directory() {
+        let cli =
+            parse(&["journal", "inspect", "data", "--shard", "1", "--from", "5"]).expect("valid");
+        assert!(matches!(
+            cli.command,
+            Command::Journal(JournalCommand::Inspect { shard: Some(1), from: Some(5), .. })
+        ));
+        assert!(parse(&["journal", "verify"]).is_err(), "verify needs a directory");
+        assert!(parse(&["journal", "verify", "data"]).is_ok());
     }
 
     #[test]

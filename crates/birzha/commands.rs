@@ -11,14 +11,6 @@ use birzha_engine::Registry;
 use crate::cli::{ConfigCommand, ServeArgs};
 use crate::config::{self, Config, DEFAULT_ORIGIN, GatewayConfig};
 
-/// A command that is declared on the command line but not implemented yet.
-#[derive(Debug, thiserror::Error)]
-#[error("`birzha {command}` is not yet available in this build")]
-pub(crate) struct NotYetAvailable {
-    /// The command's name.
-    pub(crate) command: &'static str,
-}
-
 /// `birzha serve`: loads and validates the config, applies the flags, and runs the server
 /// until SIGINT or SIGTERM.
 ///
@@ -42,7 +34,7 @@ pub(crate) struct ServedConfig {
 
 impl ServedConfig {
     /// Loads the config `--config` names (else the embedded default), applies `--listen`,
-    /// `--data-dir` and `--log-format`, and validates the result.
+    /// `--data-dir`, `--log-format` and `--admin-listen`, and validates the result.
     ///
     /// # Errors
     /// Returns the [`config::ConfigError`] of an unreadable or invalid config.
@@ -59,6 +51,16 @@ impl ServedConfig {
         }
         if let Some(log_format) = args.log_format {
             config.server.log_format = log_format.into();
+        }
+        if let Some(listen) = args.admin_listen {
+            let Some(admin) = config.admin.as_mut() else {
+                return Err(config::ConfigError::invalid(
+                    "--admin-listen",
+                    listen,
+                    "a config with an [admin] section (it holds the token)",
+                ));
+            };
+            admin.listen = listen;
         }
         let registry = config.validate()?;
         Ok(ServedConfig { config, registry, origin })
@@ -119,14 +121,6 @@ fn password_of_line(line: &str) -> anyhow::Result<&str> {
         bail!("the password is empty");
     }
     Ok(password)
-}
-
-/// The commands declared for later.
-///
-/// # Errors
-/// Always returns [`NotYetAvailable`].
-pub(crate) fn not_yet_available(command: &'static str) -> anyhow::Result<()> {
-    Err(NotYetAvailable { command }.into())
 }
 
 /// Returns a few lines describing a validated config: addresses, schedule, shards, people.
@@ -222,7 +216,13 @@ mod tests {
     use crate::config::LogFormat;
 
     fn serve_args() -> ServeArgs {
-        ServeArgs { config: None, listen: None, data_dir: None, log_format: None }
+        ServeArgs {
+            config: None,
+            listen: None,
+            data_dir: None,
+            log_format: None,
+            admin_listen: None,
+        }
     }
 
     #[test]
@@ -236,6 +236,7 @@ mod tests {
             listen: Some(([127, 0, 0, 1], 0).into()),
             data_dir: Some("/tmp/birzha-data".into()),
             log_format: Some(LogFormatArg::Pretty),
+            admin_listen: Some(([127, 0, 0, 2], 0).into()),
         };
         let served = ServedConfig::load(&args).unwrap_or_else(|error| panic!("{error}"));
         assert_eq!(served.origin, "config/buce-day.toml");
@@ -243,7 +244,16 @@ mod tests {
         assert_eq!(served.config.server.listen.to_string(), "127.0.0.1:0");
         assert_eq!(served.config.server.data_dir, Path::new("/tmp/birzha-data"));
         assert_eq!(served.config.server.log_format, LogFormat::Pretty);
+        let admin = served.config.admin.as_ref().expect("the day config opens an admin port");
+        assert_eq!(admin.listen.to_string(), "127.0.0.2:0");
         assert_eq!(served.registry.instruments.len(), 14);
+    }
+
+    #[test]
+    fn the_admin_listen_flag_must_stay_on_loopback() {
+        let args = ServeArgs { admin_listen: Some(([0, 0, 0, 0], 9879).into()), ..serve_args() };
+        let error = ServedConfig::load(&args).expect_err("not loopback");
+        assert!(error.to_string().starts_with("admin.listen = \"0.0.0.0:9879\" is not allowed"));
     }
 
     #[test]
@@ -279,12 +289,5 @@ mod tests {
         assert_eq!(password_of_line("with space").expect("valid"), "with space");
         assert!(password_of_line("\n").is_err());
         assert!(password_of_line("").is_err());
-    }
-
-    #[test]
-    fn placeholders_say_they_are_not_available() {
-        let error = not_yet_available("trade").expect_err("a placeholder");
-        assert_eq!(error.to_string(), "`birzha trade` is not yet available in this build");
-        assert!(error.is::<NotYetAvailable>());
     }
 }

@@ -198,7 +198,16 @@ impl Config {
 
     /// Returns the engine's phase settings: the schedule, if any, and the defaults otherwise.
     fn phase_config(&self) -> birzha_engine::PhaseConfig {
-        let defaults = birzha_engine::PhaseConfig::default();
+        let basis_points = (self.engine.volatility_percent.0 * rust_decimal::Decimal::from(100))
+            .trunc()
+            .try_into()
+            .unwrap_or(0u32);
+        let defaults = birzha_engine::PhaseConfig {
+            volatility_limit_bp: (basis_points > 0).then_some(basis_points),
+            volatility_auction_seconds: self.engine.volatility_auction_seconds,
+            resume_call_seconds: self.engine.resume_call_seconds,
+            ..birzha_engine::PhaseConfig::default()
+        };
         let Some(schedule) = &self.schedule else { return defaults };
         birzha_engine::PhaseConfig {
             schedule: Some(birzha_engine::Schedule {

@@ -12,9 +12,11 @@
 //! | 4 | `trade`/`load`: the exchange refused the Logon |
 //! | 5 | `trade`: the exchange rejected the request |
 
+mod admin;
 mod cli;
 mod commands;
 mod config;
+mod journal;
 mod load;
 mod logging;
 mod serve;
@@ -26,7 +28,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use crate::cli::{Cli, Command};
+use crate::cli::{Cli, Command, JournalCommand};
 use crate::config::ConfigError;
 use crate::trade::TradeError;
 
@@ -71,7 +73,11 @@ fn run(command: Command) -> anyhow::Result<()> {
         Command::Passwd => commands::passwd(),
         Command::Trade(args) => trade::run(args),
         Command::Load(args) => load::run(&args),
-        Command::Admin(_) | Command::Journal(_) => commands::not_yet_available(command.name()),
+        Command::Admin(args) => admin::admin(&args),
+        Command::Journal(JournalCommand::Inspect { dir, shard, from, config }) => {
+            journal::inspect(&dir, shard, from, config.as_deref())
+        }
+        Command::Journal(JournalCommand::Verify { dir }) => journal::verify(&dir),
     }
 }
 
@@ -87,8 +93,8 @@ mod tests {
         let wrapped: anyhow::Result<()> =
             Err(ConfigError::invalid("engine.shards", 0, "1 to 64")).context("starting");
         assert_eq!(wrapped.map_err(|error| exit_code_of(&error)), Err(EXIT_CONFIG));
-        let other = run(Command::Journal(cli::Placeholder { args: Vec::new() }));
-        assert_eq!(other.map_err(|error| exit_code_of(&error)), Err(1));
+        let other = anyhow::anyhow!("an I/O failure");
+        assert_eq!(exit_code_of(&other), 1);
         let refused = anyhow::Error::new(TradeError::LogonRefused { text: "no".into() });
         assert_eq!(exit_code_of(&refused.context("trading")), EXIT_LOGON_REFUSED);
         let rejected = anyhow::Error::new(TradeError::Rejected { text: "band".into() });

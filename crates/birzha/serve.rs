@@ -1,7 +1,7 @@
 //! `birzha serve`: the exchange server. Recovers the engine from the data directory, starts
-//! the exchange application and the FIX acceptor, and on SIGINT or SIGTERM shuts down in order:
-//! stop accepting and log every session out, stop the engine (which writes a final snapshot),
-//! and let the dispatcher deliver the last reports.
+//! the exchange application, the FIX acceptor and the admin port, and on SIGINT or SIGTERM
+//! shuts down in order: stop accepting and log every session out, close the admin port, stop
+//! the engine (which writes a final snapshot), and let the dispatcher deliver the last reports.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -69,6 +69,7 @@ async fn serve(served: ServedConfig) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .with_context(|| format!("cannot listen on {listen}"))?;
+    let admin = crate::admin::start(&config, engine.handle(), sessions.clone()).await?;
     log_start(&config, &registry, &origin);
     birzha_gateway::run(
         listener,
@@ -79,6 +80,9 @@ async fn serve(served: ServedConfig) -> anyhow::Result<()> {
     )
     .await
     .context("the FIX gateway failed")?;
+    if let Some(admin) = admin {
+        admin.stop().await;
+    }
     info!("gateway stopped; stopping the engine");
     drop(running.exchange);
     let stats = tokio::task::spawn_blocking(move || engine.shutdown())

@@ -26,9 +26,12 @@ pub(crate) struct TestExchange {
 }
 
 impl TestExchange {
-    /// Starts an exchange on the config `toml` (durability forced off).
+    /// Starts an exchange on the config `toml` (durability and volatility interruptions
+    /// forced off: load tests send prices across the band).
     pub(crate) async fn start(toml: &str) -> TestExchange {
-        let toml = toml.replace("durability = \"fsync\"", "durability = \"none\"");
+        let toml = toml
+            .replace("durability = \"fsync\"", "durability = \"none\"")
+            .replace("volatility_percent = \"3\"", "volatility_percent = \"0\"");
         let config = Config::from_toml(&toml, "test config").expect("a valid config");
         let registry = Arc::new(config.validate().expect("a valid config"));
         let dir = tempfile::tempdir().expect("temp dir");

@@ -77,6 +77,13 @@ pub(crate) struct EngineSection {
     pub(crate) input_queue_capacity: usize,
     /// Inputs applied between two journal commits at most.
     pub(crate) batch_inputs_max: usize,
+    /// A trade further than this many percent from the last trade starts a volatility
+    /// auction; `"0"` turns volatility interruptions off.
+    pub(crate) volatility_percent: ExactDecimal,
+    /// How long a volatility auction's call lasts, before its random end.
+    pub(crate) volatility_auction_seconds: u64,
+    /// How long the call after an operator's resume lasts.
+    pub(crate) resume_call_seconds: u64,
 }
 
 impl Default for EngineSection {
@@ -87,6 +94,9 @@ impl Default for EngineSection {
             snapshot_every_inputs: 1_000_000,
             input_queue_capacity: 65_536,
             batch_inputs_max: 4_096,
+            volatility_percent: ExactDecimal(rust_decimal::Decimal::from(3)),
+            volatility_auction_seconds: 120,
+            resume_call_seconds: 120,
         }
     }
 }

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use crossbeam::channel::{self, SendTimeoutError, Sender, TrySendError};
@@ -161,6 +161,8 @@ pub struct EngineHandle {
     registry: Arc<Registry>,
     /// Each shard's input queue.
     senders: Vec<Sender<Input>>,
+    /// Each shard's durable sequence number; its sequencer stores it after every commit.
+    seq_durable: Arc<[AtomicU64]>,
 }
 
 impl Engine {
@@ -181,6 +183,7 @@ impl Engine {
         let mut threads = Vec::new();
         let mut reports = Vec::new();
         let stop = Arc::new(AtomicBool::new(false));
+        let seq_durable: Arc<[AtomicU64]> = (0..config.shards).map(|_| AtomicU64::new(0)).collect();
         for shard in 0..config.shards {
             let dirs = ShardDirs::new(data_dir, shard);
             let journal_options = JournalOptions {
@@ -207,6 +210,7 @@ impl Engine {
             );
             let _ = outputs.send(image);
             let (sender, receiver) = channel::bounded(config.input_queue_capacity);
+            seq_durable[shard].store(recovered.state.seq_last(), Ordering::Release);
             let sequencer = Sequencer {
                 state: recovered.state,
                 journal: recovered.journal,
@@ -218,6 +222,7 @@ impl Engine {
                 snapshot_every_inputs: config.snapshot_every_inputs,
                 stop: Arc::clone(&stop),
                 pool: Arc::new(OutputPool::new(OUTPUT_POOL_MAX)),
+                seq_durable: Arc::clone(&seq_durable),
             };
             let thread = std::thread::Builder::new()
                 .name(format!("shard-{shard}"))
@@ -226,7 +231,8 @@ impl Engine {
             senders.push(sender);
             threads.push(thread);
         }
-        Ok((Engine { handle: EngineHandle { registry, senders }, threads, stop }, reports))
+        let handle = EngineHandle { registry, senders, seq_durable };
+        Ok((Engine { handle, threads, stop }, reports))
     }
 
     /// Returns a handle for producers.
@@ -346,6 +352,19 @@ impl EngineHandle {
     #[must_use]
     pub fn shards(&self) -> usize {
         self.senders.len()
+    }
+
+    /// Returns each shard's durable sequence number: the journal position through which its
+    /// inputs are on disk (what it recovered to, until its first commit).
+    #[must_use]
+    pub fn seq_durable(&self) -> Vec<u64> {
+        self.seq_durable.iter().map(|seq| seq.load(Ordering::Acquire)).collect()
+    }
+
+    /// Returns how many inputs wait in each shard's queue.
+    #[must_use]
+    pub fn queued(&self) -> Vec<usize> {
+        self.senders.iter().map(Sender::len).collect()
     }
 }
 

@@ -11,7 +11,7 @@
 //! `tick_interval` and, if the state's next deadline has passed, sequences a `Tick`.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use birzha_book::Timestamp;
@@ -59,6 +59,10 @@ pub(crate) struct Sequencer {
     pub(crate) stop: Arc<AtomicBool>,
     /// Output vectors given back by consumers, for reuse.
     pub(crate) pool: Arc<OutputPool>,
+    /// Every shard's durable sequence number, indexed by shard: this sequencer publishes its
+    /// own after every commit for [`EngineHandle::seq_durable`](crate::EngineHandle::seq_durable),
+    /// which reads them through the handles' references.
+    pub(crate) seq_durable: Arc<[AtomicU64]>,
 }
 
 impl Sequencer {
@@ -133,6 +137,7 @@ impl Sequencer {
         stats.inputs += batch.len() as u64;
         stats.commits += 1;
         stats.seq_durable = durable;
+        self.seq_durable[usize::from(self.state.shard())].store(durable, Ordering::Release);
         let shard = usize::from(self.state.shard());
         let pool = Some(Arc::clone(&self.pool));
         let batch = OutputBatch::new(shard, durable, outputs, BatchKind::Live, pool);

@@ -48,12 +48,18 @@ fn restart_recovers_state_and_replays_missed_outputs() {
         Engine::start(Arc::clone(&registry), dir.path(), sender, &[u64::MAX; 2])
             .expect("engine starts");
     assert!(reports.iter().all(|report| report.replayed == 0 && report.snapshot.is_none()));
+    let handle = engine.handle();
+    assert_eq!(handle.seq_durable(), [0, 0]);
     let mut stream = Stream::new(42);
     for _ in 0..5_000 {
         engine.submit(stream.next().1).expect("engine running");
     }
     let stats = engine.shutdown().expect("clean shutdown");
     assert!(stats.iter().all(|shard| shard.snapshots == 1), "a final snapshot per shard");
+    let seq_durable: Vec<u64> = stats.iter().map(|shard| shard.seq_durable).collect();
+    assert_eq!(handle.seq_durable(), seq_durable, "the handle sees the journal positions");
+    assert_eq!(handle.queued(), [0, 0]);
+    drop(handle);
     let live = collector.join().expect("collector");
     for (shard, live) in live.iter().enumerate() {
         let dirs = ShardDirs::new(dir.path(), shard);

@@ -14,6 +14,9 @@
 //!   at any time, from any thread, into a bounded per-session queue (a full queue disconnects
 //!   the slow reader; its messages stay in its store for the resend after it reconnects).
 //!
+//! [`admin`] is the operators' port beside it: a loopback-only line protocol whose commands
+//! become engine inputs (and so are journaled), with its blocking client for `birzha admin`.
+//!
 //! The application is a [`birzha_fix::session::Application`]: it authenticates Logons and
 //! receives validated application messages. [`EchoApplication`] echoes orders back, as the
 //! QuickFIX acceptance tests expect.
@@ -41,6 +44,7 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod admin;
 mod backoff;
 mod clock;
 mod config;

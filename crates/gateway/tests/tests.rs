@@ -7,9 +7,12 @@
 //!   dictionary);
 //! - `exchange`: end to end with the real engine: orders, fills, market data, resend after a
 //!   reconnect, cancel-on-disconnect, throttles, every outbound message checked against the
-//!   stock dictionary.
+//!   stock dictionary;
+//! - `admin`: the admin port with the real engine: commands become inputs, wrong tokens,
+//!   over-long lines, surplus and idle connections are refused, shutdown ends the port.
 
 mod acceptance;
+mod admin;
 mod exchange;
 mod gateway;
 mod util;

@@ -147,6 +147,33 @@ pub fn load_newest_valid(dir: impl AsRef<Path>) -> Result<Loaded, SnapshotError>
     Ok(loaded)
 }
 
+/// Lists the snapshot files in `dir` as `(seq, path)`, oldest first, without reading them; a
+/// missing directory holds none. For tools that show or check every snapshot (see [`read`]).
+///
+/// # Errors
+///
+/// Returns `Io` if the directory cannot be read and `SnapshotsTooMany` past [`SNAPSHOTS_MAX`].
+pub fn list(dir: impl AsRef<Path>) -> Result<Vec<(u64, PathBuf)>, SnapshotError> {
+    let dir = dir.as_ref();
+    if !dir.try_exists().map_err(|error| SnapshotError::io(dir, "stat", error))? {
+        return Ok(Vec::new());
+    }
+    snapshots_list(dir)
+}
+
+/// Reads and checks one snapshot file that [`list`] returned with its `seq`: returns its
+/// payload, or the defect [`load_newest_valid`] would skip it for.
+///
+/// # Errors
+///
+/// Returns `Io` if the file cannot be opened or read.
+pub fn read(
+    path: impl AsRef<Path>,
+    seq: u64,
+) -> Result<Result<Vec<u8>, SnapshotDefect>, SnapshotError> {
+    snapshot_read(path.as_ref(), seq)
+}
+
 /// Reads and checks the snapshot at `path`; returns its payload or its defect.
 fn snapshot_read(path: &Path, seq: u64) -> Result<Result<Vec<u8>, SnapshotDefect>, SnapshotError> {
     let file = File::open(path).map_err(|error| SnapshotError::io(path, "open", error))?;
@@ -266,6 +293,23 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let loaded = load_newest_valid(dir.path().join("absent")).unwrap();
         assert_eq!(loaded, Loaded { snapshot: None, skipped: Vec::new() });
+        assert_eq!(list(dir.path().join("absent")).unwrap(), Vec::new());
+    }
+
+    #[test]
+    fn list_and_read_check_every_snapshot() {
+        let dir = tempfile::tempdir().unwrap();
+        let old = write(dir.path(), 3, b"state at 3").unwrap();
+        let new = write(dir.path(), 7, b"state at 7").unwrap();
+        let mut bytes = fs::read(&old).unwrap();
+        let last = bytes.len() - 1;
+        bytes[last] ^= 0x20;
+        fs::write(&old, bytes).unwrap();
+        let listed = list(dir.path()).unwrap();
+        assert_eq!(listed, [(3, old.clone()), (7, new.clone())]);
+        assert!(matches!(read(&old, 3).unwrap(), Err(SnapshotDefect::PayloadChecksum { .. })));
+        assert_eq!(read(&new, 7).unwrap().unwrap(), b"state at 7");
+        assert!(matches!(read(&new, 8).unwrap(), Err(SnapshotDefect::Name { .. })));
     }
 
     #[test]

@@ -1,0 +1,73 @@
+//! Start-up and shutdown of `birzha serve`, and readable config errors.
+
+use crate::util::{Server, birzha, run, texts};
+
+#[test]
+fn the_default_config_starts_logs_a_summary_and_stops_on_sigterm() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let server = Server::start(dir.path());
+    let started = server.wait_for("birzha started", |_| true);
+    assert_eq!(started["level"], "INFO");
+    assert_eq!(started["config"], "embedded default config");
+    assert_eq!(started["version"], env!("CARGO_PKG_VERSION"));
+    assert_eq!(started["traders"], 4);
+    let shards = started["instruments_per_shard"].as_str().expect("instruments per shard");
+    assert!(shards.starts_with("[[\"BUT82-FCA-USD\""), "{shards}");
+    for shard in [0, 1] {
+        let recovered = server.wait_for("shard recovered", |line| line["shard"] == shard);
+        assert_eq!(
+            (recovered["seq_last"].as_u64(), recovered["replayed"].as_u64()),
+            (Some(0), Some(0))
+        );
+    }
+    // Logged before the ports open, which `Server::start` waited for.
+    let demo = server.lines().into_iter().find(|line| {
+        line["message"].as_str().is_some_and(|message| message.starts_with("DEMO ACCOUNTS ACTIVE"))
+    });
+    let demo = demo.expect("a demo warning");
+    assert_eq!(demo["level"], "WARN");
+    assert_eq!(demo["traders"], r#"["TRADER1", "TRADER2", "TRADER3", "TRADER4"]"#);
+    let (status, lines) = server.terminate();
+    assert!(status.success(), "a clean exit on SIGTERM: {status}");
+    let messages: Vec<&str> = lines.iter().filter_map(|line| line["message"].as_str()).collect();
+    for expected in ["SIGTERM: shutting down", "snapshot written", "birzha stopped"] {
+        assert!(messages.contains(&expected), "{expected:?} not in {messages:#?}");
+    }
+    assert_eq!(messages.last(), Some(&"birzha stopped"));
+}
+
+#[test]
+fn config_errors_name_the_key_and_exit_with_code_3() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let default = run(&["config", "default"]);
+    assert!(default.status.success());
+    let default = texts(&default).0;
+    let cases = [
+        ("durability = \"fsync\"", "durability = \"fast\"", "key `engine.durability`"),
+        (
+            "listen = \"127.0.0.1:9879\"",
+            "listen = \"0.0.0.0:9879\"",
+            "admin.listen = \"0.0.0.0:9879\" is not allowed: expected a loopback address",
+        ),
+        ("band_percent = 10", "band_percent = 0.1", "instruments[0].band_percent"),
+    ];
+    for (from, to, expected) in cases {
+        assert!(default.contains(from), "the default config has {from}");
+        let path = dir.path().join("bad.toml");
+        std::fs::write(&path, default.replacen(from, to, 1)).expect("write the config");
+        let mut serve = birzha();
+        serve.current_dir(dir.path()).arg("serve").arg("--config").arg(&path);
+        let output = serve.output().expect("runs");
+        let (_, stderr) = texts(&output);
+        assert_eq!(output.status.code(), Some(3), "{to}: {stderr}");
+        assert!(stderr.starts_with("error: "), "{stderr}");
+        assert!(stderr.contains(expected), "{to}: expected {expected:?} in {stderr}");
+        assert!(!dir.path().join("data").exists(), "nothing started in ./data");
+    }
+    let missing = run(&["serve", "--config", "/nonexistent/birzha.toml"]);
+    assert_eq!(missing.status.code(), Some(3));
+    assert!(texts(&missing).1.contains("cannot read config file /nonexistent/birzha.toml"));
+    let flag = run(&["serve", "--admin-listen", "10.0.0.1:9879", "--data-dir", "/nonexistent"]);
+    assert_eq!(flag.status.code(), Some(3));
+    assert!(texts(&flag).1.contains("admin.listen = \"10.0.0.1:9879\" is not allowed"));
+}

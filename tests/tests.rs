@@ -1,0 +1,25 @@
+//! Integration tests of the `birzha` binary, in one test binary.
+//!
+//! Goal: check what an operator and a trader see, through the binary and nothing else. Method:
+//! every test runs the debug `birzha` (`CARGO_BIN_EXE_birzha`) as a child process on the
+//! embedded default config, with ephemeral ports (`--listen 127.0.0.1:0 --admin-listen
+//! 127.0.0.1:0`, the bound addresses read from the JSON log) and a temporary data directory;
+//! it talks FIX 4.4 over TCP as the demo traders, runs `birzha admin` and `birzha journal`, and
+//! reads the JSON log lines on the server's standard output.
+//!
+//! - `serve`: the default config starts and logs a JSON start-up summary; SIGTERM stops it
+//!   cleanly; config errors name the key and exit with code 3.
+//! - `trading`: demo traders of two firms trade, both get fills, the log has the trade; a
+//!   restart on the same data directory recovers a resting order, which then fills.
+//! - `admin`: halt rejects orders with a PHASE reason until resume; a deposit is logged; a
+//!   wrong token is refused and logged; `stats` answers; every command is in the journal
+//!   (`birzha journal inspect`).
+//! - `journal`: `birzha journal verify` passes on a clean data directory and fails, naming the
+//!   file and offset, after a byte in the middle of a journal is flipped; the server refuses to
+//!   start on it.
+
+mod admin;
+mod journal;
+mod serve;
+mod trading;
+mod util;
