@@ -321,7 +321,13 @@ impl SenderTask {
             if interval.is_some() {
                 tokio::time::sleep_until(due).await;
             } else if let Some(window) = &self.window {
-                window.acquire().await.context("the window closed")?.forget();
+                // The receiver closes the window when the session ends; the run's end bounds
+                // the wait when answers stop coming.
+                match tokio::time::timeout_at(end, window.acquire()).await {
+                    Ok(Ok(permit)) => permit.forget(),
+                    Ok(Err(_)) => bail!("session {} ended", self.plan.users[self.index]),
+                    Err(_) => break,
+                }
             }
             let request = self.request(&mut random, number);
             let (cl_ord_id, kind) = request.1.clone();
@@ -413,6 +419,9 @@ impl Receiver {
                 }
                 _ => {}
             }
+        }
+        if let Some(window) = &self.window {
+            window.close();
         }
         measured
     }
@@ -587,11 +596,16 @@ mod tests {
         }
     }
 
+    /// A run that does not end within a minute is a failure, not a hung test.
+    async fn bounded<T>(run: impl std::future::Future<Output = T>) -> T {
+        tokio::time::timeout(Duration::from_secs(60), run).await.expect("the run ends within 60 s")
+    }
+
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_short_open_loop_run_reports_acks_fills_and_latency() {
         let exchange = TestExchange::start(crate::config::DEFAULT_TOML).await;
         let plan = plan(exchange.address, &["TRADER1", "TRADER3", "TRADER4"], Pace::Rate(300));
-        let report = generate(&plan).await.expect("the run completes");
+        let report = bounded(generate(&plan)).await.expect("the run completes");
         assert_eq!(report.sessions, 3);
         let sent = report.sent_orders + report.sent_cancels;
         assert!((500..=650).contains(&sent), "about 600 requests in 2 s: {report:?}");
@@ -615,11 +629,11 @@ mod tests {
         let exchange = TestExchange::start(crate::config::DEFAULT_TOML).await;
         let mut flat = plan(exchange.address, &["TRADER2"], Pace::FlatOut(8));
         flat.duration = Duration::from_secs(1);
-        let report = generate(&flat).await.expect("the run completes");
+        let report = bounded(generate(&flat)).await.expect("the run completes");
         assert!(report.acks > 0 && report.mode.starts_with("flat-out"), "{report:?}");
         let mut wrong = plan(exchange.address, &["TRADER1"], Pace::Rate(10));
         wrong.password = "wrong".into();
-        let error = generate(&wrong).await.expect_err("refused");
+        let error = bounded(generate(&wrong)).await.expect_err("refused");
         assert!(matches!(
             error.downcast_ref::<TradeError>(),
             Some(TradeError::LogonRefused { .. })

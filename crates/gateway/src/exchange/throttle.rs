@@ -46,16 +46,15 @@ pub(crate) enum Cost {
 pub(crate) struct Throttle {
     orders: Bucket,
     cancels: Bucket,
-    /// Messages refused since `window_start`.
-    refused: u32,
-    window_start: Duration,
+    /// The whole second (since the origin) of the last refusal.
+    refused_second: u64,
+    /// Consecutive seconds, up to `refused_second`, each with at least one refusal.
+    refused_seconds: u64,
 }
 
-/// A session refused more than this many messages within [`ABUSE_WINDOW`] is logged out.
-pub(crate) const ABUSE_REFUSALS_MAX: u32 = 1_000;
-
-/// The window over which refusals are counted.
-pub(crate) const ABUSE_WINDOW: Duration = Duration::from_secs(10);
+/// A session over its rate in each of this many consecutive seconds is disconnected: a burst
+/// is only throttled, a flood that does not stop is abuse.
+pub(crate) const ABUSE_SECONDS: u64 = 10;
 
 /// The throttle's verdict on one message.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -76,8 +75,8 @@ impl Throttle {
         Throttle {
             orders: Bucket::new(orders_per_second, now),
             cancels: Bucket::new(cancels_per_second, now),
-            refused: 0,
-            window_start: now,
+            refused_second: u64::MAX,
+            refused_seconds: 0,
         }
     }
 
@@ -89,15 +88,17 @@ impl Throttle {
         if bucket.take(now) {
             return Verdict::Pass;
         }
-        if now.saturating_sub(self.window_start) > ABUSE_WINDOW {
-            self.window_start = now;
-            self.refused = 0;
+        let second = now.as_secs();
+        let first = second != self.refused_second;
+        if first {
+            let consecutive = self.refused_second.checked_add(1) == Some(second);
+            self.refused_seconds = if consecutive { self.refused_seconds + 1 } else { 1 };
+            self.refused_second = second;
         }
-        self.refused += 1;
-        if self.refused > ABUSE_REFUSALS_MAX {
+        if self.refused_seconds >= ABUSE_SECONDS {
             Verdict::Abuse
         } else {
-            Verdict::Refuse { first: self.refused == 1 }
+            Verdict::Refuse { first: first && self.refused_seconds == 1 }
         }
     }
 }
@@ -121,14 +122,24 @@ mod tests {
     }
 
     #[test]
-    fn sustained_abuse_is_flagged() {
+    fn a_burst_is_throttled_and_a_flood_that_does_not_stop_is_abuse() {
         let start = Duration::from_secs(1);
         let mut throttle = Throttle::new(1, 1, start);
-        let verdicts: Vec<Verdict> =
-            (0..=ABUSE_REFUSALS_MAX + 1).map(|_| throttle.check(Cost::Order, start)).collect();
-        assert_eq!(verdicts[0], Verdict::Pass);
-        assert_eq!(verdicts[1], Verdict::Refuse { first: true });
-        assert_eq!(verdicts[2], Verdict::Refuse { first: false });
-        assert_eq!(verdicts.last(), Some(&Verdict::Abuse));
+        let burst: Vec<Verdict> = (0..1_000).map(|_| throttle.check(Cost::Order, start)).collect();
+        assert_eq!(burst[0], Verdict::Pass);
+        assert_eq!(burst[1], Verdict::Refuse { first: true });
+        assert!(burst[2..].iter().all(|v| *v == Verdict::Refuse { first: false }));
+        let mut last = Verdict::Pass;
+        for second in 1..=ABUSE_SECONDS {
+            let now = start + Duration::from_secs(second);
+            for _ in 0..10 {
+                last = throttle.check(Cost::Order, now);
+            }
+        }
+        assert_eq!(last, Verdict::Abuse, "over the rate for {ABUSE_SECONDS} seconds running");
+        // A pause resets the count.
+        let later = start + Duration::from_secs(100);
+        let verdicts: Vec<Verdict> = (0..5).map(|_| throttle.check(Cost::Order, later)).collect();
+        assert!(!verdicts.contains(&Verdict::Abuse));
     }
 }
