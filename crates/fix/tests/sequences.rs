@@ -21,7 +21,7 @@
 //! [`check_logon`]. The store persists across connections, as the gateway's does.
 
 use std::cell::RefCell;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use arbitrary::{Arbitrary, Unstructured};
 use birzha_fix::session::{
@@ -243,7 +243,7 @@ enum Value {
 
 /// Knows one trader, `TW`; refuses the password `wrong`; records what it is given.
 struct Recorder {
-    dictionary: Dictionary,
+    dictionary: Arc<Dictionary>,
     delivered: RefCell<Vec<u64>>,
     logons: RefCell<u32>,
     ended: RefCell<u32>,
@@ -305,9 +305,9 @@ pub(crate) fn run(case: &Case) {
     config.inbound_queue_max = 1 + usize::from(case.queue % 4);
     let mut harness = Harness {
         config: Arc::new(config),
-        dictionary: Arc::new(Dictionary::profile()),
+        dictionary: profile(),
         application: Recorder {
-            dictionary: Dictionary::profile(),
+            dictionary: profile(),
             delivered: RefCell::default(),
             logons: RefCell::default(),
             ended: RefCell::default(),
@@ -663,6 +663,12 @@ impl Harness {
             self.delivered_last = 0;
         }
     }
+}
+
+/// The profile dictionary, parsed once per process (parsing it costs more than a whole case).
+fn profile() -> Arc<Dictionary> {
+    static PROFILE: OnceLock<Arc<Dictionary>> = OnceLock::new();
+    Arc::clone(PROFILE.get_or_init(|| Arc::new(Dictionary::profile())))
 }
 
 fn stamp(ms: i64) -> Vec<u8> {
