@@ -14,6 +14,8 @@
 //!   every byte offset of the last record, flipped bytes in the middle and at the end, sequence
 //!   gaps, segment removal, a property test over random record streams and one over random
 //!   damage (never a panic, never a damaged record handed out);
+//! - `segments`: arbitrary segment files (the `journal` fuzz target's driver): the reader and the
+//!   writer never panic, hand out only whole records, and agree on where the journal continues;
 //! - `snapshot`: fallback from a missing, truncated or corrupt newest snapshot to an older one;
 //! - `allocation`: a counting global allocator shows that `append`, `commit` and replay
 //!   within a segment allocate nothing;
@@ -28,6 +30,7 @@ mod fixture;
 mod journal;
 mod replay;
 mod restart;
+mod segments;
 mod snapshot;
 mod stream;
 mod util;
