@@ -128,10 +128,18 @@ pub(crate) fn restore_canonical(payload: &[u8]) {
     assert_eq!(again.state_hash(), state.state_hash());
 }
 
-/// The test exchange's registry, built once per process.
+/// The test exchange's registry with small books (a state allocates its books up front, and
+/// a case builds three states), built once per process.
 fn registry() -> Arc<Registry> {
     static REGISTRY: OnceLock<Arc<Registry>> = OnceLock::new();
-    Arc::clone(REGISTRY.get_or_init(fixture::registry))
+    let registry = REGISTRY.get_or_init(|| {
+        let mut config = fixture::config();
+        for instrument in &mut config.instruments {
+            instrument.spec.orders_max = 64;
+        }
+        Arc::new(config.validate().expect("the test exchange is valid"))
+    });
+    Arc::clone(registry)
 }
 
 fn snapshot(state: &ShardState) -> Vec<u8> {
