@@ -178,8 +178,13 @@ mod property_tests {
 
     use super::{Case, run};
 
+    /// `default` cases, or `PROPTEST_CASES` for a longer run.
+    fn cases(default: u32) -> u32 {
+        std::env::var("PROPTEST_CASES").ok().and_then(|cases| cases.parse().ok()).unwrap_or(default)
+    }
+
     proptest! {
-        #![proptest_config(ProptestConfig::with_cases(128))]
+        #![proptest_config(ProptestConfig::with_cases(cases(128)))]
 
         #[test]
         fn prop_arbitrary_snapshot_directories_load_the_newest_valid(

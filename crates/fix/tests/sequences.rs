@@ -683,8 +683,13 @@ mod property_tests {
 
     use super::{Case, run};
 
+    /// `default` cases, or `PROPTEST_CASES` for a longer run.
+    fn cases(default: u32) -> u32 {
+        std::env::var("PROPTEST_CASES").ok().and_then(|cases| cases.parse().ok()).unwrap_or(default)
+    }
+
     proptest! {
-        #![proptest_config(ProptestConfig::with_cases(512))]
+        #![proptest_config(ProptestConfig::with_cases(cases(512)))]
 
         #[test]
         fn prop_arbitrary_message_sequences_keep_the_session_rules(
