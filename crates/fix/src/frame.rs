@@ -13,8 +13,8 @@
 //! Like QuickFIX, the end of a frame is found by searching for `<SOH>10=` from the position the
 //! BodyLength points at, so a message whose BodyLength is too short is discarded whole, and one
 //! whose BodyLength is too long swallows the message after it (both are then discarded, which is
-//! what the QuickFIX acceptance script `2m_BodyLengthValueNotCorrect` expects). Bytes before a
-//! `8=FIX` that starts a buffer or follows an SOH are discarded as garbage.
+//! what the QuickFIX acceptance script `2m_BodyLengthValueNotCorrect` expects). Bytes before the
+//! next `8=FIX` are discarded as garbage.
 //!
 //! # Limits
 //! A frame longer than `message_size_max` bytes is [`FrameErrorKind::TooLarge`]: the caller
@@ -96,13 +96,19 @@ pub fn check(buffer: &[u8], message_size_max: usize) -> Result<Option<usize>, Fr
             discard: 0,
         });
     }
+    let too_large =
+        FrameError { kind: FrameErrorKind::TooLarge { limit: message_size_max }, discard: 0 };
     let Some((trailer, end)) = find_trailer(buffer, body_start, declared) else {
         if buffer.len() > message_size_max {
-            let kind = FrameErrorKind::TooLarge { limit: message_size_max };
-            return Err(FrameError { kind, discard: 0 });
+            return Err(too_large);
         }
         return Ok(None);
     };
+    // The trailer's own bytes count too: a frame that ends past the limit is refused however
+    // its bytes arrive (in pieces, the buffer outgrows the limit before the trailer completes).
+    if end > message_size_max {
+        return Err(too_large);
+    }
     verify(buffer, body_start, declared, trailer, end)?;
     Ok(Some(end))
 }
@@ -219,21 +225,24 @@ fn garbage(buffer: &[u8]) -> FrameError {
     FrameError { kind: FrameErrorKind::Garbage, discard: resync(buffer) }
 }
 
-/// How many bytes to drop so that the buffer starts at the next plausible `8=FIX` (one that
-/// follows an SOH), keeping a tail that could be the prefix of one.
+/// How many bytes to drop so that the buffer starts at the next `8=FIX` after its first byte,
+/// keeping a tail that could be the prefix of one.
+///
+/// Any `8=FIX` will do, as in QuickFIX, not only one that follows an SOH: the start of a buffer
+/// is not marked by an SOH either, so requiring one made framing depend on where TCP cut the
+/// stream (garbage and the message after it arriving together lost the message; arriving apart,
+/// kept it). A false start inside a garbled message fails the BodyLength check and is discarded
+/// in turn.
 fn resync(buffer: &[u8]) -> usize {
-    match memmem::find(&buffer[1.min(buffer.len())..], b"\x018=FIX") {
-        Some(index) => index + 2,
+    match memmem::find(&buffer[1.min(buffer.len())..], BEGIN) {
+        Some(index) => index + 1,
         None => {
-            let keep = (1..BEGIN.len() + 1)
+            let keep = (1..BEGIN.len())
                 .rev()
                 .find(|&keep| {
-                    keep <= buffer.len() && {
-                        let tail = &buffer[buffer.len() - keep..];
-                        tail[0] == SOH && BEGIN.starts_with(&tail[1..])
-                    }
+                    keep <= buffer.len() && BEGIN.starts_with(&buffer[buffer.len() - keep..])
                 })
-                .map_or(0, |keep| keep - 1);
+                .unwrap_or(0);
             (buffer.len() - keep).max(1)
         }
     }
@@ -287,6 +296,37 @@ mod tests {
         assert_eq!(error, FrameError { kind: FrameErrorKind::Garbage, discard: 5 });
         assert_eq!(check(&input[5..], 4096), Ok(Some(message.len())));
         assert_eq!(check(b"xyz", 4096).unwrap_err().discard, 3);
+    }
+
+    /// Regression (issue 7, fuzzing): a frame right after garbage that does not end in SOH was
+    /// lost when both arrived in one read and kept when they arrived apart, because resync only
+    /// looked for `8=FIX` after an SOH. Found by `frames::prop_framing_does_not_depend_on_chunking`.
+    #[test]
+    fn garbage_without_soh_before_a_frame_does_not_hide_it() {
+        let message = frame("35=D|");
+        let mut input = b"00000000000".to_vec();
+        input.extend_from_slice(&message);
+        let error = check(&input, 4096).unwrap_err();
+        assert_eq!(error, FrameError { kind: FrameErrorKind::Garbage, discard: 11 });
+        assert_eq!(check(&input[11..], 4096), Ok(Some(message.len())));
+        let error = check(b"junk8=F", 4096).unwrap_err();
+        assert_eq!(error.discard, 4, "keeps the tail that may start a frame");
+    }
+
+    /// Regression (issue 7, fuzzing): a frame up to 7 bytes longer than the limit (its trailer)
+    /// was accepted when it arrived whole, but refused as too large when it arrived in pieces,
+    /// because only the body was checked against the limit. Found by
+    /// `frames::prop_framing_does_not_depend_on_chunking`.
+    #[test]
+    fn the_trailer_counts_towards_the_size_limit() {
+        let message = frame("35=0|34=2|");
+        assert_eq!(check(&message, message.len()), Ok(Some(message.len())));
+        for limit in message.len() - 7..message.len() {
+            let error = check(&message, limit).unwrap_err();
+            assert_eq!(error.kind, FrameErrorKind::TooLarge { limit }, "limit {limit}");
+            let piece = &message[..limit + 1];
+            assert_eq!(check(piece, limit).unwrap_err().kind, FrameErrorKind::TooLarge { limit });
+        }
     }
 
     #[test]

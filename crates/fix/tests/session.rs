@@ -248,3 +248,23 @@ fn reset_seq_num_flag_restarts_both_directions() {
     assert!(frames[0].2.contains("|141=Y|"));
     assert_eq!((harness.store.next_sender_seq(), harness.store.next_target_seq()), (2, 2));
 }
+
+/// Regression (issue 7, fuzzing): a message without MsgSeqNum was answered with a Reject that
+/// lacked RefSeqNum (45), a required field, so the Reject itself was invalid FIX. Found by
+/// `sequences::prop_arbitrary_message_sequences_keep_the_session_rules`.
+#[test]
+fn reject_of_a_message_without_msg_seq_num_is_valid() {
+    let mut harness = Harness::logon("");
+    written(&mut harness.out);
+    let body = format!("35=5|49=TW|52={}|56=ISLD|", stamp(T0)).replace('|', "\x01");
+    let mut frame = format!("8=FIX.4.4\x019={}\x01{body}", body.len()).into_bytes();
+    let sum = birzha_fix::checksum(&frame);
+    frame.extend_from_slice(format!("10={sum:03}\x01").as_bytes());
+    assert_eq!(harness.receive(&frame, T0), Status::Active);
+    let frames = written(&mut harness.out);
+    assert!(frames[0].2.contains("|35=3|") && frames[0].2.contains("|45=0|"), "{}", frames[0].2);
+    let reject = frames[0].2.replace('|', "\x01");
+    let mut fields = Fields::with_capacity(64);
+    let view = parse(reject.as_bytes(), &mut fields).unwrap();
+    assert!(Dictionary::profile().validate(&view).is_ok(), "{}", frames[0].2);
+}

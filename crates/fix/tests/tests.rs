@@ -6,8 +6,15 @@
 //! - `properties`: encode → check → parse round-trips, and `check`, `parse` and `validate`
 //!   never panic on arbitrary bytes;
 //! - `session`: the session layer as a pure state machine with scripted time.
+//! - `frames`: arbitrary bytes through `check`, `parse` and `validate` (the `fix_frame` and
+//!   `fix_message` fuzz targets' driver): framing does not depend on how the stream is cut, and
+//!   every accepted frame re-encodes to the same fields.
+//! - `sequences`: arbitrary message sequences through the session layer (the `fix_session` fuzz
+//!   target's driver): outbound numbering, resends, deliveries and timers keep their rules.
 
 mod agreement;
+mod frames;
 mod properties;
+mod sequences;
 mod session;
 mod util;

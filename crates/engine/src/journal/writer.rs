@@ -57,6 +57,9 @@ pub struct JournalWriter {
     torn_tail: Option<TornTail>,
     /// Set when a commit failed: the file's state is unknown, so all later commits fail.
     poisoned: bool,
+    /// The segment files in the directory as last counted (at open, plus those created since);
+    /// an overestimate once covered segments are removed.
+    segments_count: usize,
 }
 
 impl fmt::Debug for JournalWriter {
@@ -109,6 +112,7 @@ impl JournalWriter {
             seq_durable: 0,
             torn_tail: None,
             poisoned: false,
+            segments_count: 0,
         };
         writer.open_tail()?;
         assert!(writer.batch.is_empty(), "Invariant: a writer opens with an empty batch");
@@ -118,6 +122,7 @@ impl JournalWriter {
     /// Finds the last segment, cuts its torn tail and opens it for appending.
     fn open_tail(&mut self) -> Result<(), JournalError> {
         let mut segments = segment::segments_list(&self.dir, self.options.segments_max)?;
+        self.segments_count = segments.len();
         let Some(last) = segments.pop() else {
             return Ok(());
         };
@@ -129,6 +134,7 @@ impl JournalWriter {
             tracing::warn!(%torn, "journal: removing a half-created segment");
             fs::remove_file(&last.path)
                 .map_err(|error| JournalError::io(&last.path, "remove", error))?;
+            self.segments_count -= 1;
             segment::directory_sync(&self.dir)?;
             self.torn_tail = Some(torn);
             // The segment before was synced before this one was created: it must end cleanly.
@@ -258,8 +264,9 @@ impl JournalWriter {
     ///
     /// # Errors
     ///
-    /// Returns `Io` if a write, sync or file creation fails, and `Poisoned` after any earlier
-    /// failure: the batch is then lost and the writer must be reopened.
+    /// Returns `Io` if a write, sync or file creation fails, `SegmentsTooMany` (before writing
+    /// anything) if the batch would start segments past `segments_max`, and `Poisoned` after
+    /// any earlier failure: the batch is then lost and the writer must be reopened.
     ///
     /// # Panics
     ///
@@ -288,6 +295,7 @@ impl JournalWriter {
     /// Writes the batch, segment by segment, and syncs it.
     fn commit_batch(&mut self) -> Result<(), JournalError> {
         let sync = self.options.durability == Durability::Fsync;
+        self.segments_room()?;
         let mut start = 0;
         for index in 0..self.rotations.len() {
             let rotation = self.rotations[index];
@@ -297,12 +305,31 @@ impl JournalWriter {
                 segment_write(segment, &self.batch[start..rotation.offset], sync)?;
             }
             self.segment = Some(self.segment_create(rotation.seq_first)?);
+            self.segments_count += 1;
             start = rotation.offset;
         }
         let segment = self.segment.as_mut().expect("Invariant: a non-empty batch has a segment");
         segment_write(segment, &self.batch[start..], sync)?;
         if sync && !self.rotations.is_empty() {
             segment::directory_sync(&self.dir)?;
+        }
+        Ok(())
+    }
+
+    /// Checks, before anything of the batch is written, that the segments it starts keep the
+    /// directory within `segments_max`: a journal with more segments is one that neither the
+    /// reader nor the writer will open. Covered segments are removed behind the writer's back
+    /// (`segments_remove_covered`), so the count is an overestimate; the directory is listed
+    /// afresh only when it would pass the limit.
+    fn segments_room(&mut self) -> Result<(), JournalError> {
+        let count_max = self.options.segments_max as usize;
+        if self.segments_count + self.rotations.len() <= count_max {
+            return Ok(());
+        }
+        self.segments_count = segment::segments_list(&self.dir, self.options.segments_max)?.len();
+        if self.segments_count + self.rotations.len() > count_max {
+            let count_max = self.options.segments_max;
+            return Err(JournalError::SegmentsTooMany { path: self.dir.clone(), count_max });
         }
         Ok(())
     }
@@ -483,6 +510,33 @@ mod tests {
         writer.append(2, 0, 0, b"also lost").unwrap();
         assert!(matches!(writer.commit(), Err(JournalError::Poisoned)));
         assert_eq!(writer.seq_durable(), 0);
+    }
+
+    /// Regression (issue 7, fuzzing): the writer rotated into new segments without counting
+    /// them, so it could write a journal with more than `segments_max` segments, which neither
+    /// the reader nor the writer would open again (`SegmentsTooMany`). Found by
+    /// `segments::prop_arbitrary_segments_replay_consistently`.
+    #[test]
+    fn commit_never_starts_segments_past_the_limit() {
+        let dir = tempfile::tempdir().unwrap();
+        let options = JournalOptions { segments_max: 2, ..options_small() };
+        let mut writer = JournalWriter::open(dir.path(), options.clone()).unwrap();
+        for seq in 1..=10 {
+            writer.append(seq, seq, 1, &[1; 150]).unwrap();
+        }
+        assert_eq!(writer.commit().unwrap(), 10, "two segments of five records");
+        writer.append(11, 11, 1, &[1; 150]).unwrap();
+        let error = writer.commit().unwrap_err();
+        assert!(matches!(error, JournalError::SegmentsTooMany { count_max: 2, .. }), "{error}");
+        drop(writer);
+        let mut reader = JournalReader::open(dir.path(), &options, 1).unwrap();
+        let mut seq_last = 0;
+        while let Some(record) = reader.next_record().unwrap() {
+            seq_last = record.seq;
+        }
+        assert_eq!(seq_last, 10, "the journal still opens, with what was committed");
+        let writer = JournalWriter::open(dir.path(), options).unwrap();
+        assert_eq!(writer.seq_next(), Some(11));
     }
 
     #[test]

@@ -39,8 +39,9 @@
 //! TestReqID.
 //!
 //! # Rejects
-//! A message the dictionary refuses gets a session Reject (35=3) with RefSeqNum (45), Text (58),
-//! RefTagID (371), RefMsgType (372) and SessionRejectReason (373), routing fields reversed
+//! A message the dictionary refuses gets a session Reject (35=3) with RefSeqNum (45; 0 if the
+//! message had no MsgSeqNum), Text (58), RefTagID (371), RefMsgType (372) and
+//! SessionRejectReason (373), routing fields reversed
 //! (OnBehalfOf ↔ DeliverTo); it consumes its sequence number if it had the expected one. A
 //! MsgType the dictionary or application does not support gets a BusinessMessageReject (35=j)
 //! with BusinessRejectReason (380) 3. Wrong SenderCompID/TargetCompID (373=9) or a SendingTime
@@ -347,9 +348,9 @@ impl Session {
         let seq = view.msg_seq_num();
         let msg_type = view.msg_type();
         self.send_admin(now, store, out, b"3", &routing[..count], |writer| {
-            if let Some(seq) = seq {
-                writer.uint(45, seq);
-            }
+            // RefSeqNum is required in a Reject: 0 when the message had no MsgSeqNum (as
+            // QuickFIX writes it).
+            writer.uint(45, seq.unwrap_or(0));
             writer.str(58, reason.text().as_bytes());
             if let Some(tag) = ref_tag {
                 writer.int(371, tag);
