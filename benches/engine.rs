@@ -64,6 +64,7 @@ fn config(durability: Durability, orders_max: u32) -> EngineConfig {
         snapshot_every_inputs: u64::MAX / 2,
         input_queue_capacity: 1 << 16,
         batch_inputs_max: 4096,
+        journal_segment_bytes: birzha_engine::JOURNAL_SEGMENT_BYTES_DEFAULT,
         phases: PhaseConfig { volatility_limit_bp: None, ..PhaseConfig::default() },
     }
 }

@@ -192,6 +192,7 @@ impl Config {
             snapshot_every_inputs: self.engine.snapshot_every_inputs,
             input_queue_capacity: self.engine.input_queue_capacity,
             batch_inputs_max: self.engine.batch_inputs_max,
+            journal_segment_bytes: self.engine.journal_segment_bytes,
             phases: self.phase_config(),
         }
     }

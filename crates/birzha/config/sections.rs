@@ -77,6 +77,8 @@ pub(crate) struct EngineSection {
     pub(crate) input_queue_capacity: usize,
     /// Inputs applied between two journal commits at most.
     pub(crate) batch_inputs_max: usize,
+    /// The size at which a journal segment file is closed and the next one started.
+    pub(crate) journal_segment_bytes: u64,
     /// A trade further than this many percent from the last trade starts a volatility
     /// auction; `"0"` turns volatility interruptions off.
     pub(crate) volatility_percent: ExactDecimal,
@@ -94,6 +96,7 @@ impl Default for EngineSection {
             snapshot_every_inputs: 1_000_000,
             input_queue_capacity: 65_536,
             batch_inputs_max: 4_096,
+            journal_segment_bytes: birzha_engine::JOURNAL_SEGMENT_BYTES_DEFAULT,
             volatility_percent: ExactDecimal(rust_decimal::Decimal::from(3)),
             volatility_auction_seconds: 120,
             resume_call_seconds: 120,

@@ -76,6 +76,7 @@ fn engine_config() -> EngineConfig {
         snapshot_every_inputs: 100_000,
         input_queue_capacity: 1024,
         batch_inputs_max: 256,
+        journal_segment_bytes: birzha_engine::JOURNAL_SEGMENT_BYTES_DEFAULT,
         phases: birzha_engine::PhaseConfig::default(),
     }
 }

@@ -74,6 +74,12 @@ pub struct TraderConfig {
     pub cancel_on_disconnect: CancelOnDisconnect,
 }
 
+/// The default size of a journal segment file: 64 MiB.
+pub const JOURNAL_SEGMENT_BYTES_DEFAULT: u64 = 64 * 1024 * 1024;
+
+/// The smallest journal segment size a config may ask for: 128 KiB (two of the largest records).
+pub const JOURNAL_SEGMENT_BYTES_MIN: u64 = 128 * 1024;
+
 /// Everything the engine needs to run.
 #[derive(Clone, Debug)]
 pub struct EngineConfig {
@@ -93,6 +99,9 @@ pub struct EngineConfig {
     pub input_queue_capacity: usize,
     /// Inputs applied between two journal commits at most.
     pub batch_inputs_max: usize,
+    /// The size at which a journal segment is closed and the next started
+    /// ([`JOURNAL_SEGMENT_BYTES_MIN`] to [`SEGMENT_SIZE_LIMIT`](crate::journal::SEGMENT_SIZE_LIMIT)).
+    pub journal_segment_bytes: u64,
     /// Trading phases: the day schedule (if any), volatility interruptions, call lengths.
     pub phases: PhaseConfig,
 }
@@ -272,6 +281,14 @@ impl EngineConfig {
         }
         if self.batch_inputs_max == 0 || self.batch_inputs_max > 1 << 20 {
             return Err(range("engine.batch_inputs_max", self.batch_inputs_max, "1 to 1048576"));
+        }
+        let segment = self.journal_segment_bytes;
+        if !(JOURNAL_SEGMENT_BYTES_MIN..=crate::journal::SEGMENT_SIZE_LIMIT).contains(&segment) {
+            return Err(ConfigError::Range {
+                field: "engine.journal_segment_bytes".into(),
+                value: segment.to_string(),
+                allowed: "131072 (128 KiB) to 4294967296 (4 GiB)",
+            });
         }
         if self.snapshot_every_inputs == 0 {
             return Err(range("engine.snapshot_every_inputs", 0, "at least 1"));

@@ -114,6 +114,14 @@ pub enum EngineError {
         /// The snapshot's.
         snapshot_seq: u64,
     },
+    /// After a journal fault, the journal on disk no longer reaches the last acknowledged input.
+    #[error("the journal ends at {recovered}, before the last acknowledged input {acknowledged}")]
+    AcknowledgedLost {
+        /// The last input acknowledged.
+        acknowledged: u64,
+        /// Where the journal on disk ends.
+        recovered: u64,
+    },
     /// A journal record does not decode as an input.
     #[error("journal record {seq}: {source}")]
     Decode {
@@ -138,6 +146,10 @@ pub enum SubmitError {
     /// The shard's queue is full: back-pressure; try again shortly.
     #[error("the engine is busy")]
     Busy,
+    /// The shard cannot write its journal: new orders and replaces are refused until it can
+    /// (cancels and other inputs still queue, and are answered once it recovers).
+    #[error("the journal cannot be written")]
+    Unavailable,
     /// The engine has stopped.
     #[error("the engine has stopped")]
     Stopped,
@@ -163,6 +175,8 @@ pub struct EngineHandle {
     senders: Vec<Sender<Input>>,
     /// Each shard's durable sequence number; its sequencer stores it after every commit.
     seq_durable: Arc<[AtomicU64]>,
+    /// Each shard's journal fault flag; its sequencer sets it while it cannot write.
+    faulted: Arc<[AtomicBool]>,
 }
 
 impl Engine {
@@ -184,11 +198,14 @@ impl Engine {
         let mut reports = Vec::new();
         let stop = Arc::new(AtomicBool::new(false));
         let seq_durable: Arc<[AtomicU64]> = (0..config.shards).map(|_| AtomicU64::new(0)).collect();
+        let faulted: Arc<[AtomicBool]> =
+            (0..config.shards).map(|_| AtomicBool::new(false)).collect();
         for shard in 0..config.shards {
             let dirs = ShardDirs::new(data_dir, shard);
             let journal_options = JournalOptions {
                 shard_id: shard as u32,
                 durability: config.durability,
+                segment_size_max: config.journal_segment_bytes,
                 ..JournalOptions::default()
             };
             let after = resend_after.get(shard).copied().unwrap_or(u64::MAX);
@@ -212,6 +229,7 @@ impl Engine {
             let (sender, receiver) = channel::bounded(config.input_queue_capacity);
             seq_durable[shard].store(recovered.state.seq_last(), Ordering::Release);
             let sequencer = Sequencer {
+                registry: Arc::clone(&registry),
                 state: recovered.state,
                 journal: recovered.journal,
                 inputs: receiver,
@@ -223,6 +241,7 @@ impl Engine {
                 stop: Arc::clone(&stop),
                 pool: Arc::new(OutputPool::new(OUTPUT_POOL_MAX)),
                 seq_durable: Arc::clone(&seq_durable),
+                faulted: Arc::clone(&faulted),
             };
             let thread = std::thread::Builder::new()
                 .name(format!("shard-{shard}"))
@@ -231,7 +250,7 @@ impl Engine {
             senders.push(sender);
             threads.push(thread);
         }
-        let handle = EngineHandle { registry, senders, seq_durable };
+        let handle = EngineHandle { registry, senders, seq_durable, faulted };
         Ok((Engine { handle, threads, stop }, reports))
     }
 
@@ -305,16 +324,32 @@ impl EngineHandle {
     ///
     /// # Errors
     /// Returns [`SubmitError::Busy`] if a shard's queue is full (for an input to all shards,
-    /// some shards may already have taken it), and [`SubmitError::Stopped`] if the engine has
-    /// stopped.
+    /// some shards may already have taken it), [`SubmitError::Unavailable`] for a new order or
+    /// replace while its shard's journal is faulted, and [`SubmitError::Stopped`] if the engine
+    /// has stopped.
     pub fn try_submit(&self, input: Input) -> Result<(), SubmitError> {
-        let send = |sender: &Sender<Input>| match sender.try_send(input) {
+        self.dispatch(input, |sender| match sender.try_send(input) {
             Ok(()) => Ok(()),
             Err(TrySendError::Full(_)) => Err(SubmitError::Busy),
             Err(TrySendError::Disconnected(_)) => Err(SubmitError::Stopped),
-        };
+        })
+    }
+
+    /// Sends `input` with `send` to its shard(s), refusing a new order or a replace for a
+    /// shard whose journal is faulted.
+    fn dispatch(
+        &self,
+        input: Input,
+        send: impl Fn(&Sender<Input>) -> Result<(), SubmitError>,
+    ) -> Result<(), SubmitError> {
         match self.route(&input) {
-            Route::One(shard) => send(&self.senders[shard]),
+            Route::One(shard) => {
+                let refusable = matches!(input, Input::NewOrder(_) | Input::Replace(_));
+                if refusable && self.faulted[shard].load(Ordering::Acquire) {
+                    return Err(SubmitError::Unavailable);
+                }
+                send(&self.senders[shard])
+            }
             Route::All => self.senders.iter().try_for_each(send),
         }
     }
@@ -322,30 +357,24 @@ impl EngineHandle {
     /// Queues `input`, waiting while a queue is full.
     ///
     /// # Errors
-    /// Returns [`SubmitError::Stopped`] if the engine has stopped.
+    /// Returns [`SubmitError::Unavailable`] for a new order or replace while its shard's journal
+    /// is faulted, and [`SubmitError::Stopped`] if the engine has stopped.
     pub fn submit(&self, input: Input) -> Result<(), SubmitError> {
-        let send = |sender: &Sender<Input>| sender.send(input).map_err(|_| SubmitError::Stopped);
-        match self.route(&input) {
-            Route::One(shard) => send(&self.senders[shard]),
-            Route::All => self.senders.iter().try_for_each(send),
-        }
+        self.dispatch(input, |sender| sender.send(input).map_err(|_| SubmitError::Stopped))
     }
 
     /// Queues `input`, waiting up to `timeout` while a queue is full: bounded back-pressure.
     ///
     /// # Errors
     /// Returns [`SubmitError::Busy`] if a queue stayed full (for an input to all shards, some
-    /// may have taken it) and [`SubmitError::Stopped`] if the engine has stopped.
+    /// may have taken it), [`SubmitError::Unavailable`] for a new order or replace while its
+    /// shard's journal is faulted, and [`SubmitError::Stopped`] if the engine has stopped.
     pub fn submit_timeout(&self, input: Input, timeout: Duration) -> Result<(), SubmitError> {
-        let send = |sender: &Sender<Input>| match sender.send_timeout(input, timeout) {
+        self.dispatch(input, |sender| match sender.send_timeout(input, timeout) {
             Ok(()) => Ok(()),
             Err(SendTimeoutError::Timeout(_)) => Err(SubmitError::Busy),
             Err(SendTimeoutError::Disconnected(_)) => Err(SubmitError::Stopped),
-        };
-        match self.route(&input) {
-            Route::One(shard) => send(&self.senders[shard]),
-            Route::All => self.senders.iter().try_for_each(send),
-        }
+        })
     }
 
     /// Returns the number of shards.
@@ -359,6 +388,12 @@ impl EngineHandle {
     #[must_use]
     pub fn seq_durable(&self) -> Vec<u64> {
         self.seq_durable.iter().map(|seq| seq.load(Ordering::Acquire)).collect()
+    }
+
+    /// Returns, for each shard, whether its journal is faulted (new orders refused).
+    #[must_use]
+    pub fn faulted(&self) -> Vec<bool> {
+        self.faulted.iter().map(|flag| flag.load(Ordering::Acquire)).collect()
     }
 
     /// Returns how many inputs wait in each shard's queue.

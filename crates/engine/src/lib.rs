@@ -53,7 +53,8 @@ pub use calendar::{minsk_date, minsk_end_of};
 pub use codec::DecodeError;
 pub use config::{
     CancelOnDisconnect, ConfigError, ENTITIES_MAX, EngineConfig, FirmConfig, InstrumentConfig,
-    InstrumentId, PhaseConfig, Registry, SHARDS_MAX, Schedule, TraderConfig,
+    InstrumentId, JOURNAL_SEGMENT_BYTES_DEFAULT, JOURNAL_SEGMENT_BYTES_MIN, PhaseConfig, Registry,
+    SHARDS_MAX, Schedule, TraderConfig,
 };
 pub use deposit::Account as DepositAccount;
 pub use engine::{
@@ -70,6 +71,6 @@ pub use output::{
 };
 pub use phase::Phase;
 pub use recovery::{Recovered, RecoveryReport, ShardDirs, recover};
-pub use sequencer::{SNAPSHOTS_KEPT, ShardStats, TICK_INTERVAL};
+pub use sequencer::{FAULT_RETRY, SNAPSHOTS_KEPT, ShardStats, TICK_INTERVAL};
 pub use state::{CL_ORD_IDS_MAX, RestoreError, ShardState};
 pub use text::{Account, ClOrdId, InlineText, TextError};

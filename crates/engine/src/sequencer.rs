@@ -6,6 +6,13 @@
 //! for input `n` leaves before the journal is durable through `n`**, and one `fdatasync` covers
 //! every input that arrived while the previous one ran.
 //!
+//! A journal that cannot be written (disk full, I/O error, directory gone) does not stop the
+//! shard for good: the batch's outputs are dropped (nothing of it was acknowledged), new orders
+//! are refused through the shard's fault flag, and every [`FAULT_RETRY`] the sequencer rebuilds
+//! its state from the snapshot and journal on disk, exactly as a restart would. Once that
+//! succeeds it releases the outputs of whatever of the batch did reach the journal, sequences
+//! the rest of the batch again, and clears the flag when a commit succeeds.
+//!
 //! Time enters here and only here: the sequencer reads the wall clock, keeps it monotonic, and
 //! passes it in as each input's timestamp. When no input arrives it wakes up every
 //! `tick_interval` and, if the state's next deadline has passed, sequences a `Tick`.
@@ -17,16 +24,23 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use birzha_book::Timestamp;
 use crossbeam::channel::{Receiver, RecvTimeoutError, Sender};
 
+use crate::config::Registry;
 use crate::engine::{BatchKind, EngineError, OutputBatch, OutputPool};
 use crate::input::Input;
-use crate::journal::JournalWriter;
+use crate::journal::{JournalError, JournalWriter};
 use crate::output::Output;
-use crate::recovery::ShardDirs;
+use crate::recovery::{self, ShardDirs};
 use crate::snapshot;
 use crate::state::ShardState;
 
 /// How often an idle sequencer checks whether a tick is due.
 pub const TICK_INTERVAL: Duration = Duration::from_millis(100);
+
+/// How long a shard whose journal failed waits between attempts to recover it.
+pub const FAULT_RETRY: Duration = Duration::from_secs(1);
+
+/// A faulted shard logs that it is still faulted once per this many attempts.
+const FAULT_LOG_EVERY: u32 = 30;
 
 /// Snapshots kept per shard; journal segments older than the oldest are removed.
 pub const SNAPSHOTS_KEPT: usize = 3;
@@ -46,6 +60,8 @@ pub struct ShardStats {
 
 /// Everything the sequencer thread owns.
 pub(crate) struct Sequencer {
+    /// The configuration, for rebuilding the state after a journal fault.
+    pub(crate) registry: Arc<Registry>,
     pub(crate) state: ShardState,
     pub(crate) journal: JournalWriter,
     pub(crate) inputs: Receiver<Input>,
@@ -63,6 +79,9 @@ pub(crate) struct Sequencer {
     /// own after every commit for [`EngineHandle::seq_durable`](crate::EngineHandle::seq_durable),
     /// which reads them through the handles' references.
     pub(crate) seq_durable: Arc<[AtomicU64]>,
+    /// Every shard's journal fault flag, indexed by shard: set while this shard cannot write
+    /// its journal, so that producers refuse new orders for it.
+    pub(crate) faulted: Arc<[AtomicBool]>,
 }
 
 impl Sequencer {
@@ -81,11 +100,15 @@ impl Sequencer {
                 batch.push(Input::Tick);
             }
             if !batch.is_empty() {
-                self.sequence(&batch, &mut clock, &mut payload, &mut stats)?;
+                self.sequence_durably(&batch, &mut clock, &mut payload, &mut stats)?;
                 since_snapshot += batch.len() as u64;
             }
             if since_snapshot >= self.snapshot_every_inputs || (!open && since_snapshot > 0) {
-                self.snapshot(&mut stats)?;
+                // A snapshot only shortens recovery: the journal holds everything, so a failed
+                // one is reported and tried again after the next interval.
+                if let Err(error) = self.snapshot(&mut stats) {
+                    tracing::error!(shard = self.state.shard(), %error, "snapshot failed");
+                }
                 since_snapshot = 0;
             }
             if !open {
@@ -109,6 +132,97 @@ impl Sequencer {
             }
         }
         true
+    }
+
+    /// Sequences `batch` as [`sequence`](Self::sequence) does; if the journal fails, holds the
+    /// shard faulted until its state is rebuilt from disk, then sequences what of the batch
+    /// did not reach the journal.
+    ///
+    /// # Errors
+    /// Returns an error other than a journal fault at once, and a journal fault if the engine
+    /// is told to stop while the fault lasts.
+    fn sequence_durably(
+        &mut self,
+        batch: &[Input],
+        clock: &mut Clock,
+        payload: &mut Vec<u8>,
+        stats: &mut ShardStats,
+    ) -> Result<(), EngineError> {
+        let mut faulted = false;
+        loop {
+            let acknowledged = self.state.seq_last();
+            match self.sequence(batch, clock, payload, stats) {
+                Ok(()) => break,
+                Err(EngineError::Journal(error)) => {
+                    self.fault_enter(&error, acknowledged, faulted);
+                    faulted = true;
+                    self.recover(acknowledged, error)?;
+                }
+                Err(other) => return Err(other),
+            }
+        }
+        if faulted {
+            self.faulted[usize::from(self.state.shard())].store(false, Ordering::Release);
+            let seq = self.state.seq_last();
+            tracing::info!(shard = self.state.shard(), seq, "journal fault cleared: shard resumes");
+        }
+        Ok(())
+    }
+
+    /// Marks the shard faulted and tells the operator (at the first failure of a fault only).
+    fn fault_enter(&self, error: &JournalError, acknowledged: u64, already: bool) {
+        let shard = self.state.shard();
+        self.faulted[usize::from(shard)].store(true, Ordering::Release);
+        if !already {
+            tracing::error!(
+                shard,
+                seq_durable = acknowledged,
+                %error,
+                "journal fault: new orders are refused until the journal can be written; \
+                 nothing after seq_durable was acknowledged"
+            );
+        }
+    }
+
+    /// Cuts the journal after `acknowledged` (the batch that failed was never acknowledged and
+    /// is sequenced again) and rebuilds the state from the snapshot and journal on disk, every
+    /// [`FAULT_RETRY`] until both succeed.
+    ///
+    /// # Errors
+    /// Returns `fault` if the engine is told to stop first.
+    fn recover(&mut self, acknowledged: u64, fault: JournalError) -> Result<(), EngineError> {
+        let shard = usize::from(self.state.shard());
+        let mut attempt = 0u32;
+        loop {
+            attempt = attempt.wrapping_add(1);
+            if self.stop.load(Ordering::Acquire) {
+                return Err(EngineError::Journal(fault));
+            }
+            std::thread::sleep(FAULT_RETRY);
+            match self.rebuild(acknowledged) {
+                Ok(()) => return Ok(()),
+                Err(error) if attempt.is_multiple_of(FAULT_LOG_EVERY) => {
+                    tracing::warn!(shard, attempt, %error, "journal fault persists");
+                }
+                Err(_) => {}
+            }
+        }
+    }
+
+    /// One attempt of [`recover`](Self::recover).
+    fn rebuild(&mut self, acknowledged: u64) -> Result<(), EngineError> {
+        let (shard, options) = (usize::from(self.state.shard()), &self.journal_options);
+        crate::journal::cut_after(&self.dirs.journal, options, acknowledged)?;
+        let mut nothing = |_: Vec<Output>| {};
+        let recovered =
+            recovery::recover(&self.registry, shard, &self.dirs, options, u64::MAX, &mut nothing)?;
+        let recovered_seq = recovered.state.seq_last();
+        if recovered_seq != acknowledged {
+            return Err(EngineError::AcknowledgedLost { acknowledged, recovered: recovered_seq });
+        }
+        self.state = recovered.state;
+        self.journal = recovered.journal;
+        Ok(())
     }
 
     /// Stamps, journals and applies `batch`, commits, then releases its outputs. Not inlined:

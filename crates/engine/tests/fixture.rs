@@ -82,6 +82,7 @@ pub(crate) fn config() -> EngineConfig {
         snapshot_every_inputs: 1_000_000,
         input_queue_capacity: 4096,
         batch_inputs_max: 256,
+        journal_segment_bytes: birzha_engine::JOURNAL_SEGMENT_BYTES_DEFAULT,
         phases: PhaseConfig::default(),
     }
 }

@@ -34,6 +34,7 @@ mod allocation;
 mod crash;
 mod day;
 mod exchange;
+mod fault;
 mod fixture;
 mod journal;
 mod payloads;

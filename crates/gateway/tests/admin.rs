@@ -62,6 +62,7 @@ fn engine_config() -> EngineConfig {
         snapshot_every_inputs: 100_000,
         input_queue_capacity: 64,
         batch_inputs_max: 16,
+        journal_segment_bytes: birzha_engine::JOURNAL_SEGMENT_BYTES_DEFAULT,
         phases: birzha_engine::PhaseConfig::default(),
     }
 }

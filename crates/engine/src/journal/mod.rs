@@ -66,7 +66,7 @@ mod writer;
 pub use error::{AppendError, HeaderDefect, JournalError, RecordDefect, TornDefect, TornTail};
 pub use format::{FORMAT_VERSION, RECORD_HEADER_SIZE, Record, SEGMENT_HEADER_SIZE, SEGMENT_MAGIC};
 pub use reader::JournalReader;
-pub use writer::{JournalWriter, segments_remove_covered};
+pub use writer::{JournalWriter, cut_after, segments_remove_covered};
 
 /// The largest sequence number a journal holds: 2^62, enough for ten million inputs a second
 /// for over ten thousand years, and far enough from `u64::MAX` that no count overflows.

@@ -183,9 +183,13 @@ impl JournalWriter {
             tracing::warn!(%torn, "journal: cutting a torn tail");
             file.set_len(offset as u64)
                 .map_err(|error| JournalError::io(&segment.path, "truncate", error))?;
+            self.torn_tail = Some(torn);
+        }
+        // What was read may be only in the page cache (a commit whose sync failed, then a
+        // restart of the shard): it is made durable before anything is built on it.
+        if torn.is_some() || self.options.durability == Durability::Fsync {
             file.sync_data()
                 .map_err(|error| JournalError::io(&segment.path, "fdatasync", error))?;
-            self.torn_tail = Some(torn);
         }
         assert!(seq_next >= 1, "Invariant: sequence numbers start at 1");
         self.segment = Some(Segment { file, path: segment.path });
@@ -384,6 +388,56 @@ fn segment_write(segment: &mut Segment, bytes: &[u8], sync: bool) -> Result<(), 
             .file
             .sync_data()
             .map_err(|error| JournalError::io(&segment.path, "fdatasync", error))?;
+    }
+    Ok(())
+}
+
+/// Cuts the journal in `dir` just after record `seq`: removes the segments that start after it
+/// and truncates the one holding it after it, then syncs both.
+///
+/// After a failed commit the journal's tail is in doubt: its records were never acknowledged,
+/// and what a read returns may be only in the page cache (a failed `fdatasync` may have dropped
+/// it on disk). The sequencer cuts it and sequences those inputs again, rather than trust it.
+///
+/// # Errors
+/// Returns `Io` if listing, loading, removing, truncating or syncing fails, and the reader's
+/// errors if a segment kept is malformed.
+pub fn cut_after(dir: &Path, options: &JournalOptions, seq: u64) -> Result<(), JournalError> {
+    let mut segments = segment::segments_list(dir, options.segments_max)?;
+    let mut removed = false;
+    while let Some(last) = segments.pop_if(|last| last.seq_first > seq) {
+        fs::remove_file(&last.path)
+            .map_err(|error| JournalError::io(&last.path, "remove", error))?;
+        removed = true;
+    }
+    if removed {
+        segment::directory_sync(dir)?;
+    }
+    let Some(last) = segments.pop() else {
+        return Ok(());
+    };
+    let mut bytes = Vec::new();
+    segment::segment_load(&last.path, &mut bytes, options.segment_size_max)?;
+    let header = segment::segment_header(&last, &bytes, options.shard_id)?;
+    let context =
+        StepContext { segment: &last, is_last: true, record_size_max: options.record_size_max };
+    let (mut offset, mut seq_next) = (SEGMENT_HEADER_SIZE, header.seq_first);
+    while seq_next <= seq {
+        match segment::segment_step(&context, &bytes, offset, seq_next)? {
+            Step::Record { size } => (offset, seq_next) = (offset + size, seq_next + 1),
+            // The journal ends before `seq`: recovery will say so.
+            Step::End | Step::Torn { .. } => break,
+        }
+    }
+    if offset < bytes.len() {
+        let file = OpenOptions::new()
+            .write(true)
+            .open(&last.path)
+            .map_err(|error| JournalError::io(&last.path, "open", error))?;
+        file.set_len(offset as u64)
+            .map_err(|error| JournalError::io(&last.path, "truncate", error))?;
+        file.sync_data().map_err(|error| JournalError::io(&last.path, "fdatasync", error))?;
+        tracing::warn!(path = %last.path.display(), seq, "journal: cut after the last acknowledged record");
     }
     Ok(())
 }

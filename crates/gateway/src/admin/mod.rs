@@ -325,6 +325,10 @@ impl Context {
                      command to every shard, some shards may have taken it: check the log"
                 ))
             }
+            Ok(Err(SubmitError::Unavailable)) => {
+                warn!(%peer, command = %request, "admin command not queued: journal fault");
+                Reply::error(&format!("unavailable: the journal of {route} cannot be written"))
+            }
             Ok(Err(SubmitError::Stopped)) | Err(_) => {
                 warn!(%peer, command = %request, "admin command not queued: the engine stopped");
                 Reply::error("stopped: the engine has stopped")
@@ -353,12 +357,19 @@ impl Context {
         let connections = self.config.connections_max
             - self.connections.available_permits().min(self.config.connections_max);
         format!(
-            "uptime_s={} shards={} journal_seq={} queued={} sessions={} logged_on={} \
-             admin_connections={connections}",
+            "uptime_s={} shards={} journal_seq={} queued={} journal_faulted={} sessions={} \
+             logged_on={} admin_connections={connections}",
             self.started.elapsed().as_secs(),
             self.engine.shards(),
             join(self.engine.seq_durable().iter().map(u64::to_string).collect()),
             join(self.engine.queued().iter().map(usize::to_string).collect()),
+            join(
+                self.engine
+                    .faulted()
+                    .iter()
+                    .map(|faulted| u8::from(*faulted).to_string())
+                    .collect()
+            ),
             logged_on.len(),
             if names.is_empty() { "-".to_owned() } else { names.join(",") },
         )

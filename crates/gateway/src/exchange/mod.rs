@@ -277,6 +277,9 @@ impl Exchange {
         let refusal = match self.engine.submit_timeout(input, self.options.submit_timeout) {
             Ok(()) => return,
             Err(SubmitError::Busy) => "BUSY: the exchange is busy; try again",
+            Err(SubmitError::Unavailable) => {
+                "UNAVAILABLE: the exchange cannot record orders now (journal fault); not accepted"
+            }
             Err(SubmitError::Stopped) => "STOPPED: the exchange is shutting down",
         };
         warn!(trader = comp_id, refusal, "input refused");

@@ -1,0 +1,158 @@
+//! Disk faults: the journal cannot be written while orders arrive.
+//!
+//! `a_journal_fault_refuses_orders_and_clears_without_losing_or_inventing_any`: a real engine
+//! with `fsync` and the smallest segments trades pairs of crossing orders while its shard's
+//! journal directory is replaced by a file, so the next segment cannot be created (as on a full
+//! or failed disk). From then on new orders are refused `Unavailable` and the shard reports
+//! itself faulted; once the directory is back, the shard recovers by itself and takes orders
+//! again. Every order the engine took is answered exactly once, none it refused is, and the
+//! outputs released live equal those a replay of the journal produces after shutdown: nothing
+//! was acknowledged that the journal does not hold, and nothing the journal holds went
+//! unreported.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use birzha_book::Side;
+use birzha_engine::journal::{Durability, JournalOptions};
+use birzha_engine::*;
+use crossbeam::channel;
+
+use crate::fixture::{BUTTER, T1, T3, config, limit};
+
+/// The most orders sent while waiting for the fault (a bound, so the test cannot run on).
+const ORDERS_MAX: u32 = 200_000;
+
+/// The n-th order of the stream: T1 sells and T3 buys one lot at 6800, in turn.
+fn order(n: u32) -> (String, Input) {
+    let (trader, side, prefix) =
+        if n.is_multiple_of(2) { (T1, Side::Sell, "S") } else { (T3, Side::Buy, "B") };
+    let cl_ord_id = format!("{prefix}{n}");
+    let input = limit(trader, &cl_ord_id, BUTTER, side, "6800", 1);
+    (cl_ord_id, input)
+}
+
+/// Collects the outputs of every live batch, per shard, until the engine's senders are gone.
+fn collect(receiver: channel::Receiver<OutputBatch>) -> Vec<Vec<Output>> {
+    let mut per_shard = vec![Vec::new(), Vec::new()];
+    for mut batch in receiver {
+        if batch.kind == BatchKind::Live {
+            per_shard[batch.shard].append(&mut batch.outputs);
+        }
+    }
+    per_shard
+}
+
+/// How many first answers (New or Rejected) each ClOrdID got.
+fn answers(outputs: &[Output]) -> BTreeMap<String, u32> {
+    let mut answers = BTreeMap::new();
+    for output in outputs {
+        if let OutputEvent::Execution(execution) = &output.event
+            && matches!(execution.exec_type, ExecType::New | ExecType::Rejected)
+        {
+            *answers.entry(execution.cl_ord_id.to_string()).or_default() += 1;
+        }
+    }
+    answers
+}
+
+fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).expect("create the copy");
+    for entry in std::fs::read_dir(from).expect("read the journal") {
+        let path = entry.expect("entry").path();
+        std::fs::copy(&path, to.join(path.file_name().expect("a file"))).expect("copy");
+    }
+}
+
+/// Polls `condition` every 20 ms, for at most 30 s.
+fn wait_until(what: &str, condition: impl Fn() -> bool) {
+    for _ in 0..1_500 {
+        if condition() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    panic!("timed out waiting until {what}");
+}
+
+#[test]
+fn a_journal_fault_refuses_orders_and_clears_without_losing_or_inventing_any() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut config = config();
+    config.durability = Durability::Fsync;
+    config.journal_segment_bytes = JOURNAL_SEGMENT_BYTES_MIN;
+    let registry = Arc::new(config.validate().expect("valid"));
+    let shard = registry.shard_of(BUTTER);
+    let journal = ShardDirs::new(dir.path(), shard).journal;
+    let (sender, receiver) = channel::bounded(1024);
+    let collector = std::thread::spawn(move || collect(receiver));
+    let (engine, _) = Engine::start(Arc::clone(&registry), dir.path(), sender, &[u64::MAX; 2])
+        .expect("engine starts");
+    let handle = engine.handle();
+
+    // The fault: the directory goes away; the open segment takes writes until it is full.
+    let away = journal.with_extension("away");
+    std::fs::rename(&journal, &away).expect("move the journal away");
+    std::fs::write(&journal, b"not a directory").expect("a file in its place");
+    let mut accepted = Vec::new();
+    let mut refused = Vec::new();
+    for n in 0..ORDERS_MAX {
+        let (cl_ord_id, input) = order(n);
+        match handle.submit(input) {
+            Ok(()) => accepted.push(cl_ord_id),
+            Err(SubmitError::Unavailable) => {
+                refused.push(cl_ord_id);
+                break;
+            }
+            Err(error) => panic!("order {n}: {error}"),
+        }
+    }
+    assert!(!refused.is_empty(), "the segment filled and the fault was reached");
+    assert!(handle.faulted()[shard] && !handle.faulted()[1 - shard]);
+    std::thread::sleep(FAULT_RETRY * 2);
+    let (cl_ord_id, input) = order(ORDERS_MAX);
+    assert_eq!(handle.submit(input), Err(SubmitError::Unavailable), "still faulted");
+    refused.push(cl_ord_id);
+
+    // The fault clears: the shard recovers by itself and takes orders again.
+    std::fs::remove_file(&journal).expect("remove the file");
+    std::fs::rename(&away, &journal).expect("the journal is back");
+    wait_until("the shard recovers", || !handle.faulted()[shard]);
+    for n in ORDERS_MAX + 1..ORDERS_MAX + 101 {
+        let (cl_ord_id, input) = order(n);
+        handle.submit(input).expect("taken after the fault cleared");
+        accepted.push(cl_ord_id);
+    }
+    // The journal as it stands once every input is durable (shutdown's snapshot lets
+    // retention remove the segments it covers).
+    let sequenced = accepted.len() as u64;
+    wait_until("every order is durable", || {
+        handle.queued()[shard] == 0 && handle.seq_durable()[shard] >= sequenced
+    });
+    std::thread::sleep(Duration::from_millis(300));
+    let copy = tempfile::tempdir().expect("temp dir");
+    let dirs = ShardDirs::new(copy.path(), shard);
+    copy_dir(&journal, &dirs.journal);
+    engine.shutdown().expect("clean shutdown");
+    drop(handle);
+    let live = collector.join().expect("collector");
+
+    let answered = answers(&live[shard]);
+    for cl_ord_id in &accepted {
+        assert_eq!(answered.get(cl_ord_id), Some(&1), "{cl_ord_id}: taken, answered once");
+    }
+    for cl_ord_id in &refused {
+        assert_eq!(answered.get(cl_ord_id), None, "{cl_ord_id}: refused, never answered");
+    }
+    assert_eq!(answered.len(), accepted.len(), "no answer to an order never sent");
+    let options = JournalOptions {
+        shard_id: shard as u32,
+        segment_size_max: JOURNAL_SEGMENT_BYTES_MIN,
+        ..JournalOptions::default()
+    };
+    let mut replayed = Vec::new();
+    recover(&registry, shard, &dirs, &options, 0, &mut |outputs| replayed.extend(outputs))
+        .expect("recovers from the journal");
+    assert!(replayed == live[shard], "the live outputs are exactly the journal's");
+}
