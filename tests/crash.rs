@@ -77,6 +77,7 @@ fn crash_consistency_under_load() {
         let trading = Duration::from_millis(rng.range(TRADING_MS.0, TRADING_MS.1));
         let lines = trade_and_kill(&mut clients, server, &mut rng, trading);
         trades_logged.extend(lines.iter().filter(|line| line["message"] == "trade").map(trade_id));
+        let in_flight: usize = clients.iter().map(Client::unanswered).sum();
         journal_verify(dir.path(), seed);
         server = Server::start(dir.path());
         let recovered = server.wait_for("shard recovered", |line| line["shard"] == 0);
@@ -86,16 +87,12 @@ fn crash_consistency_under_load() {
         }
         let context = format!("seed {seed}, kill {kill} after {trading:?}");
         settle(&mut clients, orders_working, &trades_logged, &context);
+        let lost: usize = clients.iter_mut().map(Client::forget_unanswered).sum();
         eprintln!(
-            "kill {kill} after {trading:?}: replayed {}, torn tail {}, {orders_working} resting, \
-             {} reports so far",
-            recovered["replayed"],
-            recovered["torn_tail"],
-            clients.iter().map(|client| client.reports.len()).sum::<usize>()
+            "kill {kill} after {trading:?}: {in_flight} orders in flight ({lost} lost), \
+             replayed {}, torn tail {}, {orders_working} resting",
+            recovered["replayed"], recovered["torn_tail"],
         );
-        for client in &mut clients {
-            client.forget_unanswered();
-        }
     }
     for client in &mut clients {
         client.logout();

@@ -194,12 +194,20 @@ impl Client {
         }
     }
 
-    /// Forgets the requests the server never answered (in flight at a crash and lost), once
-    /// the session is in sync again: they will never be answered.
-    pub(crate) fn forget_unanswered(&mut self) {
+    /// The orders sent and not answered yet.
+    pub(crate) fn unanswered(&self) -> usize {
         let answered: BTreeSet<&String> = self.acknowledged.values().collect();
+        self.working.keys().filter(|cl_ord_id| !answered.contains(cl_ord_id)).count()
+    }
+
+    /// Forgets the requests the server never answered (in flight at a crash and lost), once
+    /// the session is in sync again: they will never be answered. Returns how many orders.
+    pub(crate) fn forget_unanswered(&mut self) -> usize {
+        let answered: BTreeSet<&String> = self.acknowledged.values().collect();
+        let before = self.working.len();
         self.working.retain(|cl_ord_id, _| answered.contains(cl_ord_id));
         self.cancelling.clear();
+        before - self.working.len()
     }
 
     /// Reads and handles messages until `timeout` passes; fails if the connection is gone.
