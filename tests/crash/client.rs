@@ -53,6 +53,9 @@ pub(crate) struct Client {
     expected: u64,
     /// The highest MsgSeqNum received.
     seen_max: u64,
+    /// The MsgSeqNum of our Logon on this connection: what we sent before it was to a server
+    /// that has died, what we send after it the server queues until our gap fill.
+    logon_seq: u64,
     /// Whether we asked to log out, so that the server's Logout is expected.
     logging_out: bool,
     /// Whether the server answered our Logon on this connection.
@@ -93,6 +96,7 @@ impl Client {
             expected: 1,
             seen_max: 0,
             logged_on: false,
+            logon_seq: 1,
             logging_out: false,
             resend_through: None,
             counter: 0,
@@ -117,6 +121,7 @@ impl Client {
         self.buffer.clear();
         self.resend_through = None;
         self.logged_on = false;
+        self.logon_seq = self.seq_next;
         let reset = if self.seq_next == 1 { "|141=Y" } else { "" };
         self.send("A", &format!("98=0|108=30{reset}|554=demo")).expect("send the Logon");
         let deadline = Instant::now() + WAIT;
@@ -327,17 +332,19 @@ impl Client {
         self.send("2", &format!("7={}|16=0", self.expected))
     }
 
-    /// Answers the server's ResendRequest with one SequenceReset-GapFill: requests sent before
-    /// a crash and never answered are not sent again (they were in flight, and are lost).
+    /// Answers the server's ResendRequest with one SequenceReset-GapFill up to our Logon:
+    /// requests sent before a crash and never answered are not sent again (they were in
+    /// flight, and are lost), while what we sent after the Logon is queued by the server and
+    /// processed once the gap is filled.
     fn gap_fill(&mut self, message: &[u8]) -> Result<(), Closed> {
         let begin: u64 = field(message, 7).and_then(|seq| seq.parse().ok()).unwrap_or(0);
-        if begin == 0 || begin >= self.seq_next {
+        if begin == 0 || begin >= self.logon_seq {
             return Ok(());
         }
         let text = format!(
             "35=4|49={}|56=BIRZHA|34={begin}|43=Y|52={now}|122={now}|123=Y|36={}",
             self.code,
-            self.seq_next,
+            self.logon_seq,
             now = utc_now()
         );
         self.write(&text)
