@@ -17,8 +17,13 @@
 //! - `journal`: `birzha journal verify` passes on a clean data directory and fails, naming the
 //!   file and offset, after a byte in the middle of a journal is flipped; the server refuses to
 //!   start on it.
+//! - `crash`: crash consistency under load: three traders trade while the server is killed
+//!   with SIGKILL ten times; after each restart they resume their sessions, get what they
+//!   missed through ResendRequest, and their acknowledgements must equal the recovered state
+//!   and a reference replay.
 
 mod admin;
+mod crash;
 mod journal;
 mod serve;
 mod trading;

@@ -133,6 +133,17 @@ impl Server {
         }
         (status, self.lines())
     }
+
+    /// Kills the server with SIGKILL, a crash with no shutdown at all, and returns every log
+    /// line it printed (a line the kill cut short is left out).
+    pub(crate) fn kill(mut self) -> Vec<Value> {
+        self.child.kill().expect("SIGKILL delivered");
+        wait_exit(&mut self.child);
+        if let Some(reader) = self.reader.take() {
+            reader.join().expect("log reader");
+        }
+        self.lines()
+    }
 }
 
 impl Drop for Server {
@@ -159,11 +170,18 @@ pub(crate) fn wait_exit(child: &mut Child) -> ExitStatus {
     }
 }
 
-/// Reads JSON log lines until standard output closes; non-JSON lines fail the test.
+/// Reads JSON log lines until standard output closes; non-JSON lines fail the test. A last line
+/// without its newline is one a SIGKILL cut short: it is dropped.
 fn read_log(stdout: impl Read, log: &Log) {
-    for line in BufReader::new(stdout).lines() {
-        let Ok(line) = line else { break };
-        let value: Value = serde_json::from_str(&line)
+    let mut reader = BufReader::new(stdout);
+    let mut line = String::new();
+    loop {
+        line.clear();
+        match reader.read_line(&mut line) {
+            Ok(read) if read > 0 && line.ends_with('\n') => {}
+            _ => break,
+        }
+        let value: Value = serde_json::from_str(line.trim_end())
             .unwrap_or_else(|error| panic!("a log line is not JSON ({error}): {line}"));
         log.lines.lock().unwrap_or_else(PoisonError::into_inner).push(value);
         log.changed.notify_all();
@@ -192,14 +210,14 @@ pub(crate) fn segments(data_dir: &Path, shard: usize) -> Vec<PathBuf> {
 }
 
 /// The current time as a FIX UTCTimestamp.
-fn utc_now() -> String {
+pub(crate) fn utc_now() -> String {
     let now = SystemTime::now().duration_since(UNIX_EPOCH).expect("after 1970");
     let millis = i64::try_from(now.as_millis()).expect("in range");
     String::from_utf8_lossy(&birzha_fix::UtcTimestamp(millis).format()).into_owned()
 }
 
 /// Frames `fields` (`|` stands for SOH) with BeginString, BodyLength and CheckSum.
-fn frame(fields: &str) -> Vec<u8> {
+pub(crate) fn frame(fields: &str) -> Vec<u8> {
     let body = format!("{}\x01", fields.replace('|', "\x01"));
     let mut message = format!("8=FIX.4.4\x019={}\x01{body}", body.len()).into_bytes();
     let sum = birzha_fix::checksum(&message);
