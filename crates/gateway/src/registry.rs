@@ -234,6 +234,24 @@ impl Sessions {
         false
     }
 
+    /// Makes every store's records durable. The dispatcher calls it before it records a
+    /// delivery watermark, so that a watermark on disk never runs ahead of the reports it
+    /// covers (whatever a power loss keeps).
+    ///
+    /// # Errors
+    /// Returns the first store's [`StoreError`]; the other stores are still synced.
+    pub fn sync_stores(&self) -> Result<(), StoreError> {
+        let slots: Vec<Arc<Slot>> = lock(&self.inner.slots).values().cloned().collect();
+        let mut first = Ok(());
+        for slot in slots {
+            let result = lock(&slot.store).sync();
+            if first.is_ok() {
+                first = result;
+            }
+        }
+        first
+    }
+
     /// Whether `comp_id` is logged on.
     #[must_use]
     pub fn is_logged_on(&self, comp_id: &str) -> bool {

@@ -14,7 +14,8 @@
 //!
 //! # Durability
 //! With [`Durability::Fsync`] each record is `fdatasync`ed before the call returns; with
-//! [`Durability::None`] it is written to the OS only.
+//! [`Durability::None`] it is written to the OS only, and made durable by
+//! [`SessionStore::sync`] (which the owner calls at its checkpoints).
 //!
 //! # Limits
 //! At most `messages_max` messages are kept (older ones are gap-filled on resend). When the file
@@ -65,6 +66,8 @@ pub struct FileStore {
     path: PathBuf,
     /// The current file length.
     file_bytes: u64,
+    /// Whether records were written since the last sync.
+    dirty: bool,
     /// Settings.
     config: FileStoreConfig,
 }
@@ -94,15 +97,17 @@ impl FileStore {
         if good < bytes.len() {
             file.set_len(good as u64).map_err(io_error(&path))?;
         }
-        let store = Self { state, file, path, file_bytes: good as u64, config: config.clone() };
+        let file_bytes = good as u64;
+        let store = Self { state, file, path, file_bytes, dirty: false, config: config.clone() };
         Ok(store)
     }
 
     fn append(&mut self, kind: u8, seq: u64, payload: &[u8]) -> Result<(), StoreError> {
         let record = encode_record(kind, seq, payload);
         self.file.write_all(&record).map_err(io_error(&self.path))?;
+        self.dirty = true;
         if self.config.durability == Durability::Fsync {
-            self.file.sync_data().map_err(io_error(&self.path))?;
+            self.sync()?;
         }
         self.file_bytes += record.len() as u64;
         if self.file_bytes > self.config.file_bytes_max {
@@ -171,6 +176,14 @@ impl SessionStore for FileStore {
     fn reset(&mut self) -> Result<(), StoreError> {
         self.append(b'R', 1, &[])?;
         self.state.reset();
+        Ok(())
+    }
+
+    fn sync(&mut self) -> Result<(), StoreError> {
+        if self.dirty {
+            self.file.sync_data().map_err(io_error(&self.path))?;
+            self.dirty = false;
+        }
         Ok(())
     }
 }

@@ -61,6 +61,15 @@ pub trait SessionStore: Send {
     /// # Errors
     /// Returns a [`StoreError`] if it cannot be persisted.
     fn reset(&mut self) -> Result<(), StoreError>;
+
+    /// Makes everything recorded so far durable (a store that syncs every record, or keeps
+    /// nothing on disk, has nothing to do).
+    ///
+    /// # Errors
+    /// Returns a [`StoreError`] if it cannot be synced.
+    fn sync(&mut self) -> Result<(), StoreError> {
+        Ok(())
+    }
 }
 
 /// The state every store keeps in memory.

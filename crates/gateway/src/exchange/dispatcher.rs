@@ -25,7 +25,7 @@ use tracing::{error, info, warn};
 use super::inbound::MarketDataRequest;
 use super::market_data::{MarketData, Message, SUBSCRIPTIONS_PER_SESSION_MAX, Subscription};
 use super::report::{cancel_reject, execution_report, reject_text, utc};
-use super::watermark::Watermarks;
+use super::watermark::{Checkpoints, Watermarks};
 use crate::{OutboundMessage, Sessions};
 
 /// How often the stats line is logged.
@@ -47,7 +47,8 @@ struct Dispatcher {
     registry: Arc<Registry>,
     sessions: Sessions,
     market: MarketData,
-    watermarks: Watermarks,
+    /// Delivery watermarks, written by their own thread.
+    checkpoints: Checkpoints,
     /// All-instrument mass cancels waiting for the other shards: (count so far, shards left).
     mass: BTreeMap<(TraderId, ClOrdId), (u32, usize)>,
     /// Scratch for market-data messages.
@@ -86,9 +87,9 @@ pub(crate) fn spawn(
         watermarks.values().iter().map(|v| if *v == u64::MAX { 0 } else { *v }).collect();
     let mut dispatcher = Dispatcher {
         market: MarketData::new(registry.instruments.len()),
+        checkpoints: Checkpoints::spawn(watermarks, sessions.clone())?,
         registry,
         sessions,
-        watermarks,
         mass: BTreeMap::new(),
         messages: Vec::new(),
         body: Body::new(),
@@ -102,9 +103,10 @@ pub(crate) fn spawn(
         },
     };
     debug_assert_eq!(dispatcher.stats.seq_now.len(), shards);
-    std::thread::Builder::new()
-        .name("dispatcher".into())
-        .spawn(move || dispatcher.run(&outputs, &commands))
+    std::thread::Builder::new().name("dispatcher".into()).spawn(move || {
+        dispatcher.run(&outputs, &commands);
+        dispatcher.checkpoints.finish();
+    })
 }
 
 impl Dispatcher {
@@ -149,9 +151,7 @@ impl Dispatcher {
             self.output(output, replayed, batch.shard);
         }
         self.flush_market_data();
-        if let Err(error) = self.watermarks.advance(batch.shard, batch.seq_durable) {
-            error!(%error, shard = batch.shard, "cannot write the delivery watermark");
-        }
+        self.checkpoints.advance(batch.shard, batch.seq_durable);
         self.stats.seq_now[batch.shard] = batch.seq_durable;
     }
 

@@ -3,13 +3,28 @@
 //! durable in the engine but not yet stored for the traders when the process died are still
 //! delivered (with PossResend = Y, as they may be duplicates).
 //!
-//! The file holds one little-endian `u64` per shard and is rewritten in place after every batch
-//! the dispatcher has stored; an 8-byte write at an aligned offset is not torn by a crash.
+//! The file holds one little-endian `u64` per shard. The dispatcher advances the watermarks in
+//! memory after every batch it has stored, and writes them at checkpoints: it first syncs the
+//! traders' stores, then writes and syncs the values it had before that sync. So the file never
+//! runs ahead of what is durably stored, even across a power loss (at worst some reports are
+//! delivered twice, as possible resends). An 8-byte write at an aligned offset is not torn.
 
 use std::fs::{File, OpenOptions};
 use std::io;
 use std::os::unix::fs::FileExt;
 use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use crossbeam::channel::{self, RecvTimeoutError, Sender};
+use tracing::error;
+
+use crate::registry::Sessions;
+
+/// How often the stores are synced and the watermarks written.
+pub(crate) const CHECKPOINT_INTERVAL: Duration = Duration::from_secs(1);
 
 /// The watermark file of the gateway.
 #[derive(Debug)]
@@ -20,7 +35,9 @@ pub struct Watermarks {
 
 impl Watermarks {
     /// Opens (or creates) the watermark file for `shards` shards. A shard with no watermark yet
-    /// gets `u64::MAX`: nothing is replayed for it (a new exchange, or a lost file).
+    /// (a new exchange, or a lost file) gets 0, written and synced at once: every output the
+    /// engine's recovery replays for it is delivered (as a possible resend), so none can be
+    /// missed before the first checkpoint.
     ///
     /// # Errors
     /// Returns the I/O error if the file cannot be opened or read.
@@ -30,8 +47,9 @@ impl Watermarks {
         }
         let file =
             OpenOptions::new().read(true).write(true).create(true).truncate(false).open(path)?;
-        let mut values = vec![u64::MAX; shards];
+        let mut values = vec![0; shards];
         let length = file.metadata()?.len();
+        let mut written = false;
         for (shard, value) in values.iter_mut().enumerate() {
             let offset = shard as u64 * 8;
             if offset + 8 <= length {
@@ -40,7 +58,11 @@ impl Watermarks {
                 *value = u64::from_le_bytes(bytes);
             } else {
                 file.write_all_at(&value.to_le_bytes(), offset)?;
+                written = true;
             }
+        }
+        if written {
+            file.sync_all()?;
         }
         Ok(Watermarks { file, values })
     }
@@ -51,16 +73,88 @@ impl Watermarks {
         &self.values
     }
 
-    /// Records that `shard`'s outputs through `seq` are stored.
+    /// Records, in memory, that `shard`'s outputs through `seq` are stored.
+    pub fn advance(&mut self, shard: usize, seq: u64) {
+        self.values[shard] = seq;
+    }
+
+    /// Writes `values` (watermarks taken before the stores were synced) and syncs the file.
     ///
     /// # Errors
-    /// Returns the I/O error of the write.
-    pub fn advance(&mut self, shard: usize, seq: u64) -> io::Result<()> {
-        if self.values[shard] == seq {
-            return Ok(());
+    /// Returns the I/O error of the write or the sync.
+    pub fn persist(&mut self, values: &[u64]) -> io::Result<()> {
+        for (shard, value) in values.iter().enumerate() {
+            self.file.write_all_at(&value.to_le_bytes(), shard as u64 * 8)?;
         }
-        self.values[shard] = seq;
-        self.file.write_all_at(&seq.to_le_bytes(), shard as u64 * 8)
+        self.file.sync_data()
+    }
+}
+
+/// The checkpoint thread and the watermarks the dispatcher advances for it.
+#[derive(Debug)]
+pub(crate) struct Checkpoints {
+    /// Per shard, the last sequence number whose outputs are stored (not yet durably).
+    delivered: Arc<[AtomicU64]>,
+    /// Dropped to stop the thread after a last checkpoint.
+    stop: Option<Sender<()>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Checkpoints {
+    /// Starts the thread that, every [`CHECKPOINT_INTERVAL`], syncs the stores of `sessions`
+    /// and then persists the watermarks taken before the sync.
+    ///
+    /// # Errors
+    /// Returns the I/O error if the thread cannot be started.
+    pub(crate) fn spawn(mut watermarks: Watermarks, sessions: Sessions) -> io::Result<Checkpoints> {
+        let delivered: Arc<[AtomicU64]> =
+            watermarks.values().iter().map(|value| AtomicU64::new(*value)).collect();
+        let (stop, stopped) = channel::bounded::<()>(0);
+        let marks = Arc::clone(&delivered);
+        let thread = std::thread::Builder::new().name("checkpoints".into()).spawn(move || {
+            loop {
+                let last = !matches!(
+                    stopped.recv_timeout(CHECKPOINT_INTERVAL),
+                    Err(RecvTimeoutError::Timeout)
+                );
+                checkpoint(&mut watermarks, &sessions, &marks);
+                if last {
+                    return;
+                }
+            }
+        })?;
+        Ok(Checkpoints { delivered, stop: Some(stop), thread: Some(thread) })
+    }
+
+    /// Records that `shard`'s outputs through `seq` are stored.
+    pub(crate) fn advance(&self, shard: usize, seq: u64) {
+        self.delivered[shard].store(seq, Ordering::Release);
+    }
+
+    /// Takes a last checkpoint and stops the thread.
+    pub(crate) fn finish(mut self) {
+        drop(self.stop.take());
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// Syncs the stores, then persists the watermarks read before the sync.
+fn checkpoint(watermarks: &mut Watermarks, sessions: &Sessions, delivered: &[AtomicU64]) {
+    let values: Vec<u64> = delivered.iter().map(|mark| mark.load(Ordering::Acquire)).collect();
+    if values == watermarks.values() {
+        return;
+    }
+    if let Err(error) = sessions.sync_stores() {
+        error!(%error, "cannot sync the traders' stores: delivery watermarks not advanced");
+        return;
+    }
+    for (shard, value) in values.iter().enumerate() {
+        watermarks.advance(shard, *value);
+    }
+    if let Err(error) = watermarks.persist(&values) {
+        error!(%error, "cannot write the delivery watermarks");
     }
 }
 
@@ -69,14 +163,17 @@ mod tests {
     use super::*;
 
     #[test]
-    fn watermarks_persist_and_start_unknown() {
+    fn watermarks_start_at_zero_and_persist_only_when_told() {
         let dir = tempfile::tempdir().expect("temp dir");
         let path = dir.path().join("gateway/watermarks");
         let mut marks = Watermarks::open(&path, 2).expect("open");
-        assert_eq!(marks.values(), [u64::MAX, u64::MAX]);
-        marks.advance(1, 42).expect("write");
+        assert_eq!(marks.values(), [0, 0]);
+        marks.advance(1, 42);
+        let values = marks.values().to_vec();
+        marks.persist(&values).expect("write");
+        marks.advance(0, 7);
         drop(marks);
         let marks = Watermarks::open(&path, 3).expect("reopen");
-        assert_eq!(marks.values(), [u64::MAX, 42, u64::MAX]);
+        assert_eq!(marks.values(), [0, 42, 0], "the unsynced advance of shard 0 is not kept");
     }
 }
