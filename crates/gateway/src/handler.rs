@@ -123,7 +123,10 @@ impl<A: Application + Send + Sync + 'static> Handler<A> {
                 warn!(%error, "garbled first message: disconnecting");
                 return Ok(None);
             }
-            Read::Closed => return Ok(None),
+            Read::Closed => {
+                info!("closed by the peer before a Logon");
+                return Ok(None);
+            }
         };
         let delay = self.context.backoff.delay(self.peer.ip());
         if !delay.is_zero() {
@@ -199,9 +202,11 @@ impl<A: Application + Send + Sync + 'static> Handler<A> {
             let event = self.next_event(established).await?;
             status = self.handle(established, event)?;
             let kick = Arc::clone(&established.claim.kick);
+            let write_timeout = self.context.config.write_timeout;
             tokio::select! {
                 biased;
                 () = kick.notified() => status = slow_reader(),
+                () = sleep(write_timeout) => status = stalled_reader(write_timeout),
                 written = self.connection.write_all(&self.out) => written?,
             }
             self.out.clear();
@@ -282,6 +287,13 @@ impl<A: Application + Send + Sync + 'static> Handler<A> {
         };
         Ok(status)
     }
+}
+
+/// A write that did not finish in time: the peer stopped reading while only the session layer
+/// was writing to it (heartbeats, rejects, a resend), so no queue overflowed to say so.
+fn stalled_reader(write_timeout: std::time::Duration) -> Status {
+    warn!(?write_timeout, "disconnecting: a write did not finish in time (slow reader)");
+    Status::Disconnect { voluntary: false, reason: "slow reader: a write did not finish in time" }
 }
 
 fn slow_reader() -> Status {
