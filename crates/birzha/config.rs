@@ -101,6 +101,8 @@ pub(crate) struct GatewayConfig {
     pub(crate) outbound_queue_capacity: usize,
     /// Delay before answering a failed logon.
     pub(crate) logon_failure_delay: Duration,
+    /// How long a new connection has to send its Logon.
+    pub(crate) logon_timeout: Duration,
     /// New orders and modifies per second per session.
     pub(crate) orders_per_second: u32,
     /// Cancels per second per session.
@@ -242,6 +244,7 @@ impl Config {
             sessions_max: fix.sessions_max,
             outbound_queue_capacity: fix.outbound_queue_capacity,
             logon_failure_delay: Duration::from_millis(fix.logon_failure_delay_ms),
+            logon_timeout: Duration::from_millis(fix.logon_timeout_ms),
             orders_per_second: fix.throttle.orders_per_second,
             cancels_per_second: fix.throttle.cancels_per_second,
             admin: self.admin.clone(),
@@ -527,6 +530,7 @@ mod tests {
         assert_eq!((gateway.orders_per_second, gateway.cancels_per_second), (500, 1_000));
         assert_eq!(gateway.heartbeat_seconds, (5, 120));
         assert_eq!(gateway.logon_failure_delay, Duration::from_secs(1));
+        assert_eq!(gateway.logon_timeout, Duration::from_secs(10));
         assert_eq!(gateway.traders[3].code, "TRADER4");
         assert_eq!(gateway.traders[3].password_hash, config.traders[3].password_hash);
         let admin = gateway.admin.expect("the default config opens an admin port");
