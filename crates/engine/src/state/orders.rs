@@ -173,19 +173,18 @@ impl ShardState {
     }
 
     /// Finds the order a request names, among the requesting trader's firm's working orders.
+    ///
+    /// Another firm's order is `UnknownOrder`, working or finished: a finished order is
+    /// `TooLate` only when the request names it through the trader's own ClOrdIDs, so an
+    /// OrderID alone never tells a trader whether another firm's order existed and ended.
     fn resolve(&self, trader: TraderId, order: &OrderRef) -> Result<OrderId, RejectReason> {
         let firm = self.registry.firm_of(trader);
-        let order_id = match order.order_id {
-            Some(order_id) => order_id,
-            None => match self.cl_ord_ids.get(trader, &order.cl_ord_id) {
-                Some(order_id) if order_id.0 != 0 => order_id,
-                _ => return Err(RejectReason::UnknownOrder),
-            },
-        };
+        let own = self.cl_ord_ids.get(trader, &order.cl_ord_id).filter(|id| id.0 != 0);
+        let order_id = order.order_id.or(own).ok_or(RejectReason::UnknownOrder)?;
         match self.orders.get(&order_id) {
             Some(record) if record.firm == firm => Ok(order_id),
             Some(_) => Err(RejectReason::UnknownOrder),
-            None if self.issued(order_id) => Err(RejectReason::TooLate),
+            None if own == Some(order_id) && self.issued(order_id) => Err(RejectReason::TooLate),
             None => Err(RejectReason::UnknownOrder),
         }
     }
@@ -386,6 +385,8 @@ impl ShardState {
         cancelled
     }
 
+    /// Answers a status request to the trader who asked (the owner or a colleague of its
+    /// firm: `resolve` admits no other), never to anyone else.
     pub(super) fn order_status(&mut self, input: &StatusInput, out: &mut Vec<Output>) {
         let found = self.resolve(input.trader, &input.order).ok().and_then(|order_id| {
             let book = self.book(input.instrument)?;
@@ -393,6 +394,7 @@ impl ShardState {
         });
         let execution = match found {
             Some((order_id, view, record)) => Execution {
+                trader: input.trader,
                 order_id: Some(order_id),
                 cl_ord_id: record.cl_ord_id,
                 exec_type: ExecType::OrderStatus,
