@@ -47,6 +47,10 @@ pub(crate) use report::Report;
 use crate::config::Config;
 use crate::trade::TradeError;
 
+/// Logons in flight at once. The exchange verifies passwords with argon2 a few at a time;
+/// a thousand Logons sent at once would wait longer than a Logon may take.
+const LOGONS_IN_FLIGHT_MAX: usize = 16;
+
 /// How long in-flight requests may take to be answered after the senders stop.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(2);
 
@@ -253,11 +257,16 @@ async fn connect_all(
     window: Option<usize>,
 ) -> anyhow::Result<Vec<Session>> {
     let mut logons = Vec::new();
+    let in_flight = Arc::new(Semaphore::new(LOGONS_IN_FLIGHT_MAX));
     for user in &plan.users {
         let mut config = ClientConfig::new(user, &plan.password);
         config.target_comp_id.clone_from(&plan.comp_id);
         config.reset_seq_nums = true;
-        logons.push(tokio::spawn(Client::connect(plan.server, config)));
+        let (server, in_flight) = (plan.server, Arc::clone(&in_flight));
+        logons.push(tokio::spawn(async move {
+            let _permit = in_flight.acquire_owned().await;
+            Client::connect(server, config).await
+        }));
     }
     let mut sessions = Vec::new();
     for (index, (logon, user)) in logons.into_iter().zip(&plan.users).enumerate() {

@@ -43,6 +43,9 @@ pub struct GatewayConfig {
     pub auth_backoff_base: Duration,
     /// The longest such delay.
     pub auth_backoff_max: Duration,
+    /// The most Logons answered at once, each on a thread of tokio's blocking pool: it
+    /// bounds the CPU and memory that authentication (argon2) takes from logged-on sessions.
+    pub logons_concurrent_max: usize,
     /// How long shutdown waits for sessions to finish their Logout exchange.
     pub shutdown_grace: Duration,
 }
@@ -60,6 +63,7 @@ impl GatewayConfig {
             write_timeout: Duration::from_secs(30),
             auth_backoff_base: Duration::from_millis(100),
             auth_backoff_max: Duration::from_secs(10),
+            logons_concurrent_max: 2,
             shutdown_grace: Duration::from_secs(5),
         }
     }

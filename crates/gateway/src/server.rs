@@ -103,6 +103,7 @@ where
         dictionary: Arc::new(Dictionary::profile()),
         backoff: AuthBackoff::new(config.auth_backoff_base, config.auth_backoff_max),
         clock: Clock::new(),
+        logons: Semaphore::new(config.logons_concurrent_max.max(1)),
         application,
         sessions,
         config,

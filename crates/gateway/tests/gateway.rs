@@ -6,8 +6,10 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use birzha_fix::session::{Durability, FileStoreConfig};
-use birzha_fix::{Body, Dictionary, Fields, WriteFields, parse};
+use birzha_fix::session::{
+    Application, Delivery, Durability, FileStoreConfig, LogonRequest, Refusal, SessionId,
+};
+use birzha_fix::{Body, Dictionary, Fields, MessageView, WriteFields, parse};
 use birzha_gateway::{EchoApplication, GatewayConfig, OutboundMessage, Sessions, StoreConfig};
 
 use crate::util::{Client, Server, field, fix44_dir, frame, utc_now};
@@ -237,6 +239,49 @@ async fn a_peer_that_stops_reading_during_a_resend_is_disconnected() {
     drop(client);
     let mut client = Client::connect(server.address).await;
     logon(&mut client, 3).await;
+    server.stop().await;
+}
+
+/// The echo application, but authenticating as slowly as argon2 does on a busy machine.
+struct SlowAuthentication(EchoApplication);
+
+impl Application for SlowAuthentication {
+    fn authenticate(&self, logon: &LogonRequest<'_>) -> Result<(), Refusal> {
+        std::thread::sleep(Duration::from_millis(300));
+        self.0.authenticate(logon)
+    }
+
+    fn on_message(&self, session: &SessionId, message: &MessageView<'_>) -> Delivery {
+        self.0.on_message(session, message)
+    }
+}
+
+/// Regression (issue 7): Logons were authenticated on the async workers, so a storm of them
+/// (a thousand traders reconnecting, each costing an argon2 verification) stalled every
+/// logged-on session. They now run on the blocking pool, a few at a time. The test runs on a
+/// single-threaded runtime, where the old code stalled the session for every Logon.
+#[tokio::test]
+async fn slow_logons_do_not_stall_a_logged_on_session() {
+    let config = config();
+    let sessions = Sessions::new(&config);
+    let echo = EchoApplication::new(sessions.clone(), [TRADER, "OTHER"]);
+    let application = Arc::new(SlowAuthentication(echo));
+    let server = Server::start(config, application, sessions).await;
+    let mut client = Client::connect(server.address).await;
+    logon(&mut client, 1).await;
+    let mut storm = Vec::new();
+    for _ in 0..4 {
+        let mut other = Client::connect(server.address).await;
+        let header = format!("35=A|34=1|49=OTHER|52={}|56=BIRZHA|98=0|108=30", utc_now(0));
+        other.send(&frame(&header)).await;
+        storm.push(other);
+    }
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let started = Instant::now();
+    client.send(&message("1", 2, "112=during-the-storm")).await;
+    let heartbeat = client.receive_within(5).await.unwrap().unwrap();
+    assert_eq!(field(&heartbeat, 112).as_deref(), Some("during-the-storm"));
+    assert!(started.elapsed() < Duration::from_millis(150), "{:?}", started.elapsed());
     server.stop().await;
 }
 
