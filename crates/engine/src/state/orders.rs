@@ -174,17 +174,22 @@ impl ShardState {
 
     /// Finds the order a request names, among the requesting trader's firm's working orders.
     ///
-    /// Another firm's order is `UnknownOrder`, working or finished: a finished order is
-    /// `TooLate` only when the request names it through the trader's own ClOrdIDs, so an
-    /// OrderID alone never tells a trader whether another firm's order existed and ended.
+    /// Another firm's working order is `UnknownOrder`. A finished order named by OrderID is
+    /// `TooLate` whoever asks: its record (and so its firm) is gone. That tells another firm
+    /// only that the OrderID was issued and has ended, which sequential OrderIDs reveal anyway.
     fn resolve(&self, trader: TraderId, order: &OrderRef) -> Result<OrderId, RejectReason> {
         let firm = self.registry.firm_of(trader);
-        let own = self.cl_ord_ids.get(trader, &order.cl_ord_id).filter(|id| id.0 != 0);
-        let order_id = order.order_id.or(own).ok_or(RejectReason::UnknownOrder)?;
+        let order_id = match order.order_id {
+            Some(order_id) => order_id,
+            None => match self.cl_ord_ids.get(trader, &order.cl_ord_id) {
+                Some(order_id) if order_id.0 != 0 => order_id,
+                _ => return Err(RejectReason::UnknownOrder),
+            },
+        };
         match self.orders.get(&order_id) {
             Some(record) if record.firm == firm => Ok(order_id),
             Some(_) => Err(RejectReason::UnknownOrder),
-            None if own == Some(order_id) && self.issued(order_id) => Err(RejectReason::TooLate),
+            None if self.issued(order_id) => Err(RejectReason::TooLate),
             None => Err(RejectReason::UnknownOrder),
         }
     }
