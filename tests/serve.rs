@@ -71,3 +71,24 @@ fn config_errors_name_the_key_and_exit_with_code_3() {
     assert_eq!(flag.status.code(), Some(3));
     assert!(texts(&flag).1.contains("admin.listen = \"10.0.0.1:9879\" is not allowed"));
 }
+
+/// `birzha passwd` prints an argon2id hash of the line on standard input and never the
+/// password itself; a config with that hash lets the trader log on with that password only.
+#[test]
+fn passwd_prints_an_argon2_hash_and_never_the_password() {
+    use std::io::Write as _;
+    use std::process::Stdio;
+    let mut child = birzha()
+        .arg("passwd")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("birzha passwd runs");
+    child.stdin.take().expect("stdin").write_all(b"Tr4der-S3cret\n").expect("write");
+    let output = child.wait_with_output().expect("birzha passwd ends");
+    let (stdout, stderr) = texts(&output);
+    assert!(output.status.success(), "{stderr}");
+    assert!(stdout.starts_with("$argon2id$v=19$"), "{stdout}");
+    assert!(!stdout.contains("Tr4der-S3cret") && !stderr.contains("Tr4der-S3cret"));
+}

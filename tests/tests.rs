@@ -14,6 +14,10 @@
 //! - `admin`: halt rejects orders with a PHASE reason until resume; a deposit is logged; a
 //!   wrong token is refused and logged; `stats` answers; every command is in the journal
 //!   (`birzha journal inspect`).
+//! - `battery`: hostile and broken clients (garbage, half and huge frames, refused Logons,
+//!   sequence games, a Logon flood, a slow reader, thousands of idle connections) are turned
+//!   away with a reason while a steady trader keeps its acknowledgements; secrets stay out of
+//!   the log.
 //! - `journal`: `birzha journal verify` passes on a clean data directory and fails, naming the
 //!   file and offset, after a byte in the middle of a journal is flipped; the server refuses to
 //!   start on it.
@@ -23,6 +27,7 @@
 //!   and a reference replay.
 
 mod admin;
+mod battery;
 mod crash;
 mod journal;
 mod serve;

@@ -62,10 +62,24 @@ pub(crate) struct Server {
 impl Server {
     /// Starts the server on `data_dir` and waits until both ports accept.
     pub(crate) fn start(data_dir: &Path) -> Server {
-        let mut child = birzha()
+        Server::start_with(data_dir, None)
+    }
+
+    /// Starts the server on `data_dir` with the config text `config` (written to
+    /// `data_dir/birzha.toml`) instead of the embedded default, and waits until both ports
+    /// accept.
+    pub(crate) fn start_with(data_dir: &Path, config: Option<&str>) -> Server {
+        let mut command = birzha();
+        command
             .args(["serve", "--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0"])
             .args(["--log-format", "json", "--data-dir"])
-            .arg(data_dir)
+            .arg(data_dir);
+        if let Some(config) = config {
+            let path = data_dir.join("birzha.toml");
+            std::fs::write(&path, config).expect("write the config");
+            command.arg("--config").arg(path);
+        }
+        let mut child = command
             .env("RUST_LOG", "info")
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -107,6 +121,14 @@ impl Server {
                 .unwrap_or_else(PoisonError::into_inner)
                 .0;
         }
+    }
+
+    /// Returns the server's resident set size (VmRSS), in KiB.
+    pub(crate) fn rss_kib(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
+            .expect("/proc/PID/status");
+        let line = status.lines().find(|line| line.starts_with("VmRSS:")).expect("VmRSS");
+        line.split_whitespace().nth(1).and_then(|kib| kib.parse().ok()).expect("a number")
     }
 
     /// Returns every log line so far.
@@ -238,7 +260,8 @@ pub(crate) struct Trader {
     stream: TcpStream,
     buffer: Vec<u8>,
     code: &'static str,
-    seq: u64,
+    /// The MsgSeqNum of the next message sent.
+    pub(crate) seq: u64,
 }
 
 impl Trader {

@@ -47,6 +47,10 @@ pub(crate) use report::Report;
 use crate::config::Config;
 use crate::trade::TradeError;
 
+/// Logons in flight at once. The exchange verifies passwords with argon2 a few at a time;
+/// a thousand Logons sent at once would wait longer than a Logon may take.
+const LOGONS_IN_FLIGHT_MAX: usize = 16;
+
 /// How long in-flight requests may take to be answered after the senders stop.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(2);
 
@@ -252,12 +256,18 @@ async fn connect_all(
     counters: &Arc<Counters>,
     window: Option<usize>,
 ) -> anyhow::Result<Vec<Session>> {
+    let symbols: Arc<[String]> = plan.instruments.iter().map(|i| i.symbol.clone()).collect();
     let mut logons = Vec::new();
+    let in_flight = Arc::new(Semaphore::new(LOGONS_IN_FLIGHT_MAX));
     for user in &plan.users {
         let mut config = ClientConfig::new(user, &plan.password);
         config.target_comp_id.clone_from(&plan.comp_id);
         config.reset_seq_nums = true;
-        logons.push(tokio::spawn(Client::connect(plan.server, config)));
+        let (server, in_flight) = (plan.server, Arc::clone(&in_flight));
+        logons.push(tokio::spawn(async move {
+            let _permit = in_flight.acquire_owned().await;
+            Client::connect(server, config).await
+        }));
     }
     let mut sessions = Vec::new();
     for (index, (logon, user)) in logons.into_iter().zip(&plan.users).enumerate() {
@@ -278,6 +288,7 @@ async fn connect_all(
             shared: Arc::clone(&shared),
             counters: Arc::clone(counters),
             window: window.clone(),
+            symbols: Arc::clone(&symbols),
         };
         let receiver = tokio::spawn(receiver.run());
         sessions.push(Session { index, client, shared, window, receiver });
@@ -395,6 +406,8 @@ struct Receiver {
     shared: Arc<Shared>,
     counters: Arc<Counters>,
     window: Option<Arc<Semaphore>>,
+    /// The symbols of `--symbols`, by the index the sender's instruments have.
+    symbols: Arc<[String]>,
 }
 
 impl Receiver {
@@ -462,7 +475,10 @@ impl Receiver {
             (ExecType::Cancelled, Kind::Cancel) => Counters::add(&self.counters.cancels, 1),
             (ExecType::New, Kind::Add) => {
                 Counters::add(&self.counters.acks, 1);
-                let order = (report.cl_ord_id.clone(), report.side, 0);
+                // The order's own instrument: a cancel names it, and one sent with another
+                // instrument's symbol is refused as an unknown order.
+                let index = self.symbols.iter().position(|symbol| *symbol == report.symbol);
+                let order = (report.cl_ord_id.clone(), report.side, index.unwrap_or(0));
                 lock(&self.shared.resting).push_back(order);
             }
             _ => Counters::add(&self.counters.acks, 1),
@@ -621,6 +637,23 @@ mod tests {
         );
         assert!(latency.p50 > 0 && latency.p50 <= latency.p99 && latency.p99 <= latency.max);
         assert!(report.text().contains("latency µs p50"));
+        exchange.stop().await;
+    }
+
+    /// Regression (issue 7): every acknowledged order was filed under the first instrument,
+    /// so with several `--symbols` most cancels named the wrong symbol and were refused as
+    /// unknown orders (found in the 1,000-session run).
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn cancels_name_the_order_s_own_instrument() {
+        let exchange = TestExchange::start(crate::config::DEFAULT_TOML).await;
+        let mut run = plan(exchange.address, &["TRADER1", "TRADER3"], Pace::Rate(200));
+        let config = Config::embedded().expect("valid");
+        let smp = config.instruments.iter().find(|e| e.symbol == "SMP-FCA-USD").expect("listed");
+        run.instruments.push(Pricing::of(smp));
+        run.mix = Mix { add: 60, cancel: 40, aggressive: 0 };
+        let report = bounded(generate(&run)).await.expect("the run completes");
+        assert!(report.cancels > 20, "{report:?}");
+        assert_eq!(report.cancel_rejects.get("UNKNOWN_ORDER"), None, "{report:?}");
         exchange.stop().await;
     }
 

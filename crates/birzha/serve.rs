@@ -130,6 +130,7 @@ fn gateway_config(config: &Config) -> birzha_gateway::GatewayConfig {
     settings.message_size_max = gateway.message_size_max;
     settings.outbound_queue_max = gateway.outbound_queue_capacity;
     settings.auth_backoff_base = gateway.logon_failure_delay.max(Duration::from_millis(1));
+    settings.logon_timeout = gateway.logon_timeout;
     settings.store = StoreConfig::File(FileStoreConfig {
         directory: config.server.data_dir.join("fix"),
         durability: StoreDurability::None,

@@ -140,6 +140,9 @@ pub(crate) struct FixSection {
     pub(crate) outbound_queue_capacity: usize,
     /// Delay before answering a failed logon, in milliseconds: slows password guessing.
     pub(crate) logon_failure_delay_ms: u64,
+    /// How long a new connection has to send its Logon, in milliseconds; an idle connection
+    /// is closed after it, and until then holds one of `sessions_max` places.
+    pub(crate) logon_timeout_ms: u64,
     /// Per-session rate limits.
     pub(crate) throttle: ThrottleSection,
 }
@@ -153,6 +156,7 @@ impl Default for FixSection {
             sessions_max: 1_024,
             outbound_queue_capacity: 4_096,
             logon_failure_delay_ms: 1_000,
+            logon_timeout_ms: 10_000,
             throttle: ThrottleSection::default(),
         }
     }

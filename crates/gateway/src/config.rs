@@ -23,20 +23,29 @@ pub struct GatewayConfig {
     pub session: SessionConfig,
     /// Session stores.
     pub store: StoreConfig,
-    /// The most connections served at once; further ones wait in the listen backlog.
+    /// The most connections served at once, logged on or not; a connection accepted beyond it
+    /// is closed at once and the refusal logged (at most one line a second).
     pub sessions_max: usize,
     /// The largest message accepted, in bytes; a peer that exceeds it is disconnected.
     pub message_size_max: usize,
     /// The capacity of each session's outbound queue; a session whose queue fills is a slow
     /// reader and is disconnected (its messages stay in its store for resend).
     pub outbound_queue_max: usize,
-    /// How long a new connection has to send its Logon.
+    /// The longest one batch of outbound bytes may take to be written; a peer that reads
+    /// slower is disconnected as a slow reader. It catches a peer that stops reading while
+    /// nothing goes through its outbound queue (a large resend, heartbeats).
+    pub write_timeout: Duration,
+    /// How long a new connection has to send its Logon; an idle or trickling connection holds
+    /// one of `sessions_max` places at most this long.
     pub logon_timeout: Duration,
     /// The first delay imposed on an address after a refused Logon; it doubles with every
     /// further refusal.
     pub auth_backoff_base: Duration,
     /// The longest such delay.
     pub auth_backoff_max: Duration,
+    /// The most Logons answered at once, each on a thread of tokio's blocking pool: it
+    /// bounds the CPU and memory that authentication (argon2) takes from logged-on sessions.
+    pub logons_concurrent_max: usize,
     /// How long shutdown waits for sessions to finish their Logout exchange.
     pub shutdown_grace: Duration,
 }
@@ -51,8 +60,10 @@ impl GatewayConfig {
             message_size_max: 16 * 1024,
             outbound_queue_max: 4096,
             logon_timeout: Duration::from_secs(10),
+            write_timeout: Duration::from_secs(30),
             auth_backoff_base: Duration::from_millis(100),
             auth_backoff_max: Duration::from_secs(10),
+            logons_concurrent_max: 2,
             shutdown_grace: Duration::from_secs(5),
         }
     }

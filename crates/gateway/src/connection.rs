@@ -81,6 +81,11 @@ impl Connection {
         parse(&self.buffer[..length], &mut self.fields)
     }
 
+    /// The bytes of the frame of `length` bytes at the front of the buffer.
+    pub(crate) fn frame(&self, length: usize) -> &[u8] {
+        &self.buffer[..length]
+    }
+
     /// Drops the frame of `length` bytes at the front of the buffer.
     pub(crate) fn consume(&mut self, length: usize) {
         self.buffer.advance(length);

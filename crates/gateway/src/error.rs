@@ -21,6 +21,9 @@ pub enum GatewayError {
         /// The limit.
         limit: usize,
     },
+    /// The task answering a Logon panicked.
+    #[error("the task answering a Logon panicked")]
+    LogonPanicked,
     /// Accepting connections kept failing.
     #[error("accept failed after retries: {0}")]
     Accept(std::io::Error),

@@ -10,8 +10,8 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use birzha_fix::session::{Application, Refusal, Session, Status, check_logon, write_refusal};
-use birzha_fix::{Dictionary, UtcTimestamp};
-use tokio::sync::mpsc;
+use birzha_fix::{Dictionary, Fields, UtcTimestamp, parse};
+use tokio::sync::{Semaphore, mpsc};
 use tokio::time::{sleep, sleep_until};
 use tracing::{debug, info, warn};
 
@@ -36,6 +36,8 @@ pub(crate) struct Context<A> {
     pub(crate) sessions: Sessions,
     pub(crate) backoff: AuthBackoff,
     pub(crate) clock: Clock,
+    /// One permit per Logon being answered; bounds them to `logons_concurrent_max`.
+    pub(crate) logons: Semaphore,
 }
 
 /// One connection's task state.
@@ -123,64 +125,46 @@ impl<A: Application + Send + Sync + 'static> Handler<A> {
                 warn!(%error, "garbled first message: disconnecting");
                 return Ok(None);
             }
-            Read::Closed => return Ok(None),
+            Read::Closed => {
+                info!("closed by the peer before a Logon");
+                return Ok(None);
+            }
         };
         let delay = self.context.backoff.delay(self.peer.ip());
         if !delay.is_zero() {
             debug!(?delay, "delaying a Logon after earlier refusals");
             sleep(delay).await;
         }
-        let established = self.answer_logon(length)?;
+        let established = self.answer_logon_blocking(length).await?;
         self.connection.consume(length);
         self.flush_plain().await?;
         Ok(established)
     }
 
-    /// Vets the Logon at the front of the buffer and establishes the session or refuses it.
-    fn answer_logon(&mut self, length: usize) -> Result<Option<Established>, GatewayError> {
-        let now = self.now();
+    /// Answers the Logon at the front of the buffer on tokio's blocking pool, at most
+    /// `logons_concurrent_max` at a time. The application's authentication is slow on purpose
+    /// (argon2: tens of milliseconds and 19 MiB each); on the async workers a storm of Logons
+    /// (every trader reconnecting after a restart) would stall every logged-on session.
+    async fn answer_logon_blocking(
+        &mut self,
+        length: usize,
+    ) -> Result<Option<Established>, GatewayError> {
+        let frame = self.connection.frame(length).to_vec();
         let context = Arc::clone(&self.context);
-        let view = match self.connection.view(length) {
-            Ok(view) => view,
-            Err(error) => {
-                warn!(%error, "malformed first message: disconnecting");
-                return Ok(None);
-            }
-        };
-        let application = &*context.application;
-        let config = &context.session_config;
-        let refusal = match check_logon(config, &context.dictionary, application, now, &view) {
-            Err(refusal) => refusal,
-            Ok(request) => {
-                let comp_id = request.sender_comp_id.to_owned();
-                if let Some(mut claim) = context.sessions.claim(&comp_id)? {
-                    let store_ref = claim.store_ref();
-                    let mut store = store_ref.lock();
-                    claim.settle_before_logon(&context.sessions, &comp_id, &mut **store);
-                    let (session, status) = Session::establish(
-                        Arc::clone(config),
-                        Arc::clone(&context.dictionary),
-                        application,
-                        now,
-                        &view,
-                        &request,
-                        &mut **store,
-                        &mut self.out,
-                    )?;
-                    drop(store);
-                    context.backoff.accepted(self.peer.ip());
-                    if let Status::Disconnect { reason, .. } = status {
-                        warn!(comp_id, reason, "Logon refused by the session layer");
-                    }
-                    return Ok(Some(Established { session, claim, comp_id, status }));
-                }
-                Refusal::new("Already logged on")
-            }
-        };
-        warn!(reason = %refusal.text, "Logon refused");
-        context.backoff.refused(self.peer.ip());
-        write_refusal(config, now, Some(&view), &refusal, &mut self.out);
-        Ok(None)
+        let _permit =
+            context.logons.acquire().await.expect("Invariant: the semaphore is never closed");
+        let (peer, now, span) = (self.peer, self.now(), tracing::Span::current());
+        let mut out = std::mem::take(&mut self.out);
+        let blocking = Arc::clone(&context);
+        let (established, out) = tokio::task::spawn_blocking(move || {
+            let _entered = span.enter();
+            let established = answer_logon(&blocking, peer, now, &frame, &mut out);
+            (established, out)
+        })
+        .await
+        .map_err(|_| GatewayError::LogonPanicked)?;
+        self.out = out;
+        established
     }
 
     async fn flush_plain(&mut self) -> Result<(), GatewayError> {
@@ -199,9 +183,11 @@ impl<A: Application + Send + Sync + 'static> Handler<A> {
             let event = self.next_event(established).await?;
             status = self.handle(established, event)?;
             let kick = Arc::clone(&established.claim.kick);
+            let write_timeout = self.context.config.write_timeout;
             tokio::select! {
                 biased;
                 () = kick.notified() => status = slow_reader(),
+                () = sleep(write_timeout) => status = stalled_reader(write_timeout),
                 written = self.connection.write_all(&self.out) => written?,
             }
             self.out.clear();
@@ -282,6 +268,66 @@ impl<A: Application + Send + Sync + 'static> Handler<A> {
         };
         Ok(status)
     }
+}
+
+/// Vets the Logon `frame` from `peer` and establishes the session or refuses it; the answer
+/// goes to `out`. Blocking: it runs the application's authentication.
+fn answer_logon<A: Application + Send + Sync + 'static>(
+    context: &Context<A>,
+    peer: SocketAddr,
+    now: UtcTimestamp,
+    frame: &[u8],
+    out: &mut Vec<u8>,
+) -> Result<Option<Established>, GatewayError> {
+    let mut fields = Fields::with_capacity(context.session_config.fields_max);
+    let view = match parse(frame, &mut fields) {
+        Ok(view) => view,
+        Err(error) => {
+            warn!(%error, "malformed first message: disconnecting");
+            return Ok(None);
+        }
+    };
+    let application = &*context.application;
+    let config = &context.session_config;
+    let refusal = match check_logon(config, &context.dictionary, application, now, &view) {
+        Err(refusal) => refusal,
+        Ok(request) => {
+            let comp_id = request.sender_comp_id.to_owned();
+            if let Some(mut claim) = context.sessions.claim(&comp_id)? {
+                let store_ref = claim.store_ref();
+                let mut store = store_ref.lock();
+                claim.settle_before_logon(&context.sessions, &comp_id, &mut **store);
+                let (session, status) = Session::establish(
+                    Arc::clone(config),
+                    Arc::clone(&context.dictionary),
+                    application,
+                    now,
+                    &view,
+                    &request,
+                    &mut **store,
+                    out,
+                )?;
+                drop(store);
+                context.backoff.accepted(peer.ip());
+                if let Status::Disconnect { reason, .. } = status {
+                    warn!(comp_id, reason, "Logon refused by the session layer");
+                }
+                return Ok(Some(Established { session, claim, comp_id, status }));
+            }
+            Refusal::new("Already logged on")
+        }
+    };
+    warn!(reason = %refusal.text, "Logon refused");
+    context.backoff.refused(peer.ip());
+    write_refusal(config, now, Some(&view), &refusal, out);
+    Ok(None)
+}
+
+/// A write that did not finish in time: the peer stopped reading while only the session layer
+/// was writing to it (heartbeats, rejects, a resend), so no queue overflowed to say so.
+fn stalled_reader(write_timeout: std::time::Duration) -> Status {
+    warn!(?write_timeout, "disconnecting: a write did not finish in time (slow reader)");
+    Status::Disconnect { voluntary: false, reason: "slow reader: a write did not finish in time" }
 }
 
 fn slow_reader() -> Status {

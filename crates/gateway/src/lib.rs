@@ -2,7 +2,8 @@
 //! every trader connection, in the shape of mini-redis.
 //!
 //! - [`run`] (the `Listener`) accepts connections with exponential backoff on errors, at most
-//!   [`GatewayConfig::sessions_max`] at once (a semaphore), and spawns one handler task each;
+//!   [`GatewayConfig::sessions_max`] at once (a semaphore; a connection beyond it is closed at
+//!   once and the refusal logged), and spawns one handler task each;
 //! - the handler (`Handler`) runs the Logon phase (first message must be a valid Logon the
 //!   application authenticates; refusals get a Logout with the reason, and repeated refusals
 //!   from one address are delayed) and then the session loop;

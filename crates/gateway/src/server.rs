@@ -1,6 +1,7 @@
 //! The listener: accepts connections and runs one [`Handler`] task per connection.
 
 use std::future::Future;
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -8,7 +9,7 @@ use birzha_fix::Dictionary;
 use birzha_fix::session::Application;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{Semaphore, broadcast, mpsc};
-use tokio::time::sleep;
+use tokio::time::{Instant, sleep};
 use tracing::{Instrument, error, info, info_span, warn};
 
 use crate::backoff::AuthBackoff;
@@ -21,12 +22,17 @@ use crate::{GatewayConfig, GatewayError, Sessions};
 /// Accepting fails this many times in a row (with doubling waits from 1 s) before giving up.
 const ACCEPT_ATTEMPTS_MAX: u32 = 7;
 
+/// The shortest time between two log lines about connections refused over `sessions_max`.
+const REFUSAL_LOG_INTERVAL: Duration = Duration::from_secs(1);
+
 /// The accept loop's state.
 #[derive(Debug)]
 struct Listener<A> {
     /// The bound socket.
     listener: TcpListener,
-    /// One permit per connection being served; bounds sessions to `sessions_max`.
+    /// One permit per connection being served; bounds connections (logged on or not) to
+    /// `sessions_max`. A connection accepted while none is free is closed at once, so a flood
+    /// never queues in the listen backlog ahead of well-behaved traders.
     limit_connections: Arc<Semaphore>,
     /// Dropped to tell every connection task to shut down.
     notify_shutdown: broadcast::Sender<()>,
@@ -36,6 +42,38 @@ struct Listener<A> {
     context: Arc<Context<A>>,
     /// Numbers connections for logs.
     next_connection_id: u64,
+    /// Connections refused because `sessions_max` were open, for rate-limited log lines.
+    refusals: Refusals,
+}
+
+/// Refused connections, logged at most once per [`REFUSAL_LOG_INTERVAL`] so that a flood of
+/// connections cannot flood the operator log too.
+#[derive(Debug, Default)]
+struct Refusals {
+    /// When the last refusal line was logged.
+    logged_at: Option<Instant>,
+    /// Refusals since that line, not logged yet.
+    unlogged: u64,
+}
+
+impl Refusals {
+    /// Counts the refusal of `peer` and logs it unless a refusal line was logged less than
+    /// [`REFUSAL_LOG_INTERVAL`] ago; the next line carries the count of those not logged.
+    fn refuse(&mut self, peer: SocketAddr, sessions_max: usize) {
+        self.unlogged += 1;
+        let now = Instant::now();
+        let due = self.logged_at.is_none_or(|at| now.duration_since(at) >= REFUSAL_LOG_INTERVAL);
+        if due {
+            warn!(
+                %peer,
+                sessions_max,
+                refused = self.unlogged,
+                "connection refused: sessions_max connections are open"
+            );
+            self.logged_at = Some(now);
+            self.unlogged = 0;
+        }
+    }
 }
 
 /// Runs the FIX acceptor on `listener` until `shutdown` completes, then shuts down gracefully:
@@ -65,6 +103,7 @@ where
         dictionary: Arc::new(Dictionary::profile()),
         backoff: AuthBackoff::new(config.auth_backoff_base, config.auth_backoff_max),
         clock: Clock::new(),
+        logons: Semaphore::new(config.logons_concurrent_max.max(1)),
         application,
         sessions,
         config,
@@ -76,6 +115,7 @@ where
         shutdown_complete,
         context,
         next_connection_id: 0,
+        refusals: Refusals::default(),
     };
     let result = tokio::select! {
         result = server.run() => result,
@@ -98,11 +138,12 @@ impl<A: Application + Send + Sync + 'static> Listener<A> {
     async fn run(&mut self) -> Result<(), GatewayError> {
         info!(address = ?self.listener.local_addr().ok(), "accepting FIX connections");
         loop {
-            let permit = Arc::clone(&self.limit_connections)
-                .acquire_owned()
-                .await
-                .expect("Invariant: the semaphore is never closed");
             let (socket, peer) = self.accept().await?;
+            let Ok(permit) = Arc::clone(&self.limit_connections).try_acquire_owned() else {
+                self.refusals.refuse(peer, self.context.config.sessions_max);
+                drop(socket);
+                continue;
+            };
             if let Err(error) = socket.set_nodelay(true) {
                 warn!(%error, %peer, "could not set TCP_NODELAY");
             }
@@ -140,7 +181,7 @@ impl<A: Application + Send + Sync + 'static> Listener<A> {
     }
 
     /// Accepts one connection, retrying errors with exponential backoff.
-    async fn accept(&mut self) -> Result<(TcpStream, std::net::SocketAddr), GatewayError> {
+    async fn accept(&mut self) -> Result<(TcpStream, SocketAddr), GatewayError> {
         let mut backoff = Duration::from_secs(1);
         let mut attempts = 0;
         loop {

@@ -93,14 +93,15 @@ fn demo_hash() -> String {
 }
 
 /// A running exchange on a temporary data directory.
-struct Running {
-    server: Server,
+pub(crate) struct Running {
+    /// The acceptor.
+    pub(crate) server: Server,
     engine: Option<Engine>,
     dispatcher: Option<std::thread::JoinHandle<()>>,
     _dir: TempDir,
 }
 
-async fn start(orders_per_second: u32) -> Running {
+pub(crate) async fn start(orders_per_second: u32) -> Running {
     start_with(orders_per_second, PhaseConfig::default()).await
 }
 
@@ -141,7 +142,7 @@ async fn start_with(orders_per_second: u32, phases: PhaseConfig) -> Running {
 }
 
 impl Running {
-    async fn stop(mut self) {
+    pub(crate) async fn stop(mut self) {
         let engine = self.engine.take().expect("running");
         let dispatcher = self.dispatcher.take().expect("running");
         self.server.stop().await;
@@ -155,16 +156,16 @@ impl Running {
 }
 
 /// A trader's FIX client: numbers what it sends, keeps what it receives.
-struct Trader {
+pub(crate) struct Trader {
     client: Client,
     code: &'static str,
     seq: u64,
     /// Every frame received, for the dictionary check.
-    received: Vec<Vec<u8>>,
+    pub(crate) received: Vec<Vec<u8>>,
 }
 
 impl Trader {
-    async fn logon(address: SocketAddr, code: &'static str, seq: u64) -> Trader {
+    pub(crate) async fn logon(address: SocketAddr, code: &'static str, seq: u64) -> Trader {
         let mut trader =
             Trader { client: Client::connect(address).await, code, seq, received: Vec::new() };
         trader.send("A", "98=0|108=30|554=demo").await;
@@ -173,7 +174,7 @@ impl Trader {
         trader
     }
 
-    async fn send(&mut self, msg_type: &str, body: &str) {
+    pub(crate) async fn send(&mut self, msg_type: &str, body: &str) {
         let header =
             format!("35={msg_type}|49={}|56=BIRZHA|34={}|52={}", self.code, self.seq, utc_now(0));
         self.seq += 1;
@@ -181,7 +182,7 @@ impl Trader {
         self.client.send(&frame(&text)).await;
     }
 
-    async fn order(
+    pub(crate) async fn order(
         &mut self,
         cl_ord_id: &str,
         symbol: &str,
@@ -198,7 +199,7 @@ impl Trader {
     }
 
     /// Reads until a frame satisfies `wanted`, answering test requests on the way.
-    async fn expect(&mut self, wanted: impl Fn(&[u8]) -> bool, what: &str) -> Vec<u8> {
+    pub(crate) async fn expect(&mut self, wanted: impl Fn(&[u8]) -> bool, what: &str) -> Vec<u8> {
         loop {
             let frame = match self.client.receive_within(5).await {
                 Ok(Some(frame)) => frame,
@@ -217,7 +218,7 @@ impl Trader {
     }
 
     /// The next ExecutionReport for `cl_ord_id` with ExecType `exec_type`.
-    async fn report(&mut self, cl_ord_id: &str, exec_type: &str) -> Vec<u8> {
+    pub(crate) async fn report(&mut self, cl_ord_id: &str, exec_type: &str) -> Vec<u8> {
         let what = format!("ExecutionReport 11={cl_ord_id} 150={exec_type}");
         self.expect(
             |m| {
@@ -230,12 +231,12 @@ impl Trader {
         .await
     }
 
-    async fn of_type(&mut self, msg_type: &str) -> Vec<u8> {
+    pub(crate) async fn of_type(&mut self, msg_type: &str) -> Vec<u8> {
         self.expect(|m| field(m, 35).as_deref() == Some(msg_type), msg_type).await
     }
 
     /// Checks every received frame against the stock FIX44.xml and the profile.
-    fn validate(&self) {
+    pub(crate) fn validate(&self) {
         let stock = birzha_fix::stock::stock_dictionary(&fix44_dir()).expect("stock dictionary");
         let mut fields = Fields::with_capacity(512);
         for frame in &self.received {
@@ -251,7 +252,7 @@ impl Trader {
     }
 }
 
-const BUTTER: &str = "BUT82-FCA-USD";
+pub(crate) const BUTTER: &str = "BUT82-FCA-USD";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn orders_fill_on_both_sides_with_one_trade_id() {

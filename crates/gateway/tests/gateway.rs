@@ -6,8 +6,10 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use birzha_fix::session::{Durability, FileStoreConfig};
-use birzha_fix::{Body, Dictionary, Fields, WriteFields, parse};
+use birzha_fix::session::{
+    Application, Delivery, Durability, FileStoreConfig, LogonRequest, Refusal, SessionId,
+};
+use birzha_fix::{Body, Dictionary, Fields, MessageView, WriteFields, parse};
 use birzha_gateway::{EchoApplication, GatewayConfig, OutboundMessage, Sessions, StoreConfig};
 
 use crate::util::{Client, Server, field, fix44_dir, frame, utc_now};
@@ -185,6 +187,101 @@ async fn garbage_and_oversized_input_do_not_hurt_the_server() {
     assert_eq!(client.receive_within(5).await.unwrap(), None, "oversized input disconnects");
     let mut client = Client::connect(server.address).await;
     logon(&mut client, 3).await;
+    server.stop().await;
+}
+
+/// Regression (issue 7): a connection accepted while `sessions_max` connections were open used
+/// to wait in the listen backlog, silently, behind idle connections; it is now closed at once
+/// (and logged), and the idle ones make room when their logon timeout ends them.
+#[tokio::test]
+async fn connections_beyond_sessions_max_are_refused_at_once_and_idle_ones_time_out() {
+    let mut config = config();
+    config.sessions_max = 2;
+    config.logon_timeout = Duration::from_millis(500);
+    let (server, _) = start(config).await;
+    let _idle = [Client::connect(server.address).await, Client::connect(server.address).await];
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let started = Instant::now();
+    let mut surplus = Client::connect(server.address).await;
+    assert_eq!(surplus.receive_within(5).await.unwrap(), None, "the surplus one is closed");
+    assert!(started.elapsed() < Duration::from_millis(400), "at once: {:?}", started.elapsed());
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    let mut client = Client::connect(server.address).await;
+    logon(&mut client, 1).await;
+    server.stop().await;
+}
+
+/// Regression (issue 7): a peer that stops reading while only the session layer writes to it
+/// (here a resend of everything it missed) used to block its session task in the write for
+/// ever: no queue overflowed, so nothing kicked it, and the trader could not log on again.
+/// The write now has a deadline.
+#[tokio::test]
+async fn a_peer_that_stops_reading_during_a_resend_is_disconnected() {
+    let mut config = config();
+    config.write_timeout = Duration::from_millis(500);
+    let (server, sessions) = start(config).await;
+    for n in 0..4_000 {
+        let mut report = execution_report(&format!("O-{n}"));
+        report.body = [report.body.as_ref(), format!("58={}\x01", "r".repeat(4_000)).as_bytes()]
+            .concat()
+            .into();
+        sessions.send(TRADER, report).unwrap();
+    }
+    let mut client = Client::connect_with_receive_buffer(server.address, 4_096).await;
+    client.send(&message("A", 1, "98=0|108=30")).await;
+    client.send(&message("2", 2, "7=1|16=0")).await;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    while sessions.is_logged_on(TRADER) {
+        assert!(Instant::now() < deadline, "the stalled reader was never disconnected");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    drop(client);
+    let mut client = Client::connect(server.address).await;
+    logon(&mut client, 3).await;
+    server.stop().await;
+}
+
+/// The echo application, but authenticating as slowly as argon2 does on a busy machine.
+struct SlowAuthentication(EchoApplication);
+
+impl Application for SlowAuthentication {
+    fn authenticate(&self, logon: &LogonRequest<'_>) -> Result<(), Refusal> {
+        std::thread::sleep(Duration::from_millis(300));
+        self.0.authenticate(logon)
+    }
+
+    fn on_message(&self, session: &SessionId, message: &MessageView<'_>) -> Delivery {
+        self.0.on_message(session, message)
+    }
+}
+
+/// Regression (issue 7): Logons were authenticated on the async workers, so a storm of them
+/// (a thousand traders reconnecting, each costing an argon2 verification) stalled every
+/// logged-on session. They now run on the blocking pool, a few at a time. The test runs on a
+/// single-threaded runtime, where the old code stalled the session for every Logon.
+#[tokio::test]
+async fn slow_logons_do_not_stall_a_logged_on_session() {
+    let config = config();
+    let sessions = Sessions::new(&config);
+    let echo = EchoApplication::new(sessions.clone(), [TRADER, "OTHER"]);
+    let application = Arc::new(SlowAuthentication(echo));
+    let server = Server::start(config, application, sessions).await;
+    let mut client = Client::connect(server.address).await;
+    logon(&mut client, 1).await;
+    let mut storm = Vec::new();
+    for _ in 0..4 {
+        let mut other = Client::connect(server.address).await;
+        let header = format!("35=A|34=1|49=OTHER|52={}|56=BIRZHA|98=0|108=30", utc_now(0));
+        other.send(&frame(&header)).await;
+        storm.push(other);
+    }
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let started = Instant::now();
+    client.send(&message("1", 2, "112=during-the-storm")).await;
+    let heartbeat = client.receive_within(5).await.unwrap().unwrap();
+    assert_eq!(field(&heartbeat, 112).as_deref(), Some("during-the-storm"));
+    assert!(started.elapsed() < Duration::from_millis(150), "{:?}", started.elapsed());
     server.stop().await;
 }
 

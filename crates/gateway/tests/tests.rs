@@ -8,6 +8,9 @@
 //! - `exchange`: end to end with the real engine: orders, fills, market data, resend after a
 //!   reconnect, cancel-on-disconnect, throttles, every outbound message checked against the
 //!   stock dictionary;
+//! - `security`: another firm's orders are unknown to every order-handling message (F, G, H,
+//!   q, D), untouched, and never reported to the wrong trader; colleagues of one firm cancel
+//!   by OrderID only;
 //! - `admin`: the admin port with the real engine: commands become inputs, wrong tokens,
 //!   over-long lines, surplus and idle connections are refused, shutdown ends the port.
 
@@ -15,4 +18,5 @@ mod acceptance;
 mod admin;
 mod exchange;
 mod gateway;
+mod security;
 mod util;

@@ -91,6 +91,14 @@ impl Client {
         Self { stream: TcpStream::connect(address).await.expect("connect"), buffer: Vec::new() }
     }
 
+    /// Connects with a receive buffer of about `bytes`, so that a client which stops reading
+    /// stalls the server's writes soon.
+    pub(crate) async fn connect_with_receive_buffer(address: SocketAddr, bytes: u32) -> Self {
+        let socket = tokio::net::TcpSocket::new_v4().expect("socket");
+        socket.set_recv_buffer_size(bytes).expect("SO_RCVBUF");
+        Self { stream: socket.connect(address).await.expect("connect"), buffer: Vec::new() }
+    }
+
     pub(crate) async fn send(&mut self, bytes: &[u8]) {
         self.stream.write_all(bytes).await.expect("write");
     }

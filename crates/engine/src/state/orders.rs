@@ -173,6 +173,10 @@ impl ShardState {
     }
 
     /// Finds the order a request names, among the requesting trader's firm's working orders.
+    ///
+    /// Another firm's working order is `UnknownOrder`. A finished order named by OrderID is
+    /// `TooLate` whoever asks: its record (and so its firm) is gone. That tells another firm
+    /// only that the OrderID was issued and has ended, which sequential OrderIDs reveal anyway.
     fn resolve(&self, trader: TraderId, order: &OrderRef) -> Result<OrderId, RejectReason> {
         let firm = self.registry.firm_of(trader);
         let order_id = match order.order_id {
@@ -386,6 +390,8 @@ impl ShardState {
         cancelled
     }
 
+    /// Answers a status request to the trader who asked (the owner or a colleague of its
+    /// firm: `resolve` admits no other), never to anyone else.
     pub(super) fn order_status(&mut self, input: &StatusInput, out: &mut Vec<Output>) {
         let found = self.resolve(input.trader, &input.order).ok().and_then(|order_id| {
             let book = self.book(input.instrument)?;
@@ -393,6 +399,7 @@ impl ShardState {
         });
         let execution = match found {
             Some((order_id, view, record)) => Execution {
+                trader: input.trader,
                 order_id: Some(order_id),
                 cl_ord_id: record.cl_ord_id,
                 exec_type: ExecType::OrderStatus,
