@@ -25,6 +25,9 @@ use birzha_engine::*;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use rust_decimal::Decimal;
 
+/// The journal segment size of the benchmarks' engines: 1 GiB.
+const SEGMENT_BYTES: u64 = 1 << 30;
+
 fn config(durability: Durability, orders_max: u32) -> EngineConfig {
     let instrument = InstrumentConfig {
         spec: InstrumentSpec {
@@ -64,7 +67,9 @@ fn config(durability: Durability, orders_max: u32) -> EngineConfig {
         snapshot_every_inputs: u64::MAX / 2,
         input_queue_capacity: 1 << 16,
         batch_inputs_max: 4096,
-        journal_segment_bytes: birzha_engine::JOURNAL_SEGMENT_BYTES_DEFAULT,
+        // One segment for a whole run: the snapshot written at shutdown would let retention
+        // remove full segments, and the replay benchmark needs the whole journal.
+        journal_segment_bytes: SEGMENT_BYTES,
         phases: PhaseConfig { volatility_limit_bp: None, ..PhaseConfig::default() },
     }
 }
@@ -205,14 +210,19 @@ fn recovery(c: &mut Criterion) {
     let registry = Arc::new(config(Durability::None, 1 << 20).validate().expect("valid"));
     let dirs = ShardDirs::new(dir.path(), 0);
     std::fs::remove_dir_all(&dirs.snapshots).expect("journal only");
-    let options =
-        JournalOptions { shard_id: 0, durability: Durability::None, ..JournalOptions::default() };
+    let options = JournalOptions {
+        shard_id: 0,
+        durability: Durability::None,
+        segment_size_max: SEGMENT_BYTES,
+        ..JournalOptions::default()
+    };
     group.throughput(Throughput::Elements(STREAM));
     group.bench_function("replay", |b| {
         b.iter(|| {
             let recovered =
                 recover(&registry, 0, &dirs, &options, u64::MAX, &mut |_| {}).expect("recovers");
-            assert_eq!(recovered.report.replayed, STREAM);
+            // The stream, and perhaps a tick or two of the sequencer's.
+            assert!(recovered.report.replayed >= STREAM, "{}", recovered.report.replayed);
         });
     });
     // A million resting orders in a snapshot, then recovery from it.
