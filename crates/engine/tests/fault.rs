@@ -1,9 +1,9 @@
 //! Disk faults: the journal cannot be written while orders arrive.
 //!
 //! `a_journal_fault_refuses_orders_and_clears_without_losing_or_inventing_any`: a real engine
-//! with `fsync` and the smallest segments trades pairs of crossing orders while its shard's
+//! with `fsync` and the smallest segments trades pairs of crossing orders; then its shard's
 //! journal directory is replaced by a file, so the next segment cannot be created (as on a full
-//! or failed disk). From then on new orders are refused `Unavailable` and the shard reports
+//! or failed disk) while the open one still takes the start of the failing batch. From then on new orders are refused `Unavailable` and the shard reports
 //! itself faulted; once the directory is back, the shard recovers by itself and takes orders
 //! again. Every order the engine took is answered exactly once, none it refused is, and the
 //! outputs released live equal those a replay of the journal produces after shutdown: nothing
@@ -23,6 +23,9 @@ use crate::fixture::{BUTTER, T1, T3, config, limit};
 
 /// The most orders sent while waiting for the fault (a bound, so the test cannot run on).
 const ORDERS_MAX: u32 = 200_000;
+
+/// Orders made durable before the fault.
+const WARM_UP: u32 = 200;
 
 /// The n-th order of the stream: T1 sells and T3 buys one lot at 6800, in turn.
 fn order(n: u32) -> (String, Input) {
@@ -76,6 +79,57 @@ fn wait_until(what: &str, condition: impl Fn() -> bool) {
     panic!("timed out waiting until {what}");
 }
 
+/// Sends orders from `WARM_UP` on until one is refused `Unavailable` (returns `true`) or
+/// `ORDERS_MAX` is reached (`false`), filing each as accepted or refused.
+fn stream_until_refused(
+    handle: &EngineHandle,
+    accepted: &mut Vec<String>,
+    refused: &mut Vec<String>,
+) -> bool {
+    for n in WARM_UP..ORDERS_MAX {
+        let (cl_ord_id, input) = order(n);
+        match handle.submit_timeout(input, Duration::from_millis(10)) {
+            Ok(()) => accepted.push(cl_ord_id),
+            Err(SubmitError::Busy) => refused.push(cl_ord_id),
+            Err(SubmitError::Unavailable) => {
+                refused.push(cl_ord_id);
+                return true;
+            }
+            Err(error) => panic!("order {n}: {error}"),
+        }
+    }
+    false
+}
+
+/// Checks that every accepted order was answered once, no refused one was, and that `live`
+/// equals the outputs of a replay of the journal in `dirs`.
+fn check_outputs(
+    registry: &Arc<Registry>,
+    dirs: &ShardDirs,
+    live: &[Output],
+    accepted: &[String],
+    refused: &[String],
+) {
+    let shard = registry.shard_of(BUTTER);
+    let answered = answers(live);
+    for cl_ord_id in accepted {
+        assert_eq!(answered.get(cl_ord_id), Some(&1), "{cl_ord_id}: taken, answered once");
+    }
+    for cl_ord_id in refused {
+        assert_eq!(answered.get(cl_ord_id), None, "{cl_ord_id}: refused, never answered");
+    }
+    assert_eq!(answered.len(), accepted.len(), "no answer to an order never sent");
+    let options = JournalOptions {
+        shard_id: shard as u32,
+        segment_size_max: JOURNAL_SEGMENT_BYTES_MIN,
+        ..JournalOptions::default()
+    };
+    let mut replayed = Vec::new();
+    recover(registry, shard, dirs, &options, 0, &mut |outputs| replayed.extend(outputs))
+        .expect("recovers from the journal");
+    assert!(replayed == live, "the live outputs are exactly the journal's");
+}
+
 #[test]
 fn a_journal_fault_refuses_orders_and_clears_without_losing_or_inventing_any() {
     let dir = tempfile::tempdir().expect("temp dir");
@@ -91,24 +145,25 @@ fn a_journal_fault_refuses_orders_and_clears_without_losing_or_inventing_any() {
         .expect("engine starts");
     let handle = engine.handle();
 
-    // The fault: the directory goes away; the open segment takes writes until it is full.
+    // Trading starts: the first segment exists and holds durable records.
+    let mut accepted = Vec::new();
+    let mut refused = Vec::new();
+    for n in 0..WARM_UP {
+        let (cl_ord_id, input) = order(n);
+        handle.submit(input).expect("taken");
+        accepted.push(cl_ord_id);
+    }
+    wait_until("the first orders are durable", || {
+        handle.seq_durable()[shard] >= u64::from(WARM_UP)
+    });
+    // The fault: the directory goes away; the open segment takes writes until it is full and
+    // the next cannot be created. Orders queued while the shard is faulted wait; once the queue
+    // is full they are refused `Busy` (never queued, never answered), as the gateway's are.
     let away = journal.with_extension("away");
     std::fs::rename(&journal, &away).expect("move the journal away");
     std::fs::write(&journal, b"not a directory").expect("a file in its place");
-    let mut accepted = Vec::new();
-    let mut refused = Vec::new();
-    for n in 0..ORDERS_MAX {
-        let (cl_ord_id, input) = order(n);
-        match handle.submit(input) {
-            Ok(()) => accepted.push(cl_ord_id),
-            Err(SubmitError::Unavailable) => {
-                refused.push(cl_ord_id);
-                break;
-            }
-            Err(error) => panic!("order {n}: {error}"),
-        }
-    }
-    assert!(!refused.is_empty(), "the segment filled and the fault was reached");
+    let unavailable = stream_until_refused(&handle, &mut accepted, &mut refused);
+    assert!(unavailable, "the segment filled and the fault was reached");
     assert!(handle.faulted()[shard] && !handle.faulted()[1 - shard]);
     std::thread::sleep(FAULT_RETRY * 2);
     let (cl_ord_id, input) = order(ORDERS_MAX);
@@ -138,21 +193,5 @@ fn a_journal_fault_refuses_orders_and_clears_without_losing_or_inventing_any() {
     drop(handle);
     let live = collector.join().expect("collector");
 
-    let answered = answers(&live[shard]);
-    for cl_ord_id in &accepted {
-        assert_eq!(answered.get(cl_ord_id), Some(&1), "{cl_ord_id}: taken, answered once");
-    }
-    for cl_ord_id in &refused {
-        assert_eq!(answered.get(cl_ord_id), None, "{cl_ord_id}: refused, never answered");
-    }
-    assert_eq!(answered.len(), accepted.len(), "no answer to an order never sent");
-    let options = JournalOptions {
-        shard_id: shard as u32,
-        segment_size_max: JOURNAL_SEGMENT_BYTES_MIN,
-        ..JournalOptions::default()
-    };
-    let mut replayed = Vec::new();
-    recover(&registry, shard, &dirs, &options, 0, &mut |outputs| replayed.extend(outputs))
-        .expect("recovers from the journal");
-    assert!(replayed == live[shard], "the live outputs are exactly the journal's");
+    check_outputs(&registry, &dirs, &live[shard], &accepted, &refused);
 }
