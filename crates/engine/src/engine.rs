@@ -242,6 +242,8 @@ impl Engine {
                 pool: Arc::new(OutputPool::new(OUTPUT_POOL_MAX)),
                 seq_durable: Arc::clone(&seq_durable),
                 faulted: Arc::clone(&faulted),
+                snapshot_pending: None,
+                snapshots_written: 0,
             };
             let thread = std::thread::Builder::new()
                 .name(format!("shard-{shard}"))

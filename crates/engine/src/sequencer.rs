@@ -13,6 +13,10 @@
 //! succeeds it releases the outputs of whatever of the batch did reach the journal, sequences
 //! the rest of the batch again, and clears the flag when a commit succeeds.
 //!
+//! Snapshots are encoded on this thread (they need the state) and written, with retention, on
+//! a thread of their own, one at a time, so matching goes on while the file is synced; the
+//! last one, at shutdown, is written before the shard stops.
+//!
 //! Time enters here and only here: the sequencer reads the wall clock, keeps it monotonic, and
 //! passes it in as each input's timestamp. When no input arrives it wakes up every
 //! `tick_interval` and, if the state's next deadline has passed, sequences a `Tick`.
@@ -82,6 +86,10 @@ pub(crate) struct Sequencer {
     /// Every shard's journal fault flag, indexed by shard: set while this shard cannot write
     /// its journal, so that producers refuse new orders for it.
     pub(crate) faulted: Arc<[AtomicBool]>,
+    /// The snapshot being written on its own thread, if any.
+    pub(crate) snapshot_pending: Option<std::thread::JoinHandle<Result<(), EngineError>>>,
+    /// Snapshots written so far.
+    pub(crate) snapshots_written: u64,
 }
 
 impl Sequencer {
@@ -104,14 +112,14 @@ impl Sequencer {
                 since_snapshot += batch.len() as u64;
             }
             if since_snapshot >= self.snapshot_every_inputs || (!open && since_snapshot > 0) {
-                // A snapshot only shortens recovery: the journal holds everything, so a failed
-                // one is reported and tried again after the next interval.
-                if let Err(error) = self.snapshot(&mut stats) {
-                    tracing::error!(shard = self.state.shard(), %error, "snapshot failed");
-                }
+                // The last one is written before the shard stops; the others on their own
+                // thread, so that the shard goes on matching while the file is written.
+                self.snapshot(open);
                 since_snapshot = 0;
             }
             if !open {
+                self.snapshot_wait();
+                stats.snapshots = self.snapshots_written;
                 return Ok(stats);
             }
         }
@@ -211,6 +219,8 @@ impl Sequencer {
 
     /// One attempt of [`recover`](Self::recover).
     fn rebuild(&mut self, acknowledged: u64) -> Result<(), EngineError> {
+        // Retention must not remove segments under the recovery's reader.
+        self.snapshot_wait();
         let (shard, options) = (usize::from(self.state.shard()), &self.journal_options);
         crate::journal::cut_after(&self.dirs.journal, options, acknowledged)?;
         let mut nothing = |_: Vec<Output>| {};
@@ -261,21 +271,73 @@ impl Sequencer {
         Ok(())
     }
 
-    fn snapshot(&mut self, stats: &mut ShardStats) -> Result<(), EngineError> {
+    /// Encodes a snapshot of the state and writes it, with retention, on a thread of its own
+    /// if `background` (after the previous one is done), else here. A snapshot only shortens
+    /// recovery (the journal holds everything), so a failed one is logged and the next
+    /// interval tries again.
+    fn snapshot(&mut self, background: bool) {
+        self.snapshot_wait();
         let mut payload = Vec::new();
         self.state.encode_snapshot(&mut payload);
-        let seq = self.state.seq_last();
-        let path = snapshot::write(&self.dirs.snapshots, seq, &payload)?;
-        stats.snapshots += 1;
+        let job = SnapshotJob {
+            shard: self.state.shard(),
+            seq: self.state.seq_last(),
+            payload,
+            dirs: self.dirs.clone(),
+            options: self.journal_options.clone(),
+        };
+        if background {
+            let name = format!("snapshot-{}", job.shard);
+            match std::thread::Builder::new().name(name).spawn(move || job.write()) {
+                Ok(thread) => self.snapshot_pending = Some(thread),
+                Err(error) => tracing::error!(%error, "cannot start a snapshot thread"),
+            }
+        } else {
+            self.snapshot_done(job.write());
+        }
+    }
+
+    /// Waits for the snapshot being written, if any, and records how it went.
+    fn snapshot_wait(&mut self) {
+        if let Some(thread) = self.snapshot_pending.take() {
+            let shard = usize::from(self.state.shard());
+            let result = thread.join().unwrap_or_else(|_| {
+                Err(EngineError::Thread { shard, what: "snapshot writer panicked".into() })
+            });
+            self.snapshot_done(result);
+        }
+    }
+
+    fn snapshot_done(&mut self, result: Result<(), EngineError>) {
+        match result {
+            Ok(()) => self.snapshots_written += 1,
+            Err(error) => tracing::error!(shard = self.state.shard(), %error, "snapshot failed"),
+        }
+    }
+}
+
+/// A snapshot to write: its encoded state and where it goes.
+struct SnapshotJob {
+    shard: u16,
+    seq: u64,
+    payload: Vec<u8>,
+    dirs: ShardDirs,
+    options: crate::journal::JournalOptions,
+}
+
+impl SnapshotJob {
+    /// Writes the snapshot, keeps the newest [`SNAPSHOTS_KEPT`] and removes the journal
+    /// segments the oldest kept one covers.
+    fn write(self) -> Result<(), EngineError> {
+        let path = snapshot::write(&self.dirs.snapshots, self.seq, &self.payload)?;
         let retention = snapshot::retain(&self.dirs.snapshots, SNAPSHOTS_KEPT)?;
         if let Some(oldest) = retention.seq_oldest_kept {
-            let options = &self.journal_options;
-            crate::journal::segments_remove_covered(&self.dirs.journal, options, oldest)?;
+            crate::journal::segments_remove_covered(&self.dirs.journal, &self.options, oldest)?;
         }
         tracing::info!(
-            shard = self.state.shard(),
-            seq,
-            bytes = payload.len(),
+            shard = self.shard,
+            seq = self.seq,
+            bytes = self.payload.len(),
             path = %path.display(),
             "snapshot written"
         );
