@@ -101,7 +101,7 @@ pub fn write(dir: impl AsRef<Path>, seq: u64, payload: &[u8]) -> Result<PathBuf,
         return Err(SnapshotError::io(&path, "rename", error));
     }
     directory_sync(dir)?;
-    tracing::info!(path = %path.display(), seq, payload_size = size, "snapshot written");
+    // The caller logs it, with its shard.
     Ok(path)
 }
 
