@@ -5,7 +5,7 @@ use std::fs::{self, File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use crate::journal::error::{AppendError, JournalError, TornDefect, TornTail};
+use crate::journal::error::{AppendError, JournalError, RecordDefect, TornDefect, TornTail};
 use crate::journal::format::{self, RECORD_HEADER_SIZE, SEGMENT_HEADER_SIZE, SegmentHeader};
 use crate::journal::segment::{self, SegmentFile, Step, StepContext};
 use crate::journal::{Durability, JournalOptions, SEQ_MAX};
@@ -161,18 +161,7 @@ impl JournalWriter {
             is_last: tail_may_be_torn,
             record_size_max: self.options.record_size_max,
         };
-        let mut offset = SEGMENT_HEADER_SIZE;
-        let mut seq_next = header.seq_first;
-        let torn = loop {
-            match segment::segment_step(&context, bytes, offset, seq_next)? {
-                Step::Record { size } => {
-                    offset += size;
-                    seq_next += 1;
-                }
-                Step::End => break None,
-                Step::Torn { defect } => break Some(defect),
-            }
-        };
+        let (offset, seq_next, torn) = records_walk(&context, bytes, header.seq_first, u64::MAX)?;
         let file = OpenOptions::new()
             .append(true)
             .open(&segment.path)
@@ -421,14 +410,8 @@ pub fn cut_after(dir: &Path, options: &JournalOptions, seq: u64) -> Result<(), J
     let header = segment::segment_header(&last, &bytes, options.shard_id)?;
     let context =
         StepContext { segment: &last, is_last: true, record_size_max: options.record_size_max };
-    let (mut offset, mut seq_next) = (SEGMENT_HEADER_SIZE, header.seq_first);
-    while seq_next <= seq {
-        match segment::segment_step(&context, &bytes, offset, seq_next)? {
-            Step::Record { size } => (offset, seq_next) = (offset + size, seq_next + 1),
-            // The journal ends before `seq`: recovery will say so.
-            Step::End | Step::Torn { .. } => break,
-        }
-    }
+    // If the journal ends before `seq`, recovery will say so.
+    let (offset, _, _) = records_walk(&context, &bytes, header.seq_first, seq)?;
     if offset < bytes.len() {
         let file = OpenOptions::new()
             .write(true)
@@ -440,6 +423,26 @@ pub fn cut_after(dir: &Path, options: &JournalOptions, seq: u64) -> Result<(), J
         tracing::warn!(path = %last.path.display(), seq, "journal: cut after the last acknowledged record");
     }
     Ok(())
+}
+
+/// Walks the records of a loaded segment from its first, `seq_first`, through `seq_last` at
+/// most, and returns the offset after the last whole record, the sequence number after it,
+/// and the defect of the torn record that ended the walk, if one did.
+fn records_walk(
+    context: &StepContext<'_>,
+    bytes: &[u8],
+    seq_first: u64,
+    seq_last: u64,
+) -> Result<(usize, u64, Option<RecordDefect>), JournalError> {
+    let (mut offset, mut seq_next) = (SEGMENT_HEADER_SIZE, seq_first);
+    while seq_next <= seq_last {
+        match segment::segment_step(context, bytes, offset, seq_next)? {
+            Step::Record { size } => (offset, seq_next) = (offset + size, seq_next + 1),
+            Step::End => break,
+            Step::Torn { defect } => return Ok((offset, seq_next, Some(defect))),
+        }
+    }
+    Ok((offset, seq_next, None))
 }
 
 /// Returns the most rotations one batch can need.

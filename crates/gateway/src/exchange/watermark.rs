@@ -73,12 +73,8 @@ impl Watermarks {
         &self.values
     }
 
-    /// Records, in memory, that `shard`'s outputs through `seq` are stored.
-    pub fn advance(&mut self, shard: usize, seq: u64) {
-        self.values[shard] = seq;
-    }
-
-    /// Writes `values` (watermarks taken before the stores were synced) and syncs the file.
+    /// Writes `values` (watermarks taken before the stores were synced, one per shard) and
+    /// syncs the file; they are then [`values`](Self::values).
     ///
     /// # Errors
     /// Returns the I/O error of the write or the sync.
@@ -86,7 +82,9 @@ impl Watermarks {
         for (shard, value) in values.iter().enumerate() {
             self.file.write_all_at(&value.to_le_bytes(), shard as u64 * 8)?;
         }
-        self.file.sync_data()
+        self.file.sync_data()?;
+        self.values.copy_from_slice(values);
+        Ok(())
     }
 }
 
@@ -150,9 +148,6 @@ fn checkpoint(watermarks: &mut Watermarks, sessions: &Sessions, delivered: &[Ato
         error!(%error, "cannot sync the traders' stores: delivery watermarks not advanced");
         return;
     }
-    for (shard, value) in values.iter().enumerate() {
-        watermarks.advance(shard, *value);
-    }
     if let Err(error) = watermarks.persist(&values) {
         error!(%error, "cannot write the delivery watermarks");
     }
@@ -163,17 +158,15 @@ mod tests {
     use super::*;
 
     #[test]
-    fn watermarks_start_at_zero_and_persist_only_when_told() {
+    fn watermarks_start_at_zero_and_persist() {
         let dir = tempfile::tempdir().expect("temp dir");
         let path = dir.path().join("gateway/watermarks");
         let mut marks = Watermarks::open(&path, 2).expect("open");
         assert_eq!(marks.values(), [0, 0]);
-        marks.advance(1, 42);
-        let values = marks.values().to_vec();
-        marks.persist(&values).expect("write");
-        marks.advance(0, 7);
+        marks.persist(&[0, 42]).expect("write");
+        assert_eq!(marks.values(), [0, 42]);
         drop(marks);
         let marks = Watermarks::open(&path, 3).expect("reopen");
-        assert_eq!(marks.values(), [0, 42, 0], "the unsynced advance of shard 0 is not kept");
+        assert_eq!(marks.values(), [0, 42, 0]);
     }
 }
