@@ -24,9 +24,9 @@ pub trait WriteFields {
     ///
     /// # Panics
     /// Panics if `value` contains an SOH (a bug: callers validate user text first).
-    #[inline]
+    #[inline(always)]
     fn str(&mut self, tag: u32, value: &[u8]) -> &mut Self {
-        assert!(!value.contains(&SOH), "Invariant: no SOH inside a value");
+        assert!(!contains_soh(value), "Invariant: no SOH inside a value");
         let buffer = self.buffer();
         buffer.reserve(value.len() + 12);
         put_tag(buffer, tag);
@@ -36,7 +36,7 @@ pub trait WriteFields {
     }
 
     /// Appends an unsigned integer field.
-    #[inline]
+    #[inline(always)]
     fn uint(&mut self, tag: u32, value: u64) -> &mut Self {
         put_tag(self.buffer(), tag);
         let mut digits = itoa::Buffer::new();
@@ -74,7 +74,7 @@ pub trait WriteFields {
     ///
     /// # Panics
     /// Panics if `scale` exceeds 18.
-    #[inline]
+    #[inline(always)]
     fn decimal(&mut self, tag: u32, mantissa: i64, scale: u32) -> &mut Self {
         assert!(scale <= 18, "Invariant: decimal scale at most 18");
         put_tag(self.buffer(), tag);
@@ -112,22 +112,45 @@ pub trait WriteFields {
     }
 }
 
-#[inline]
-fn put_tag(buffer: &mut Vec<u8>, tag: u32) {
-    // Tags below 10 000 (all FIX tags) are written from a small table of digits.
-    if tag < 10_000 {
-        let mut text = [b'0', b'0', b'0', b'0', b'='];
-        let mut rest = tag;
-        let mut start = 4;
-        loop {
-            start -= 1;
-            text[start] = b'0' + (rest % 10) as u8;
-            rest /= 10;
-            if rest == 0 {
-                break;
-            }
+/// Whether `value` holds an SOH byte, eight bytes at a time (values are short: a call to
+/// `memchr` costs more than the scan).
+#[inline(always)]
+fn contains_soh(value: &[u8]) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    let mut chunks = value.chunks_exact(8);
+    for chunk in &mut chunks {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        // A byte of `word ^ ONES` is zero exactly where `word` has an SOH.
+        let x = u64::from_le_bytes(word) ^ ONES;
+        if x.wrapping_sub(ONES) & !x & HIGHS != 0 {
+            return true;
         }
-        buffer.extend_from_slice(&text[start..]);
+    }
+    chunks.remainder().iter().fold(false, |found, &byte| found | (byte == SOH))
+}
+
+#[inline(always)]
+fn put_tag(buffer: &mut Vec<u8>, tag: u32) {
+    // Tags below 10 000 (all FIX tags): the digits and `=` are written as one fixed 8-byte
+    // store, then the unused tail is cut off (cheaper than a variable-length copy).
+    if tag < 10_000 {
+        let width = match tag {
+            0..10 => 1,
+            10..100 => 2,
+            100..1000 => 3,
+            _ => 4,
+        };
+        let mut text = [b'='; 8];
+        let mut rest = tag;
+        for slot in text[..width].iter_mut().rev() {
+            *slot = b'0' + (rest % 10) as u8;
+            rest /= 10;
+        }
+        let end = buffer.len() + width + 1;
+        buffer.extend_from_slice(&text);
+        buffer.truncate(end);
         return;
     }
     let mut digits = itoa::Buffer::new();
@@ -135,7 +158,11 @@ fn put_tag(buffer: &mut Vec<u8>, tag: u32) {
     buffer.push(b'=');
 }
 
-/// Room reserved for BodyLength's digits: messages are far smaller than 10^7 bytes.
+/// Room reserved for BodyLength's digits: three, the width of nearly every message's length
+/// (100 to 999 bytes), so that `finish` seldom has to move the body.
+const BODY_LENGTH_DIGITS_GUESS: usize = 3;
+
+/// BodyLength has at most this many digits: messages are far smaller than 10^7 bytes.
 const BODY_LENGTH_DIGITS_MAX: usize = 7;
 
 /// Writes one message onto the end of a buffer. Create with [`MessageWriter::begin`], add header
@@ -159,7 +186,7 @@ impl<'a> MessageWriter<'a> {
         out.extend_from_slice(begin_string);
         out.extend_from_slice(b"\x019=");
         let length_at = out.len();
-        out.extend_from_slice(&[b'0'; BODY_LENGTH_DIGITS_MAX]);
+        out.extend_from_slice(&[b'0'; BODY_LENGTH_DIGITS_GUESS]);
         out.push(SOH);
         let mut writer = Self { out, start, length_at };
         writer.str(35, msg_type);
@@ -172,16 +199,22 @@ impl<'a> MessageWriter<'a> {
     /// Panics if the body is longer than 9,999,999 bytes (a bug: bodies are bounded by config).
     #[inline]
     pub fn finish(self) -> Range<usize> {
-        let body_start = self.length_at + BODY_LENGTH_DIGITS_MAX + 1;
+        let body_start = self.length_at + BODY_LENGTH_DIGITS_GUESS + 1;
         let body_length = self.out.len() - body_start;
         let mut digits = itoa::Buffer::new();
         let text = digits.format(body_length).as_bytes();
         assert!(text.len() <= BODY_LENGTH_DIGITS_MAX, "Invariant: body shorter than 10^7 bytes");
-        let length_end = self.length_at + text.len();
-        self.out[self.length_at..length_end].copy_from_slice(text);
-        self.out[length_end] = SOH;
-        self.out.copy_within(body_start.., length_end + 1);
-        self.out.truncate(self.out.len() - (body_start - length_end - 1));
+        if text.len() != BODY_LENGTH_DIGITS_GUESS {
+            // Shorter or longer than guessed: move the body (and its SOH) to fit the digits.
+            let body_end = self.out.len();
+            let new_start = self.length_at + text.len() + 1;
+            if new_start > body_start {
+                self.out.resize(body_end + (new_start - body_start), 0);
+            }
+            self.out.copy_within(body_start - 1..body_end, new_start - 1);
+            self.out.truncate(new_start + body_length);
+        }
+        self.out[self.length_at..self.length_at + text.len()].copy_from_slice(text);
         let sum = checksum(&self.out[self.start..]);
         self.out.extend_from_slice(&[b'1', b'0', b'=', b'0' + sum / 100]);
         self.out.extend_from_slice(&[b'0' + sum / 10 % 10, b'0' + sum % 10, SOH]);
@@ -249,6 +282,28 @@ mod tests {
         .as_bytes();
         assert_eq!(&message[..expected.len()], expected);
         assert_eq!(check(message, 4096), Ok(Some(message.len())));
+    }
+
+    #[test]
+    fn body_length_has_as_many_digits_as_it_needs() {
+        for filler in [0, 5, 60, 100, 950, 1000, 12_000] {
+            let mut out = b"x".to_vec();
+            let mut writer = MessageWriter::begin(&mut out, b"FIX.4.4", b"0");
+            writer.str(58, &vec![b'a'; filler]);
+            let range = writer.finish();
+            let message = &out[range];
+            let body_length = filler + "35=0\x0158=\x01".len();
+            let head = format!("8=FIX.4.4\x019={body_length}\x0135=0\x0158=");
+            assert!(message.starts_with(head.as_bytes()), "{filler}");
+            assert_eq!(check(message, 1 << 20), Ok(Some(message.len())), "{filler}");
+        }
+    }
+
+    #[test]
+    fn writes_tags_of_every_width() {
+        let mut body = Body::new();
+        body.uint(8, 1).uint(35, 2).uint(447, 3).uint(5001, 4).uint(10_000, 5).uint(123_456, 6);
+        assert_eq!(body.as_bytes(), b"8=1\x0135=2\x01447=3\x015001=4\x0110000=5\x01123456=6\x01");
     }
 
     #[test]

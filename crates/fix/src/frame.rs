@@ -252,6 +252,23 @@ fn resync(buffer: &[u8]) -> usize {
 mod tests {
     use super::*;
 
+    #[test]
+    fn checksum_is_the_byte_sum_modulo_256() {
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        for length in [0, 1, 7, 8, 9, 63, 200, 1023, 1024, 1025, 5000, 70_000] {
+            let bytes: Vec<u8> = (0..length)
+                .map(|index| {
+                    state ^= state << 13;
+                    state ^= state >> 7;
+                    state ^= state << 17;
+                    if index % 3 == 0 { 0xff } else { state as u8 }
+                })
+                .collect();
+            let expected = bytes.iter().map(|&byte| u64::from(byte)).sum::<u64>() % 256;
+            assert_eq!(u64::from(checksum(&bytes)), expected, "{length} bytes");
+        }
+    }
+
     fn frame(body: &str) -> Vec<u8> {
         let body = body.replace('|', "\x01");
         let mut out = format!("8=FIX.4.4\x019={}\x01{}", body.len(), body).into_bytes();

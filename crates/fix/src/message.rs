@@ -127,8 +127,6 @@ pub fn parse<'a>(frame: &'a [u8], fields: &'a mut Fields) -> Result<MessageView<
     fields.refs.clear();
     let mut position = 0;
     let mut data_length: Option<(u32, usize)> = None;
-    // SOH positions come from a vectorised scan; a DATA value's own SOHs are skipped by length.
-    let mut separators = memchr::memchr_iter(SOH, frame);
     while position < frame.len() {
         if fields.refs.len() == fields.fields_max {
             return Err(ParseError::TooManyFields { limit: fields.fields_max });
@@ -142,13 +140,8 @@ pub fn parse<'a>(frame: &'a [u8], fields: &'a mut Fields) -> Result<MessageView<
                 }
                 end
             }
-            _ => loop {
-                match separators.next() {
-                    Some(separator) if separator >= value_start => break separator,
-                    Some(_) => {}
-                    None => return Err(ParseError::UnterminatedValue { offset: position }),
-                }
-            },
+            _ => find_soh(frame, value_start)
+                .ok_or(ParseError::UnterminatedValue { offset: position })?,
         };
         if let Some(data_tag) = data_tag_of(tag) {
             let length = parse_unsigned(&frame[value_start..value_end]);
@@ -163,6 +156,28 @@ pub fn parse<'a>(frame: &'a [u8], fields: &'a mut Fields) -> Result<MessageView<
         position = value_end + 1;
     }
     Ok(MessageView { bytes: frame, fields: &fields.refs })
+}
+
+/// The offset of the first SOH at or after `from`, eight bytes at a time: values are short, so
+/// an inline word scan beats a call to a vectorised search.
+#[inline]
+fn find_soh(frame: &[u8], from: usize) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    let mut position = from;
+    while let Some(chunk) = frame.get(position..position + 8) {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        // A byte of `x` is zero exactly where the word has an SOH; the lowest flagged byte is
+        // the first SOH (higher flags may be false positives, lower ones never are).
+        let x = u64::from_le_bytes(word) ^ ONES;
+        let found = x.wrapping_sub(ONES) & !x & HIGHS;
+        if found != 0 {
+            return Some(position + (found.trailing_zeros() / 8) as usize);
+        }
+        position += 8;
+    }
+    frame.get(position..)?.iter().position(|&byte| byte == SOH).map(|index| position + index)
 }
 
 /// Parses the tag at `position`; returns it and the offset of its value.
@@ -335,6 +350,28 @@ mod tests {
         assert_eq!(view.value(&view.fields()[5]), b"a\x01b");
         assert_eq!(view.msg_type(), b"0");
         assert_eq!(view.get(336), Some(&b"A"[..]));
+    }
+
+    #[test]
+    fn word_separator_search_agrees_with_a_byte_search() {
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        for length in 0..40 {
+            for _ in 0..50 {
+                let frame: Vec<u8> = (0..length)
+                    .map(|_| {
+                        state ^= state << 13;
+                        state ^= state >> 7;
+                        state ^= state << 17;
+                        [SOH, 0, 0x80, 0x81, 0xff, b'a', b'1', 0x02][(state % 8) as usize]
+                    })
+                    .collect();
+                for from in 0..=length {
+                    let expected =
+                        frame[from..].iter().position(|&b| b == SOH).map(|index| from + index);
+                    assert_eq!(find_soh(&frame, from), expected, "{frame:?} from {from}");
+                }
+            }
+        }
     }
 
     #[test]
