@@ -1,8 +1,18 @@
 //! Engine benchmarks: what one shard does per input.
 //!
-//! Workload: a venue-like stream on one instrument from four firms (about 60% passive limit
-//! orders, 35% cancels by ClOrdID of earlier orders, 5% aggressive IOC orders), all with fresh
-//! ClOrdIDs. Regimes:
+//! Workloads, on one instrument from four firms, every ClOrdID fresh (so the day's ClOrdID
+//! table grows to a million entries):
+//!
+//! - *growing* (the names without a suffix): about 60% passive limit orders, 35% cancels by
+//!   ClOrdID of one of the last hundred inputs, 5% aggressive IOC orders. Most passive orders
+//!   are never cancelled, so the book grows to about 250 000 resting orders: a stress case,
+//!   where nearly every input touches memory no cache holds.
+//! - *steady* (`…/steady`): the mix of the gateway's load test, 45% passive orders, 45%
+//!   cancels of a random order the stream still believes resting, 10% aggressive IOC orders,
+//!   with the odds tilted to hold the book near 10 000 resting orders (as the book crate's
+//!   mix benchmark): a venue's book in a normal session.
+//!
+//! Regimes:
 //!
 //! - `engine/apply`: `ShardState::apply` alone: validation, deposits, order records, matching
 //!   and reports, no journal, no threads.
@@ -74,15 +84,19 @@ fn config(durability: Durability, orders_max: u32) -> EngineConfig {
     }
 }
 
-/// The stream of the module documentation; `passive_only` leaves out cancels and aggression.
-fn stream(count: u64, passive_only: bool) -> Vec<Input> {
-    let mut state = 0x1234_5678_9abc_def0u64;
-    let mut next = move || {
+/// A xorshift64 generator: the streams are the same on every run.
+fn xorshift(mut state: u64) -> impl FnMut() -> u64 {
+    move || {
         state ^= state << 13;
         state ^= state >> 7;
         state ^= state << 17;
         state
-    };
+    }
+}
+
+/// The stream of the module documentation; `passive_only` leaves out cancels and aggression.
+fn stream(count: u64, passive_only: bool) -> Vec<Input> {
+    let mut next = xorshift(0x1234_5678_9abc_def0u64);
     let id = |text: String| ClOrdId::new(&text).expect("short ASCII");
     (0..count)
         .map(|i| {
@@ -102,46 +116,98 @@ fn stream(count: u64, passive_only: bool) -> Vec<Input> {
                 };
                 return Input::Cancel(cancel);
             }
-            let aggressive = roll >= 95;
-            let offset = 1 + ((r >> 8) % 200) as i64 - if aggressive { 60 } else { 0 };
-            let price = if side == Side::Buy { 6800 - offset } else { 6800 + offset };
-            Input::NewOrder(NewOrderInput {
-                trader: TraderId((i % 4) as u32),
-                cl_ord_id: id(format!("C{i}")),
-                instrument: InstrumentId(0),
-                side,
-                kind: OrderKind::Limit,
-                price: Some(Decimal::from(price)),
-                quantity: Decimal::from(1 + (r >> 40) % 10),
-                tif: if aggressive { Tif::ImmediateOrCancel } else { Tif::Day },
-                display: None,
-                post_only: false,
-                self_match: None,
-                account: None,
-            })
+            new_order(i, side, roll >= 95, r)
         })
         .collect()
+}
+
+/// The steady workload of the module documentation.
+fn stream_steady(count: u64) -> Vec<Input> {
+    const RESTING: usize = 10_000;
+    let mut next = xorshift(0x0bad_cafe_f00d_1234u64);
+    let id = |text: String| ClOrdId::new(&text).expect("short ASCII");
+    // Passive orders not cancelled yet (some have traded: their cancels are TOO_LATE).
+    let mut resting: Vec<(u64, Side)> = Vec::with_capacity(2 * RESTING);
+    (0..count)
+        .map(|i| {
+            let r = next();
+            let roll = (r >> 20) % 100;
+            let add_odds = if resting.len() < RESTING { 55 } else { 45 };
+            if roll >= add_odds && roll < 90 && !resting.is_empty() {
+                let (earlier, side) = resting.swap_remove((r >> 30) as usize % resting.len());
+                let order = OrderRef { order_id: None, cl_ord_id: id(format!("C{earlier}")) };
+                let trader = TraderId((earlier % 4) as u32);
+                let instrument = InstrumentId(0);
+                let cl_ord_id = id(format!("X{i}"));
+                return Input::Cancel(CancelInput { trader, cl_ord_id, order, instrument, side });
+            }
+            let aggressive = roll >= 90;
+            let side = if r & 16 == 0 { Side::Buy } else { Side::Sell };
+            if !aggressive {
+                resting.push((i, side));
+            }
+            new_order(i, side, aggressive, r)
+        })
+        .collect()
+}
+
+/// A limit order `C{i}` of trader `i mod 4`: passive within 200 ticks of 6800, or an IOC that
+/// reaches up to 60 ticks through the touch.
+fn new_order(i: u64, side: Side, aggressive: bool, r: u64) -> Input {
+    let offset = 1 + ((r >> 8) % 200) as i64 - if aggressive { 60 } else { 0 };
+    let price = if side == Side::Buy { 6800 - offset } else { 6800 + offset };
+    Input::NewOrder(NewOrderInput {
+        trader: TraderId((i % 4) as u32),
+        cl_ord_id: ClOrdId::new(&format!("C{i}")).expect("short ASCII"),
+        instrument: InstrumentId(0),
+        side,
+        kind: OrderKind::Limit,
+        price: Some(Decimal::from(price)),
+        quantity: Decimal::from(1 + (r >> 40) % 10),
+        tif: if aggressive { Tif::ImmediateOrCancel } else { Tif::Day },
+        display: None,
+        post_only: false,
+        self_match: None,
+        account: None,
+    })
 }
 
 const STREAM: u64 = 1_000_000;
 
 fn apply(c: &mut Criterion) {
-    let inputs = stream(STREAM, false);
-    let registry = Arc::new(config(Durability::None, 1 << 20).validate().expect("valid"));
     let mut group = c.benchmark_group("engine");
     group.throughput(Throughput::Elements(1));
+    for (name, inputs) in
+        [("apply", stream(STREAM, false)), ("apply/steady", stream_steady(STREAM))]
+    {
+        apply_one(&mut group, name, &inputs);
+    }
+    group.finish();
+}
+
+/// `engine/apply` on one stream: the state restarts empty whenever the stream is used up.
+fn apply_one(
+    group: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
+    name: &str,
+    inputs: &[Input],
+) {
+    let registry = Arc::new(config(Durability::None, 1 << 20).validate().expect("valid"));
     let mut state = ShardState::new(Arc::clone(&registry), 0);
     let mut position = 0usize;
     let mut out = Vec::with_capacity(64);
-    group.bench_function("apply", |b| {
+    group.bench_function(name, |b| {
         b.iter_custom(|iters| {
+            // The clock runs over whole stretches of inputs (reading it per input would add
+            // its own cost to every one), and stops while a finished stream's state is rebuilt.
             let mut total = Duration::ZERO;
+            let mut started = Instant::now();
             for _ in 0..iters {
                 if position == inputs.len() {
+                    total += started.elapsed();
                     state = ShardState::new(Arc::clone(&registry), 0);
                     position = 0;
+                    started = Instant::now();
                 }
-                let started = Instant::now();
                 let seq = state.seq_last() + 1;
                 state.apply(
                     seq,
@@ -149,14 +215,12 @@ fn apply(c: &mut Criterion) {
                     &inputs[position],
                     &mut out,
                 );
-                total += started.elapsed();
                 out.clear();
                 position += 1;
             }
-            total
+            total + started.elapsed()
         });
     });
-    group.finish();
 }
 
 /// Runs `inputs` through a fresh one-shard engine and returns the time to the last output.
@@ -188,10 +252,14 @@ fn pipeline_once(inputs: &[Input], durability: Durability) -> Duration {
 fn pipeline(c: &mut Criterion) {
     let mut group = c.benchmark_group("engine/pipeline");
     group.sample_size(10);
-    for (name, durability, count) in
-        [("none", Durability::None, 1_000_000), ("fsync", Durability::Fsync, 300_000)]
-    {
-        let inputs = stream(count, false);
+    let runs = [
+        ("none", Durability::None, stream(1_000_000, false)),
+        ("fsync", Durability::Fsync, stream(300_000, false)),
+        ("none/steady", Durability::None, stream_steady(1_000_000)),
+        ("fsync/steady", Durability::Fsync, stream_steady(1_000_000)),
+    ];
+    for (name, durability, inputs) in runs {
+        let count = inputs.len() as u64;
         group.throughput(Throughput::Elements(count));
         group.bench_function(name, |b| {
             b.iter_custom(|iters| (0..iters).map(|_| pipeline_once(&inputs, durability)).sum());

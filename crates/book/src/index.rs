@@ -1,9 +1,10 @@
-//! The order-id index: order id → slab slot, for every resting order.
+//! The order-id index: order id → slot in the owner's storage, for every order it holds (the
+//! book's resting orders in its slab; the engine uses it for its order records too).
 //!
 //! Order ids are assigned by the engine from a counter, so a book sees them roughly in sequence.
 //! The index exploits that: a direct-mapped table indexed by the id's low bits holds almost
 //! every order at its own bucket, so a lookup is one array read plus one comparison against the
-//! slab (which the caller reads next anyway), and consecutive new orders touch consecutive
+//! storage (which the caller reads next anyway), and consecutive new orders touch consecutive
 //! buckets. Two live orders share a bucket only when one has outlived `buckets` newer ids; the
 //! later one then goes to a small overflow hash map, which the fast path skips while empty.
 //! Any id pattern stays correct; only adversarial ones (which no client can choose) would be
@@ -13,7 +14,7 @@
 //! `buckets` is a power of two at least twice `orders_max`. The overflow map is reserved for
 //! twice `orders_max` entries, so it never grows: nothing here allocates after construction.
 
-use crate::slab::{NIL, Slab};
+use crate::slab::NIL;
 use crate::types::OrderId;
 
 #[allow(
@@ -22,9 +23,10 @@ use crate::types::OrderId;
 )]
 type Overflow = std::collections::HashMap<u64, u32, rustc_hash::FxBuildHasher>;
 
-/// Order id → slab slot.
+/// Order id → slot. The slots are the owner's; [`IdIndex::get`] asks the owner which id a slot
+/// holds, so the index stores nothing but slot numbers.
 #[derive(Clone, Debug)]
-pub(crate) struct IdIndex {
+pub struct IdIndex {
     /// Slot of the order whose id's low bits are the bucket number, or [`NIL`].
     buckets: Vec<u32>,
     /// `buckets.len() − 1`.
@@ -36,8 +38,10 @@ pub(crate) struct IdIndex {
 }
 
 impl IdIndex {
-    /// Returns an empty index for up to `orders_max` orders.
-    pub(crate) fn new(orders_max: u32) -> IdIndex {
+    /// Returns an empty index for up to `orders_max` orders (more stay correct, but may
+    /// allocate).
+    #[must_use]
+    pub fn new(orders_max: u32) -> IdIndex {
         let buckets = (2 * orders_max as usize).next_power_of_two();
         IdIndex {
             buckets: vec![NIL; buckets],
@@ -51,7 +55,8 @@ impl IdIndex {
     }
 
     /// Returns the number of orders indexed.
-    pub(crate) fn len(&self) -> usize {
+    #[must_use]
+    pub fn len(&self) -> usize {
         self.len
     }
 
@@ -59,10 +64,18 @@ impl IdIndex {
         (order_id.0 & self.mask) as usize
     }
 
-    /// Returns the slot of `order_id`, if it is indexed.
-    pub(crate) fn get(&self, order_id: OrderId, orders: &Slab) -> Option<u32> {
+    /// Returns whether no order is indexed.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Returns the slot of `order_id`, if it is indexed; `id_at` tells which order id a slot
+    /// of the owner's storage holds now.
+    #[inline]
+    pub fn get(&self, order_id: OrderId, id_at: impl Fn(u32) -> OrderId) -> Option<u32> {
         let slot = self.buckets[self.bucket(order_id)];
-        if slot != NIL && orders[slot].order_id == order_id {
+        if slot != NIL && id_at(slot) == order_id {
             return Some(slot);
         }
         if self.overflow.is_empty() {
@@ -71,8 +84,11 @@ impl IdIndex {
         self.overflow.get(&order_id.0).copied()
     }
 
-    /// Indexes `order_id` at `slot`; the id must not be indexed yet.
-    pub(crate) fn insert(&mut self, order_id: OrderId, slot: u32) {
+    /// Indexes `order_id` at `slot`.
+    ///
+    /// # Panics
+    /// Panics if `order_id` is indexed already.
+    pub fn insert(&mut self, order_id: OrderId, slot: u32) {
         let bucket = self.bucket(order_id);
         if self.buckets[bucket] == NIL {
             self.buckets[bucket] = slot;
@@ -84,7 +100,10 @@ impl IdIndex {
     }
 
     /// Removes `order_id`, which is indexed at `slot`.
-    pub(crate) fn remove(&mut self, order_id: OrderId, slot: u32) {
+    ///
+    /// # Panics
+    /// Panics if `order_id` is not indexed at `slot`.
+    pub fn remove(&mut self, order_id: OrderId, slot: u32) {
         let bucket = self.bucket(order_id);
         if self.buckets[bucket] == slot {
             self.buckets[bucket] = NIL;

@@ -81,6 +81,7 @@ pub use event::{
     CancelReason, Cancelled, Event, Expired, Fill, Interruption, LevelChange, OrderState, Party,
     Reduced, Reject, Rejected, Replaced, Request, Sink,
 };
+pub use index::IdIndex;
 pub use instrument::{Band, Instrument, InstrumentError, InstrumentSpec, LEVELS_MAX, ORDERS_MAX};
 pub use order::{Cancel, MassCancel, NewOrder, OrderType, Replace, SelfMatchMode, TimeInForce};
 pub use types::{FirmId, Lots, OrderId, Owner, Side, Ticks, Timestamp, TradeId, TraderId};

@@ -320,9 +320,9 @@ impl Book {
         );
         let mut queues = [Vec::new(), Vec::new()];
         for (side, queue) in [Side::Buy, Side::Sell].into_iter().zip(&mut queues) {
-            queue.extend(
-                self.orders(side).filter_map(|order| self.index.get(order.order_id, &self.orders)),
-            );
+            queue.extend(self.orders(side).filter_map(|order| {
+                self.index.get(order.order_id, |slot| self.orders[slot].order_id)
+            }));
         }
         self.bids = Ladder::new(Side::Buy, band);
         self.asks = Ladder::new(Side::Sell, band);

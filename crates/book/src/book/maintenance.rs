@@ -105,7 +105,7 @@ impl Book {
     /// Returns the [`Reject`] a snapshot so inconsistent deserves: a duplicate id, a full book,
     /// a price outside the band, an immediate time in force, or quantities that do not add up.
     pub fn restore(&mut self, order: &OrderView) -> Result<(), Reject> {
-        if self.index.get(order.order_id, &self.orders).is_some() {
+        if self.index.get(order.order_id, |slot| self.orders[slot].order_id).is_some() {
             return Err(Reject::DuplicateOrderId);
         }
         if self.orders.is_full() {
@@ -206,7 +206,10 @@ impl Book {
                 } else {
                     assert_eq!(order.visible, order.leaves, "Invariant: plain orders show all");
                 }
-                assert_eq!(self.index.get(order.order_id, &self.orders), Some(slot));
+                assert_eq!(
+                    self.index.get(order.order_id, |slot| self.orders[slot].order_id),
+                    Some(slot)
+                );
                 orders += 1;
                 lots += u64::from(order.visible);
                 prev = slot;
@@ -227,7 +230,10 @@ impl Book {
                 "Invariant: market queues hold market orders"
             );
             assert_eq!(order.prev, prev, "Invariant: market queue links agree");
-            assert_eq!(self.index.get(order.order_id, &self.orders), Some(slot));
+            assert_eq!(
+                self.index.get(order.order_id, |slot| self.orders[slot].order_id),
+                Some(slot)
+            );
             orders += 1;
             prev = slot;
             slot = order.next;

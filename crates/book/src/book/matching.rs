@@ -121,7 +121,7 @@ impl Book {
 
     /// Returns the slot of `order_id` if it rests and belongs to `requester`.
     fn find(&self, order_id: OrderId, requester: FirmId) -> Option<u32> {
-        let slot = self.index.get(order_id, &self.orders)?;
+        let slot = self.index.get(order_id, |slot| self.orders[slot].order_id)?;
         (self.orders[slot].owner.firm == requester).then_some(slot)
     }
 
@@ -132,7 +132,7 @@ impl Book {
     /// # Errors
     /// Returns the [`Reject`] that [`Book::submit`] would report.
     pub fn check_new(&self, order: &NewOrder, now: Timestamp) -> Result<Ticks, Reject> {
-        if self.index.get(order.order_id, &self.orders).is_some() {
+        if self.index.get(order.order_id, |slot| self.orders[slot].order_id).is_some() {
             return Err(Reject::DuplicateOrderId);
         }
         validate_shape(order, self.mode)?;

@@ -305,7 +305,9 @@ impl Book {
     /// Returns a resting order by id.
     #[must_use]
     pub fn order(&self, order_id: OrderId) -> Option<OrderView> {
-        self.index.get(order_id, &self.orders).map(|slot| view(&self.orders[slot]))
+        self.index
+            .get(order_id, |slot| self.orders[slot].order_id)
+            .map(|slot| view(&self.orders[slot]))
     }
 
     /// Returns the price up to which a market order on `side` may trade: the best opposite

@@ -14,13 +14,13 @@ mod admin;
 mod cl_ord_ids;
 mod orders;
 mod phases;
+mod records;
 mod reports;
 mod snapshot;
 
 use std::sync::Arc;
 
 use birzha_book::{Book, Event, FirmId, Lots, OrderId, Side, Ticks, Timestamp, TraderId};
-use rustc_hash::FxHashMap;
 
 use crate::calendar;
 use crate::config::{InstrumentId, Registry};
@@ -31,6 +31,7 @@ use crate::phase::Phase;
 use crate::text::{Account, ClOrdId};
 
 use cl_ord_ids::ClOrdIds;
+use records::OrderRecords;
 
 pub use snapshot::RestoreError;
 
@@ -93,7 +94,7 @@ pub struct ShardState {
     /// Whether each firm is suspended.
     suspended: Vec<bool>,
     /// Working orders by id.
-    orders: FxHashMap<OrderId, OrderRecord>,
+    orders: OrderRecords,
     /// Every ClOrdID each trader used today, with the order it named or created.
     cl_ord_ids: ClOrdIds,
     /// The next order id's counter (the shard is in the id's top bits).
@@ -124,11 +125,15 @@ impl ShardState {
         assert!(usize::from(shard) < registry.config.shards, "shard {shard} out of range");
         let currencies: Vec<&String> = registry.currencies.keys().collect();
         let mut books = Vec::new();
+        let mut orders_max = 1u32;
         let mut currency_of = Vec::new();
         let mut tick_lot_micros = Vec::new();
         for (index, instrument) in registry.instruments.iter().enumerate() {
             let id = InstrumentId(index as u32);
             let mine = registry.shard_of(id) == usize::from(shard);
+            if mine {
+                orders_max = orders_max.saturating_add(instrument.spec().orders_max);
+            }
             books.push(mine.then(|| {
                 let mut book = Book::new(instrument.clone());
                 book.set_volatility_limit(registry.config.phases.volatility_limit_bp);
@@ -164,7 +169,7 @@ impl ShardState {
             tick_lot_micros,
             deposits,
             suspended,
-            orders: FxHashMap::with_capacity_and_hasher(1 << 16, rustc_hash::FxBuildHasher),
+            orders: OrderRecords::new(orders_max),
             cl_ord_ids: ClOrdIds::new(),
             order_counter: 0,
             trading_day: 0,

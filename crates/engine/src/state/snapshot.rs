@@ -9,6 +9,7 @@ use birzha_book::{
     Timestamp, TradeId, TraderId,
 };
 
+use super::cl_ord_ids::ClOrdIds;
 use super::{OrderRecord, ShardState};
 use crate::codec::{DecodeError, Decoder, Encoder};
 use crate::config::{InstrumentId, Registry};
@@ -85,7 +86,8 @@ impl ShardState {
         }
         let cl_ord_ids = self.cl_ord_ids.sorted();
         encoder.u32(cl_ord_ids.len() as u32);
-        for ((trader, digest), order_id) in cl_ord_ids {
+        for (key, order_id) in cl_ord_ids {
+            let (trader, digest) = ClOrdIds::parts(&key);
             encoder.u32(trader).i128(digest as i128).u64(order_id.0);
         }
     }
@@ -126,7 +128,9 @@ impl ShardState {
         for _ in 0..count {
             let trader = decoder.u32("trader")?;
             let digest = decoder.i128("cl_ord_id")? as u128;
-            state.cl_ord_ids.insert_key((trader, digest), OrderId(decoder.u64("order_id")?));
+            // Snapshots before keys were cut to 96 bits hold whole digests: `key_of` cuts them.
+            let key = ClOrdIds::key_of(trader, digest);
+            state.cl_ord_ids.insert_key(key, OrderId(decoder.u64("order_id")?));
         }
         decoder.finish("snapshot")?;
         Ok(state)
