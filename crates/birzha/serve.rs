@@ -136,6 +136,7 @@ fn gateway_config(config: &Config) -> birzha_gateway::GatewayConfig {
         durability: StoreDurability::None,
         messages_max: 1_000_000,
         file_bytes_max: 1 << 30,
+        write_behind: true,
     });
     settings
 }

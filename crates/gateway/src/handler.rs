@@ -214,7 +214,8 @@ impl<A: Application + Send + Sync + 'static> Handler<A> {
         })
     }
 
-    /// Handles one event under the store lock; outbound bytes go to `self.out`.
+    /// Handles one event under the store lock; outbound bytes go to `self.out`, and their
+    /// store records to the store's file (flushed) before the caller writes them.
     fn handle(
         &mut self,
         established: &mut Established,
@@ -266,6 +267,8 @@ impl<A: Application + Send + Sync + 'static> Handler<A> {
                 status
             }
         };
+        // What goes on the wire next must be in the store's file first (write-behind stores).
+        store.flush()?;
         Ok(status)
     }
 }
@@ -307,6 +310,7 @@ fn answer_logon<A: Application + Send + Sync + 'static>(
                     &mut **store,
                     out,
                 )?;
+                store.flush()?;
                 drop(store);
                 context.backoff.accepted(peer.ip());
                 if let Status::Disconnect { reason, .. } = status {

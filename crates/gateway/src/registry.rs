@@ -90,6 +90,8 @@ enum Link {
 
 /// One CompID's store and link.
 struct Slot {
+    /// The session's CompIDs, for the headers of the messages stored here.
+    id: SessionId,
     /// Sequence numbers and outbound messages.
     store: Mutex<Box<dyn SessionStore>>,
     /// The serving connection, if any.
@@ -202,13 +204,20 @@ impl Sessions {
     /// # Errors
     /// Returns a [`SendError`] if the trader's store cannot be opened or written.
     pub fn send_stored(&self, comp_id: &str, message: &OutboundMessage) -> Result<u64, SendError> {
+        self.send_stored_body(comp_id, &message.outgoing())
+    }
+
+    /// [`Sessions::send_stored`] of a message whose type and body the caller still owns.
+    pub(crate) fn send_stored_body(
+        &self,
+        comp_id: &str,
+        outgoing: &Outgoing<'_>,
+    ) -> Result<u64, SendError> {
         let slot = self.slot(comp_id)?;
         let mut store = lock(&slot.store);
-        let id = SessionId { local: self.inner.local_comp_id.clone(), remote: comp_id.to_owned() };
-        let mut encoded = Vec::with_capacity(message.body.len() + 96);
-        let outgoing = message.outgoing();
-        let seq =
-            encode_application(&id, self.inner.clock.now(), &outgoing, &mut **store, &mut encoded)?;
+        let mut encoded = Vec::with_capacity(outgoing.body.len() + 96);
+        let now = self.inner.clock.now();
+        let seq = encode_application(&slot.id, now, outgoing, &mut **store, &mut encoded)?;
         let mut link = lock(&slot.link);
         if let Link::Online { queue, kick, .. } = &mut *link
             && let Err(mpsc::error::TrySendError::Full(_)) =
@@ -280,7 +289,9 @@ impl Sessions {
             StoreConfig::Memory { messages_max } => Box::new(MemoryStore::new(*messages_max)),
             StoreConfig::File(config) => Box::new(FileStore::open(config, comp_id)?),
         };
-        let slot = Arc::new(Slot { store: Mutex::new(store), link: Mutex::new(Link::Offline) });
+        let id = SessionId { local: self.inner.local_comp_id.clone(), remote: comp_id.to_owned() };
+        let (store, link) = (Mutex::new(store), Mutex::new(Link::Offline));
+        let slot = Arc::new(Slot { id, store, link });
         slots.insert(comp_id.to_owned(), Arc::clone(&slot));
         Ok(slot)
     }

@@ -119,6 +119,7 @@ async fn start_with(orders_per_second: u32, phases: PhaseConfig) -> Running {
         durability: birzha_fix::session::Durability::None,
         messages_max: 100_000,
         file_bytes_max: 1 << 24,
+        write_behind: true,
     });
     config.auth_backoff_base = Duration::from_millis(1);
     let sessions = Sessions::new(&config);

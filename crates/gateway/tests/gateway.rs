@@ -100,6 +100,7 @@ async fn file_store_keeps_sequence_numbers_across_restarts() {
         durability: Durability::Fsync,
         messages_max: 1000,
         file_bytes_max: 1 << 20,
+        write_behind: false,
     });
     let (server, _) = start(config.clone()).await;
     let mut client = Client::connect(server.address).await;

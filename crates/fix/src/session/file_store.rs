@@ -17,6 +17,12 @@
 //! [`Durability::None`] it is written to the OS only, and made durable by
 //! [`SessionStore::sync`] (which the owner calls at its checkpoints).
 //!
+//! With [`FileStoreConfig::write_behind`] (and `Durability::None`), records are gathered in
+//! memory and written by [`SessionStore::flush`] (or when [`WRITE_BEHIND_MAX`] bytes are
+//! waiting, or by `sync`): one `write` for many records. The owner must flush before anything
+//! the store numbered goes on the wire, so that what a peer saw is always in the file: a crash
+//! then loses only records of messages nobody received.
+//!
 //! # Limits
 //! At most `messages_max` messages are kept (older ones are gap-filled on resend). When the file
 //! grows past `file_bytes_max` it is compacted: the current sequence numbers and kept messages
@@ -48,7 +54,13 @@ pub struct FileStoreConfig {
     pub messages_max: usize,
     /// The file size past which the file is compacted.
     pub file_bytes_max: u64,
+    /// Whether records wait in memory for [`SessionStore::flush`] (see the module
+    /// documentation); ignored with [`Durability::Fsync`].
+    pub write_behind: bool,
 }
+
+/// The most bytes of records a write-behind store gathers before it writes them anyway.
+pub const WRITE_BEHIND_MAX: usize = 64 * 1024;
 
 const HEADER_LEN: usize = 1 + 8 + 4;
 const TRAILER_LEN: usize = 4;
@@ -68,8 +80,9 @@ pub struct FileStore {
     file_bytes: u64,
     /// Whether records were written since the last sync.
     dirty: bool,
-    /// The record being written, reused so that appending allocates nothing in steady state.
-    record: Vec<u8>,
+    /// Records not written yet (at most one without write-behind); reused, so appending
+    /// allocates nothing in steady state.
+    pending: Vec<u8>,
     /// Settings.
     config: FileStoreConfig,
 }
@@ -101,16 +114,19 @@ impl FileStore {
         }
         let file_bytes = good as u64;
         let config = config.clone();
-        let (dirty, record) = (false, Vec::new());
-        let store = Self { state, file, path, file_bytes, dirty, record, config };
+        let (dirty, pending) = (false, Vec::new());
+        let store = Self { state, file, path, file_bytes, dirty, pending, config };
         Ok(store)
     }
 
     fn append(&mut self, kind: u8, seq: u64, payload: &[u8]) -> Result<(), StoreError> {
-        encode_record_into(&mut self.record, kind, seq, payload);
-        self.file.write_all(&self.record).map_err(io_error(&self.path))?;
-        self.dirty = true;
-        self.file_bytes += self.record.len() as u64;
+        let start = self.pending.len();
+        encode_record_into(&mut self.pending, kind, seq, payload);
+        self.file_bytes += (self.pending.len() - start) as u64;
+        let behind = self.config.write_behind && self.config.durability == Durability::None;
+        if !behind || self.pending.len() >= WRITE_BEHIND_MAX {
+            self.write_pending()?;
+        }
         if self.config.durability == Durability::Fsync {
             self.sync()?;
         }
@@ -120,8 +136,20 @@ impl FileStore {
         Ok(())
     }
 
+    /// Writes the records waiting in memory to the file.
+    fn write_pending(&mut self) -> Result<(), StoreError> {
+        if self.pending.is_empty() {
+            return Ok(());
+        }
+        self.file.write_all(&self.pending).map_err(io_error(&self.path))?;
+        self.pending.clear();
+        self.dirty = true;
+        Ok(())
+    }
+
     /// Rewrites the file with only the current state.
     fn compact(&mut self) -> Result<(), StoreError> {
+        self.write_pending()?;
         let temporary = self.path.with_extension("session.tmp");
         let mut bytes = encode_record(b'S', self.state.next_sender_seq, &[]);
         bytes.extend(encode_record(b'T', self.state.next_target_seq, &[]));
@@ -146,6 +174,15 @@ impl FileStore {
     #[must_use]
     pub fn path(&self) -> &Path {
         &self.path
+    }
+}
+
+impl Drop for FileStore {
+    /// Writes what waits in memory (a store dropped on shutdown keeps its last records).
+    fn drop(&mut self) {
+        if let Err(error) = self.write_pending() {
+            tracing::error!(%error, "cannot write a session store's last records");
+        }
     }
 }
 
@@ -183,7 +220,12 @@ impl SessionStore for FileStore {
         Ok(())
     }
 
+    fn flush(&mut self) -> Result<(), StoreError> {
+        self.write_pending()
+    }
+
     fn sync(&mut self) -> Result<(), StoreError> {
+        self.write_pending()?;
         if self.dirty {
             self.file.sync_data().map_err(io_error(&self.path))?;
             self.dirty = false;
@@ -215,14 +257,15 @@ fn encode_record(kind: u8, seq: u64, payload: &[u8]) -> Vec<u8> {
 }
 
 /// Appends the record to `record` (cleared first).
-fn encode_record_into(record: &mut Vec<u8>, kind: u8, seq: u64, payload: &[u8]) {
-    record.clear();
-    record.push(kind);
-    record.extend_from_slice(&seq.to_le_bytes());
-    record.extend_from_slice(&(payload.len() as u32).to_le_bytes());
-    record.extend_from_slice(payload);
-    let crc = crc32(record);
-    record.extend_from_slice(&crc.to_le_bytes());
+/// Appends one record to `out`.
+fn encode_record_into(out: &mut Vec<u8>, kind: u8, seq: u64, payload: &[u8]) {
+    let start = out.len();
+    out.push(kind);
+    out.extend_from_slice(&seq.to_le_bytes());
+    out.extend_from_slice(&(payload.len() as u32).to_le_bytes());
+    out.extend_from_slice(payload);
+    let crc = crc32(&out[start..]);
+    out.extend_from_slice(&crc.to_le_bytes());
 }
 
 /// Decodes the record at the start of `bytes`: kind, seq, payload and total length.
@@ -275,6 +318,7 @@ mod tests {
             durability: Durability::Fsync,
             messages_max: 3,
             file_bytes_max,
+            write_behind: false,
         }
     }
 
@@ -305,6 +349,45 @@ mod tests {
         store.messages(1, 100, &mut |seq, _| kept.push(seq));
         assert_eq!(kept, [4, 5, 6]);
         assert!(std::fs::metadata(&path).unwrap().len() <= 400);
+    }
+
+    #[test]
+    fn write_behind_waits_for_flush_sync_a_full_buffer_or_drop() {
+        let directory = tempfile::tempdir().unwrap();
+        let config = FileStoreConfig {
+            durability: Durability::None,
+            messages_max: 100_000,
+            write_behind: true,
+            ..config(directory.path(), 1 << 30)
+        };
+        let path = directory.path().join("TW.session");
+        let file_len = || std::fs::metadata(&path).unwrap().len();
+        let mut store = FileStore::open(&config, "TW").unwrap();
+        store.save(1, Some(b"one")).unwrap();
+        store.set_next_target_seq(2).unwrap();
+        assert_eq!(file_len(), 0, "records wait in memory");
+        assert_eq!(store.next_sender_seq(), 2, "but the state has them");
+        store.flush().unwrap();
+        let flushed = file_len();
+        assert!(flushed > 0);
+        store.save(2, Some(b"two")).unwrap();
+        store.sync().unwrap();
+        let synced = file_len();
+        assert!(synced > flushed, "sync writes what waits");
+        let message = vec![b'x'; 1000];
+        let mut seq = 3;
+        while file_len() == synced {
+            store.save(seq, Some(&message)).unwrap();
+            seq += 1;
+        }
+        assert!(file_len() - synced >= WRITE_BEHIND_MAX as u64, "a full buffer is written");
+        store.save(seq, Some(b"last")).unwrap();
+        drop(store);
+        let store = FileStore::open(&config, "TW").unwrap();
+        assert_eq!((store.next_sender_seq(), store.next_target_seq()), (seq + 1, 2));
+        let mut last = Vec::new();
+        store.messages(seq, seq, &mut |_, message| last.extend_from_slice(message));
+        assert_eq!(last, b"last", "dropping the store wrote its last records");
     }
 
     #[test]

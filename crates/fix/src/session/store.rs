@@ -62,7 +62,17 @@ pub trait SessionStore: Send {
     /// Returns a [`StoreError`] if it cannot be persisted.
     fn reset(&mut self) -> Result<(), StoreError>;
 
-    /// Makes everything recorded so far durable (a store that syncs every record, or keeps
+    /// Writes records the store gathered in memory to the operating system. The owner calls it
+    /// before anything the store numbered goes on the wire (a store that writes every record
+    /// at once has nothing to do).
+    ///
+    /// # Errors
+    /// Returns a [`StoreError`] if they cannot be written.
+    fn flush(&mut self) -> Result<(), StoreError> {
+        Ok(())
+    }
+
+    /// Makes everything recorded so far durable (flushing first) (a store that syncs every record, or keeps
     /// nothing on disk, has nothing to do).
     ///
     /// # Errors

@@ -17,6 +17,7 @@ use birzha_engine::{
     BatchKind, ClOrdId, ExecType, Execution, MassCancelDone, Output, OutputBatch, OutputEvent,
     Reason, Registry, Trade,
 };
+use birzha_fix::session::Outgoing;
 use birzha_fix::{Body, WriteFields};
 use crossbeam::channel::{Receiver, RecvTimeoutError, select};
 use hdrhistogram::Histogram;
@@ -216,11 +217,10 @@ impl Dispatcher {
     }
 
     /// Sends `self.body` to `trader`.
-    fn send(&mut self, trader: TraderId, msg_type: &'static [u8], poss_resend: bool) {
-        let code = self.trader_code(trader).to_owned();
-        let mut message = OutboundMessage::new(msg_type, self.body.as_bytes().to_vec());
-        message.poss_resend = poss_resend;
-        if let Err(error) = self.sessions.send_stored(&code, &message) {
+    fn send(&self, trader: TraderId, msg_type: &'static [u8], poss_resend: bool) {
+        let code = self.trader_code(trader);
+        let outgoing = Outgoing { msg_type, body: self.body.as_bytes(), poss_resend };
+        if let Err(error) = self.sessions.send_stored_body(code, &outgoing) {
             error!(trader = %code, %error, "cannot store a message for a trader");
         }
     }
