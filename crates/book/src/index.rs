@@ -84,10 +84,11 @@ impl IdIndex {
         self.overflow.get(&order_id.0).copied()
     }
 
-    /// Indexes `order_id` at `slot`.
+    /// Indexes `order_id` at `slot`. The id must not be indexed yet (the owner looks it up
+    /// first); inserting it twice is a bug the index does not always catch.
     ///
     /// # Panics
-    /// Panics if `order_id` is indexed already.
+    /// Panics if `order_id` is in the overflow map already.
     pub fn insert(&mut self, order_id: OrderId, slot: u32) {
         let bucket = self.bucket(order_id);
         if self.buckets[bucket] == NIL {
@@ -99,10 +100,10 @@ impl IdIndex {
         self.len += 1;
     }
 
-    /// Removes `order_id`, which is indexed at `slot`.
+    /// Removes `order_id`, which is indexed at `slot` (as [`IdIndex::get`] returned).
     ///
     /// # Panics
-    /// Panics if `order_id` is not indexed at `slot`.
+    /// Panics if neither its bucket holds `slot` nor the overflow map holds `order_id` at `slot`.
     pub fn remove(&mut self, order_id: OrderId, slot: u32) {
         let bucket = self.bucket(order_id);
         if self.buckets[bucket] == slot {

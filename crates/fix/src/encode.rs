@@ -13,6 +13,7 @@
 
 use std::ops::Range;
 
+use crate::message::find_soh;
 use crate::{SOH, UtcTimestamp, frame::checksum};
 
 /// Field-writing methods shared by [`MessageWriter`] and [`Body`].
@@ -112,23 +113,11 @@ pub trait WriteFields {
     }
 }
 
-/// Whether `value` holds an SOH byte, eight bytes at a time (values are short: a call to
-/// `memchr` costs more than the scan).
+/// Whether `value` holds an SOH byte (values are short: the parser's inline word scan costs
+/// less than a call to `memchr`).
 #[inline(always)]
 fn contains_soh(value: &[u8]) -> bool {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGHS: u64 = 0x8080_8080_8080_8080;
-    let mut chunks = value.chunks_exact(8);
-    for chunk in &mut chunks {
-        let mut word = [0u8; 8];
-        word.copy_from_slice(chunk);
-        // A byte of `word ^ ONES` is zero exactly where `word` has an SOH.
-        let x = u64::from_le_bytes(word) ^ ONES;
-        if x.wrapping_sub(ONES) & !x & HIGHS != 0 {
-            return true;
-        }
-    }
-    chunks.remainder().iter().fold(false, |found, &byte| found | (byte == SOH))
+    find_soh(value, 0).is_some()
 }
 
 #[inline(always)]

@@ -160,8 +160,8 @@ pub fn parse<'a>(frame: &'a [u8], fields: &'a mut Fields) -> Result<MessageView<
 
 /// The offset of the first SOH at or after `from`, eight bytes at a time: values are short, so
 /// an inline word scan beats a call to a vectorised search.
-#[inline]
-fn find_soh(frame: &[u8], from: usize) -> Option<usize> {
+#[inline(always)]
+pub(crate) fn find_soh(frame: &[u8], from: usize) -> Option<usize> {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGHS: u64 = 0x8080_8080_8080_8080;
     let mut position = from;

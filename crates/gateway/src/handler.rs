@@ -300,7 +300,7 @@ fn answer_logon<A: Application + Send + Sync + 'static>(
                 let store_ref = claim.store_ref();
                 let mut store = store_ref.lock();
                 claim.settle_before_logon(&context.sessions, &comp_id, &mut **store);
-                let (session, status) = Session::establish(
+                let established = Session::establish(
                     Arc::clone(config),
                     Arc::clone(&context.dictionary),
                     application,
@@ -309,9 +309,25 @@ fn answer_logon<A: Application + Send + Sync + 'static>(
                     &request,
                     &mut **store,
                     out,
-                )?;
-                store.flush()?;
+                )
+                .map_err(GatewayError::from)
+                .and_then(|(mut session, status)| match store.flush() {
+                    Ok(()) => Ok((session, status)),
+                    Err(error) => {
+                        // The application saw the Logon: it must see the session end.
+                        session.end(application, false);
+                        Err(error.into())
+                    }
+                });
                 drop(store);
+                let (session, status) = match established {
+                    Ok(established) => established,
+                    Err(error) => {
+                        // Nothing was sent: the CompID must not stay claimed.
+                        context.sessions.release(&comp_id, claim);
+                        return Err(error);
+                    }
+                };
                 context.backoff.accepted(peer.ip());
                 if let Status::Disconnect { reason, .. } = status {
                     warn!(comp_id, reason, "Logon refused by the session layer");

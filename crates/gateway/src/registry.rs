@@ -192,8 +192,11 @@ impl Sessions {
 
     /// Numbers and stores an application message for `comp_id` before returning, then queues
     /// it for the trader's session if it is logged on. Once this returns the message is in the
-    /// trader's store, so a crash cannot lose it: at worst the trader gets it through a
-    /// ResendRequest. Returns the message's sequence number.
+    /// trader's store: a write-behind store keeps its record in memory until the session
+    /// flushes it (before the message goes on the wire) or the next sync, so a crash can lose
+    /// it only while nobody has received it; the dispatcher's delivery watermark is persisted
+    /// after that sync, so the engine delivers such a message again after a restart. A trader
+    /// offline gets it through a ResendRequest. Returns the message's sequence number.
     ///
     /// A slow reader whose queue is full is disconnected; the message stays stored.
     ///

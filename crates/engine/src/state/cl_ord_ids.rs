@@ -3,12 +3,13 @@
 //!
 //! A ClOrdID is client-chosen text of up to 64 bytes; the table keeps the trader's id and 96
 //! bits of the text's XXH3-128 digest instead, packed in 16 bytes, so an entry (with its order
-//! id) is 24 bytes rather than 80 and hashing and comparing are cheap. (Half the entry size
-//! halves the memory a day's million ClOrdIDs sweep through.) XXH3 is specified and stable, so
-//! digests in snapshots mean the same on every build. Two of one trader's ClOrdIDs share a
-//! digest with odds of about n²/2⁹⁷ for n ClOrdIDs a day (below 10⁻¹⁷ for a million); the
-//! second would only be refused as a duplicate. Keys never mix traders. The table itself hashes keys with a random
-//! seed (`ahash::RandomState`), so nobody can aim many keys at one bucket.
+//! id) is 24 bytes: hashing and comparing are cheap, and a day's million ClOrdIDs sweep through
+//! half the memory a whole 128-bit digest beside the trader's id took (48-byte entries). XXH3
+//! is specified and stable, so digests in snapshots mean the same on every build. Two of one
+//! trader's ClOrdIDs share a digest with odds of about n²/2⁹⁷ for n ClOrdIDs a day (below
+//! 10⁻¹⁷ for a million); the second would only be refused as a duplicate. Keys never mix
+//! traders. The table itself hashes keys with a random seed (`ahash::RandomState`), so nobody
+//! can aim many keys at one bucket.
 //!
 //! # Determinism
 //! The map is looked up, never iterated, except by [`ClOrdIds::sorted`] for snapshots.
@@ -22,8 +23,8 @@ use xxhash_rust::xxh3::xxh3_128;
 
 use crate::text::ClOrdId;
 
-/// Entries the table has room for before it first grows (24 MiB of address space, touched
-/// only as it fills).
+/// Entries the table has room for before it first grows: 2²¹ buckets of 24 bytes (48 MiB of
+/// address space, touched as it fills) and 2 MiB of control bytes, written at creation.
 pub(crate) const RESERVED: usize = 1 << 20;
 
 /// A trader's ClOrdID, digested: `[trader << 32 | digest bits 64..96, digest bits 0..64]`.

@@ -12,7 +12,9 @@
 //!
 //! # Limits
 //! The index is sized for `orders_max` records (the sum of the shard's books' capacities, plus
-//! one in flight); more stay correct but may allocate.
+//! one in flight); more stay correct but may allocate. It is a second index beside the books'
+//! own, as large: 4 bytes a bucket for twice the orders, written at start, and an overflow map
+//! reserved for as many (address space, touched only when ids collide).
 
 use birzha_book::{IdIndex, OrderId};
 

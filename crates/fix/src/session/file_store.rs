@@ -119,37 +119,53 @@ impl FileStore {
         Ok(store)
     }
 
+    /// Records one change. On `Err` the record is not kept (the caller's state change must not
+    /// happen either); on `Ok` it is written, or waits in memory with write-behind.
     fn append(&mut self, kind: u8, seq: u64, payload: &[u8]) -> Result<(), StoreError> {
+        // Compaction rewrites the file from `state`, which already holds every earlier record
+        // (the caller updates it after each `Ok`) but not this one: so compact before adding it.
+        if self.file_bytes > self.config.file_bytes_max {
+            self.compact()?;
+        }
         let start = self.pending.len();
         encode_record_into(&mut self.pending, kind, seq, payload);
-        self.file_bytes += (self.pending.len() - start) as u64;
+        let length = (self.pending.len() - start) as u64;
+        self.file_bytes += length;
         let behind = self.config.write_behind && self.config.durability == Durability::None;
-        if !behind || self.pending.len() >= WRITE_BEHIND_MAX {
-            self.write_pending()?;
+        if (!behind || self.pending.len() >= WRITE_BEHIND_MAX)
+            && let Err(error) = self.write_pending()
+        {
+            self.pending.truncate(start);
+            self.file_bytes -= length;
+            return Err(error);
         }
         if self.config.durability == Durability::Fsync {
             self.sync()?;
         }
-        if self.file_bytes > self.config.file_bytes_max {
-            self.compact()?;
-        }
         Ok(())
     }
 
-    /// Writes the records waiting in memory to the file.
+    /// Writes the records waiting in memory to the file. If the write fails, the file is cut
+    /// back to its last whole record and the records keep waiting, so a later try cannot
+    /// leave a torn record in the middle of the file (which would end every replay there).
     fn write_pending(&mut self) -> Result<(), StoreError> {
         if self.pending.is_empty() {
             return Ok(());
         }
-        self.file.write_all(&self.pending).map_err(io_error(&self.path))?;
+        let whole = self.file_bytes - self.pending.len() as u64;
+        if let Err(error) = self.file.write_all(&self.pending) {
+            // Best effort: if even this fails, the replay's checksum still stops at the tear.
+            let _ = self.file.set_len(whole);
+            return Err(io_error(&self.path)(error));
+        }
         self.pending.clear();
         self.dirty = true;
         Ok(())
     }
 
-    /// Rewrites the file with only the current state.
+    /// Rewrites the file with only the current state (which holds every waiting record too, so
+    /// they are dropped rather than written to the file being replaced).
     fn compact(&mut self) -> Result<(), StoreError> {
-        self.write_pending()?;
         let temporary = self.path.with_extension("session.tmp");
         let mut bytes = encode_record(b'S', self.state.next_sender_seq, &[]);
         bytes.extend(encode_record(b'T', self.state.next_target_seq, &[]));
@@ -167,6 +183,7 @@ impl FileStore {
         self.file =
             OpenOptions::new().append(true).open(&self.path).map_err(io_error(&self.path))?;
         self.file_bytes = bytes.len() as u64;
+        self.pending.clear();
         Ok(())
     }
 
@@ -256,7 +273,6 @@ fn encode_record(kind: u8, seq: u64, payload: &[u8]) -> Vec<u8> {
     record
 }
 
-/// Appends the record to `record` (cleared first).
 /// Appends one record to `out`.
 fn encode_record_into(out: &mut Vec<u8>, kind: u8, seq: u64, payload: &[u8]) {
     let start = out.len();
@@ -388,6 +404,37 @@ mod tests {
         let mut last = Vec::new();
         store.messages(seq, seq, &mut |_, message| last.extend_from_slice(message));
         assert_eq!(last, b"last", "dropping the store wrote its last records");
+    }
+
+    /// Regression: compaction triggered by a record rewrote the file from a state that did not
+    /// hold that record yet, so a message flushed (and so sent) after it could be missing from
+    /// the file, and its MsgSeqNum reused after a crash.
+    #[test]
+    fn what_was_flushed_is_in_the_file_across_compactions() {
+        let directory = tempfile::tempdir().unwrap();
+        let config = FileStoreConfig {
+            durability: Durability::None,
+            messages_max: 4,
+            write_behind: true,
+            ..config(directory.path(), 300)
+        };
+        let mut store = FileStore::open(&config, "TW").unwrap();
+        for seq in 1..=60 {
+            store.save(seq, Some(format!("message {seq}").as_bytes())).unwrap();
+            if seq % 7 == 0 {
+                store.set_next_target_seq(seq).unwrap();
+            }
+            store.flush().unwrap();
+            // What a restart after a crash right now would read.
+            let reopened = FileStore::open(&config, "TW").unwrap();
+            assert_eq!(reopened.next_sender_seq(), seq + 1, "after flushing {seq}");
+            assert_eq!(reopened.next_target_seq(), (seq / 7 * 7).max(1), "after flushing {seq}");
+            let mut last = Vec::new();
+            reopened.messages(seq, seq, &mut |_, message| last.extend_from_slice(message));
+            assert_eq!(last, format!("message {seq}").as_bytes());
+        }
+        let length = std::fs::metadata(directory.path().join("TW.session")).unwrap().len();
+        assert!(length < 600, "compacted: {length} bytes");
     }
 
     #[test]

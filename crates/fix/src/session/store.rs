@@ -72,8 +72,8 @@ pub trait SessionStore: Send {
         Ok(())
     }
 
-    /// Makes everything recorded so far durable (flushing first) (a store that syncs every record, or keeps
-    /// nothing on disk, has nothing to do).
+    /// Makes everything recorded so far durable, writing what waits in memory first (a store
+    /// that syncs every record, or keeps nothing on disk, has nothing to do).
     ///
     /// # Errors
     /// Returns a [`StoreError`] if it cannot be synced.
