@@ -186,7 +186,7 @@ impl Sessions {
             }
         }
         let mut store = lock(&slot.store);
-        self.store_offline(comp_id, &mut **store, &message)?;
+        self.store_offline(&slot.id, &mut **store, &message)?;
         Ok(())
     }
 
@@ -206,16 +206,7 @@ impl Sessions {
     ///
     /// # Errors
     /// Returns a [`SendError`] if the trader's store cannot be opened or written.
-    pub fn send_stored(&self, comp_id: &str, message: &OutboundMessage) -> Result<u64, SendError> {
-        self.send_stored_body(comp_id, &message.outgoing())
-    }
-
-    /// [`Sessions::send_stored`] of a message whose type and body the caller still owns.
-    pub(crate) fn send_stored_body(
-        &self,
-        comp_id: &str,
-        outgoing: &Outgoing<'_>,
-    ) -> Result<u64, SendError> {
+    pub fn send_stored(&self, comp_id: &str, outgoing: &Outgoing<'_>) -> Result<u64, SendError> {
         let slot = self.slot(comp_id)?;
         let mut store = lock(&slot.store);
         let mut encoded = Vec::with_capacity(outgoing.body.len() + 96);
@@ -271,15 +262,15 @@ impl Sessions {
         slot.is_some_and(|slot| matches!(*lock(&slot.link), Link::Online { .. }))
     }
 
+    /// Numbers and stores `message` for the session `id` without queueing it.
     fn store_offline(
         &self,
-        comp_id: &str,
+        id: &SessionId,
         store: &mut dyn SessionStore,
         message: &OutboundMessage,
     ) -> Result<u64, StoreError> {
-        let id = SessionId { local: self.inner.local_comp_id.clone(), remote: comp_id.to_owned() };
         let mut scratch = Vec::new();
-        encode_application(&id, self.inner.clock.now(), &message.outgoing(), store, &mut scratch)
+        encode_application(id, self.inner.clock.now(), &message.outgoing(), store, &mut scratch)
     }
 
     /// The slot of `comp_id`, opening its store the first time.
@@ -331,7 +322,7 @@ impl Sessions {
         }
         pending.extend(overflow);
         for message in &pending {
-            if let Err(error) = self.store_offline(comp_id, &mut **store, message) {
+            if let Err(error) = self.store_offline(&claim.slot.id, &mut **store, message) {
                 warn!(comp_id, %error, "could not store an unsent message");
             }
         }
@@ -351,7 +342,7 @@ impl Claim {
     ) {
         while let Ok(queued) = self.queue.try_recv() {
             if let Queued::Message(message) = queued
-                && let Err(error) = sessions.store_offline(comp_id, store, &message)
+                && let Err(error) = sessions.store_offline(&self.slot.id, store, &message)
             {
                 warn!(comp_id, %error, "could not store a message queued before the Logon");
             }

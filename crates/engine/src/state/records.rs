@@ -61,12 +61,10 @@ impl OrderRecords {
         self.slot(*order_id).map(|slot| &mut self.entries[slot].record)
     }
 
-    /// Stores the record of `order_id`, replacing any it had.
+    /// Stores the record of `order_id`, which has none: order ids are issued once (a new
+    /// order's, or a snapshot's), so the hot path does not look it up first.
     pub(crate) fn insert(&mut self, order_id: OrderId, record: OrderRecord) {
-        if let Some(slot) = self.slot(order_id) {
-            self.entries[slot].record = record;
-            return;
-        }
+        debug_assert!(self.slot(order_id).is_none(), "Invariant: an order id gets one record");
         let entry = Entry { order_id, record };
         let slot = match self.free.pop() {
             Some(slot) => {

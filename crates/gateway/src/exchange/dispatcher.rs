@@ -27,7 +27,7 @@ use super::inbound::MarketDataRequest;
 use super::market_data::{MarketData, Message, SUBSCRIPTIONS_PER_SESSION_MAX, Subscription};
 use super::report::{cancel_reject, execution_report, reject_text, utc};
 use super::watermark::{Checkpoints, Watermarks};
-use crate::{OutboundMessage, Sessions};
+use crate::Sessions;
 
 /// How often the stats line is logged.
 pub const STATS_INTERVAL: Duration = Duration::from_secs(10);
@@ -220,15 +220,15 @@ impl Dispatcher {
     fn send(&self, trader: TraderId, msg_type: &'static [u8], poss_resend: bool) {
         let code = self.trader_code(trader);
         let outgoing = Outgoing { msg_type, body: self.body.as_bytes(), poss_resend };
-        if let Err(error) = self.sessions.send_stored_body(code, &outgoing) {
+        if let Err(error) = self.sessions.send_stored(code, &outgoing) {
             error!(trader = %code, %error, "cannot store a message for a trader");
         }
     }
 
     fn flush_market_data(&mut self) {
         for (comp_id, msg_type, body) in self.messages.drain(..) {
-            let message = OutboundMessage::new(msg_type, body.as_bytes().to_vec());
-            if let Err(error) = self.sessions.send_stored(&comp_id, &message) {
+            let outgoing = Outgoing { msg_type, body: body.as_bytes(), poss_resend: false };
+            if let Err(error) = self.sessions.send_stored(&comp_id, &outgoing) {
                 warn!(%comp_id, %error, "cannot store market data for a subscriber");
             }
         }
@@ -273,8 +273,8 @@ impl Dispatcher {
     fn command(&mut self, command: Command) {
         match command {
             Command::Reply { comp_id, msg_type, body } => {
-                let message = OutboundMessage::new(msg_type, body.as_bytes().to_vec());
-                if let Err(error) = self.sessions.send_stored(&comp_id, &message) {
+                let outgoing = Outgoing { msg_type, body: body.as_bytes(), poss_resend: false };
+                if let Err(error) = self.sessions.send_stored(&comp_id, &outgoing) {
                     error!(%comp_id, %error, "cannot store a reply");
                 }
             }
