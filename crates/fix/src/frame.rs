@@ -208,9 +208,10 @@ fn find_trailer(buffer: &[u8], body_start: usize, declared: usize) -> Option<(us
     Some((trailer, trailer + 3 + soh + 1))
 }
 
+#[inline]
 fn find_soh(buffer: &[u8], from: usize, within: usize) -> Option<usize> {
     let limit = buffer.len().min(from + within + 1);
-    memchr::memchr(SOH, &buffer[from..limit]).map(|index| from + index)
+    crate::message::find_soh(&buffer[..limit], from)
 }
 
 fn incomplete_or(

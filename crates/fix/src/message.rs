@@ -393,6 +393,94 @@ mod tests {
         }
     }
 
+    /// The reference the parser is checked against: a byte at a time, no words, no masks.
+    fn parse_naive(frame: &[u8], fields_max: usize) -> Result<Vec<FieldRef>, ParseError> {
+        let mut refs = Vec::new();
+        let mut position = 0;
+        let mut data_length: Option<(u32, usize)> = None;
+        while position < frame.len() {
+            if refs.len() == fields_max {
+                return Err(ParseError::TooManyFields { limit: fields_max });
+            }
+            let malformed = ParseError::MalformedTag { offset: position };
+            let unterminated = ParseError::UnterminatedValue { offset: position };
+            let equals = frame[position..].iter().position(|&b| b == b'=').ok_or(malformed)?;
+            let text =
+                std::str::from_utf8(&frame[position..position + equals]).map_err(|_| malformed)?;
+            let digits = text.strip_prefix('-').unwrap_or(text);
+            if digits.is_empty() || digits.len() > 9 || !digits.bytes().all(|b| b.is_ascii_digit())
+            {
+                return Err(malformed);
+            }
+            let tag =
+                if text.starts_with('-') { 0 } else { digits.parse().map_err(|_| malformed)? };
+            let value_start = position + equals + 1;
+            let value_end = match data_length.take() {
+                Some((data_tag, length)) if data_tag == tag => {
+                    (frame.get(value_start + length) == Some(&SOH)).then_some(value_start + length)
+                }
+                _ => frame[value_start..].iter().position(|&b| b == SOH).map(|at| value_start + at),
+            }
+            .ok_or(unterminated)?;
+            if let Some(data_tag) = data_tag_of(tag) {
+                let length = parse_unsigned(&frame[value_start..value_end]);
+                data_length = length.map(|length| (data_tag, length as usize));
+            }
+            let (start, value_start, value_end) =
+                (position as u32, value_start as u32, value_end as u32);
+            refs.push(FieldRef { tag, start, value_start, value_end });
+            position = value_end as usize + 1;
+        }
+        Ok(refs)
+    }
+
+    #[test]
+    fn parser_agrees_with_a_byte_at_a_time_reference_on_random_frames() {
+        let seed = 0x005e_edf1_e1d5_u64;
+        let mut state = seed;
+        let mut next = move |below: u64| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state % below
+        };
+        let pieces: [&[u8]; 14] = [
+            b"35=D\x01",
+            b"11=ORD-1\x01",
+            b"58=a=b=c\x01",
+            b"95=3\x0196=a\x01=\x01",
+            b"95=9\x0196=x\x01",
+            b"-1=neg\x01",
+            b"123456789=nine\x01",
+            b"1234567890=ten\x01",
+            b"=empty\x01",
+            b"4a=bad\x01",
+            b"44=6800.50\x01",
+            b"\x01",
+            b"=",
+            b"10=000\x01",
+        ];
+        let mut fields = Fields::with_capacity(64);
+        for case in 0..20_000 {
+            let mut frame = Vec::new();
+            for _ in 0..next(40) {
+                let piece = pieces[next(pieces.len() as u64) as usize];
+                frame.extend_from_slice(&piece[..piece.len() - (next(30) == 0) as usize]);
+                for _ in 0..next(4) {
+                    frame.push(b"0123456789=\x01ab"[next(14) as usize]);
+                }
+            }
+            let expected = parse_naive(&frame, 64);
+            let actual = parse(&frame, &mut fields).map(|view| view.fields().to_vec());
+            assert_eq!(
+                actual,
+                expected,
+                "seed {seed:#x}, case {case}, frame {:?}",
+                String::from_utf8_lossy(&frame)
+            );
+        }
+    }
+
     #[test]
     fn rejects_malformed_tags_and_too_many_fields() {
         let mut fields = Fields::with_capacity(4);
