@@ -52,3 +52,18 @@ pub use time::{TIMESTAMP_LEN, UtcTimestamp};
 pub const SOH: u8 = 0x01;
 /// The BeginString (8) of every message of this profile.
 pub const BEGIN_STRING: &[u8] = b"FIX.4.4";
+
+/// Helpers of the crate's unit tests.
+#[cfg(test)]
+mod testing {
+    /// A seeded xorshift generator: each call returns a number below its argument.
+    pub(crate) fn xorshift(seed: u64) -> impl FnMut(u64) -> u64 {
+        let mut state = seed;
+        move |below| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state % below
+        }
+    }
+}

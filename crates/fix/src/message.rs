@@ -437,13 +437,7 @@ mod tests {
     #[test]
     fn parser_agrees_with_a_byte_at_a_time_reference_on_random_frames() {
         let seed = 0x005e_edf1_e1d5_u64;
-        let mut state = seed;
-        let mut next = move |below: u64| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state % below
-        };
+        let mut next = crate::testing::xorshift(seed);
         let pieces: [&[u8]; 14] = [
             b"35=D\x01",
             b"11=ORD-1\x01",

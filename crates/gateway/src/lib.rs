@@ -61,5 +61,5 @@ mod shutdown;
 pub use config::{GatewayConfig, StoreConfig};
 pub use echo::EchoApplication;
 pub use error::GatewayError;
-pub use registry::{OutboundMessage, SendError, Sessions};
+pub use registry::{OutboundMessage, SendBuffers, SendError, Sessions};
 pub use server::run;

@@ -25,7 +25,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use birzha_fix::session::{
     FileStore, MemoryStore, Outgoing, SessionId, SessionStore, StoreError, encode_application,
 };
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 use tokio::sync::{Notify, mpsc};
 use tracing::warn;
 
@@ -70,6 +70,33 @@ pub(crate) enum Queued {
     Message(OutboundMessage),
     /// A message already numbered and stored ([`Sessions::send_stored`]): written as is.
     Stored(Bytes),
+}
+
+/// The buffers a sender of stored messages ([`Sessions::send_stored`]) reuses from message to
+/// message: one to encode into, and an arena the queued copies are cut from. A queued message
+/// is a view of the arena's current chunk, so queueing allocates once per chunk, not once per
+/// message; a chunk is freed (or reused in place) when the session tasks have written every
+/// message cut from it.
+#[derive(Debug, Default)]
+pub struct SendBuffers {
+    /// The message being encoded.
+    encoded: Vec<u8>,
+    /// What is left of the current chunk.
+    arena: BytesMut,
+}
+
+impl SendBuffers {
+    /// Bytes per arena chunk: a few hundred execution reports.
+    const CHUNK: usize = 64 * 1024;
+
+    /// A shared copy of the encoded message, cut from the arena.
+    fn cut(&mut self) -> Bytes {
+        if self.arena.capacity() < self.encoded.len() {
+            self.arena.reserve(Self::CHUNK.max(self.encoded.len()));
+        }
+        self.arena.extend_from_slice(&self.encoded);
+        self.arena.split().freeze()
+    }
 }
 
 /// The connection currently serving a CompID.
@@ -206,16 +233,21 @@ impl Sessions {
     ///
     /// # Errors
     /// Returns a [`SendError`] if the trader's store cannot be opened or written.
-    pub fn send_stored(&self, comp_id: &str, outgoing: &Outgoing<'_>) -> Result<u64, SendError> {
+    pub fn send_stored(
+        &self,
+        comp_id: &str,
+        outgoing: &Outgoing<'_>,
+        buffers: &mut SendBuffers,
+    ) -> Result<u64, SendError> {
         let slot = self.slot(comp_id)?;
         let mut store = lock(&slot.store);
-        let mut encoded = Vec::with_capacity(outgoing.body.len() + 96);
+        buffers.encoded.clear();
         let now = self.inner.clock.now();
-        let seq = encode_application(&slot.id, now, outgoing, &mut **store, &mut encoded)?;
+        let seq = encode_application(&slot.id, now, outgoing, &mut **store, &mut buffers.encoded)?;
         let mut link = lock(&slot.link);
         if let Link::Online { queue, kick, .. } = &mut *link
             && let Err(mpsc::error::TrySendError::Full(_)) =
-                queue.try_send(Queued::Stored(Bytes::from(encoded)))
+                queue.try_send(Queued::Stored(buffers.cut()))
         {
             warn!(comp_id, "outbound queue full: disconnecting slow reader");
             kick.notify_one();
@@ -363,5 +395,34 @@ impl StoreRef {
     /// The store, locked.
     pub(crate) fn lock(&self) -> MutexGuard<'_, Box<dyn SessionStore>> {
         lock(&self.0.store)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn queued_copies_are_cut_from_one_chunk_and_keep_their_bytes() {
+        let mut buffers = SendBuffers::default();
+        let mut cut = Vec::new();
+        for index in 0..1_000u32 {
+            buffers.encoded.clear();
+            buffers.encoded.extend(std::iter::repeat_n(index as u8, 200 + index as usize % 50));
+            cut.push((index, buffers.cut()));
+        }
+        let mut chunks = 1;
+        for pair in cut.windows(2) {
+            let (before, after) = (&pair[0].1, &pair[1].1);
+            if before.as_ptr().wrapping_add(before.len()) != after.as_ptr() {
+                chunks += 1;
+            }
+        }
+        let bytes: usize = cut.iter().map(|(_, bytes)| bytes.len()).sum();
+        assert!(chunks <= bytes.div_ceil(SendBuffers::CHUNK) + 1, "{chunks} chunks for {bytes} B");
+        for (index, bytes) in &cut {
+            assert_eq!(bytes.len(), 200 + *index as usize % 50);
+            assert!(bytes.iter().all(|&byte| byte == *index as u8), "message {index}");
+        }
     }
 }

@@ -169,9 +169,9 @@ impl FileStore {
         let temporary = self.path.with_extension("session.tmp");
         let mut bytes = encode_record(b'S', self.state.next_sender_seq, &[]);
         bytes.extend(encode_record(b'T', self.state.next_target_seq, &[]));
-        for (seq, message) in &self.state.messages {
-            bytes.extend(encode_record(b'M', *seq, message));
-        }
+        self.state.messages(1, u64::MAX, &mut |seq, message| {
+            bytes.extend(encode_record(b'M', seq, message));
+        });
         bytes.extend(encode_record(b'S', self.state.next_sender_seq, &[]));
         let mut file = File::create(&temporary).map_err(io_error(&temporary))?;
         file.write_all(&bytes).map_err(io_error(&temporary))?;

@@ -58,6 +58,7 @@ mod file_store;
 mod inbound;
 mod logon;
 mod store;
+mod window;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;

@@ -9,7 +9,7 @@
 //! A store keeps at most `messages_max` messages; older ones are dropped first and gap-filled
 //! if a counterparty asks for them.
 
-use std::collections::BTreeMap;
+use super::window::Window;
 
 /// Why a store operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -90,34 +90,24 @@ pub(crate) struct StoreState {
     /// Next expected inbound MsgSeqNum.
     pub(crate) next_target_seq: u64,
     /// Kept outbound application messages by MsgSeqNum.
-    pub(crate) messages: BTreeMap<u64, Box<[u8]>>,
-    /// The most messages kept.
-    pub(crate) messages_max: usize,
+    pub(crate) messages: Window,
 }
 
 impl StoreState {
     pub(crate) fn new(messages_max: usize) -> Self {
         assert!(messages_max > 0, "Invariant: a store keeps at least one message");
-        Self { next_sender_seq: 1, next_target_seq: 1, messages: BTreeMap::new(), messages_max }
+        Self { next_sender_seq: 1, next_target_seq: 1, messages: Window::new(messages_max) }
     }
 
     pub(crate) fn save(&mut self, seq: u64, message: Option<&[u8]>) {
         if let Some(message) = message {
-            self.messages.insert(seq, message.into());
-            while self.messages.len() > self.messages_max {
-                self.messages.pop_first();
-            }
+            self.messages.push(seq, message);
         }
         self.next_sender_seq = self.next_sender_seq.max(seq + 1);
     }
 
     pub(crate) fn messages(&self, begin: u64, end: u64, visit: &mut dyn FnMut(u64, &[u8])) {
-        if begin > end {
-            return;
-        }
-        for (seq, message) in self.messages.range(begin..=end) {
-            visit(*seq, message);
-        }
+        self.messages.visit(begin, end, visit);
     }
 
     pub(crate) fn reset(&mut self) {

@@ -27,7 +27,7 @@ use super::inbound::MarketDataRequest;
 use super::market_data::{MarketData, Message, SUBSCRIPTIONS_PER_SESSION_MAX, Subscription};
 use super::report::{cancel_reject, execution_report, reject_text, utc};
 use super::watermark::{Checkpoints, Watermarks};
-use crate::Sessions;
+use crate::{SendBuffers, Sessions};
 
 /// How often the stats line is logged.
 pub const STATS_INTERVAL: Duration = Duration::from_secs(10);
@@ -55,6 +55,8 @@ struct Dispatcher {
     /// Scratch for market-data messages.
     messages: Vec<Message>,
     body: Body,
+    /// Reused to encode and queue every message sent.
+    buffers: SendBuffers,
     stats: Stats,
 }
 
@@ -94,6 +96,7 @@ pub(crate) fn spawn(
         mass: BTreeMap::new(),
         messages: Vec::new(),
         body: Body::new(),
+        buffers: SendBuffers::default(),
         stats: Stats {
             started: Instant::now(),
             trades: 0,
@@ -217,10 +220,10 @@ impl Dispatcher {
     }
 
     /// Sends `self.body` to `trader`.
-    fn send(&self, trader: TraderId, msg_type: &'static [u8], poss_resend: bool) {
-        let code = self.trader_code(trader);
+    fn send(&mut self, trader: TraderId, msg_type: &'static [u8], poss_resend: bool) {
+        let code = &self.registry.config.traders[trader.0 as usize].code;
         let outgoing = Outgoing { msg_type, body: self.body.as_bytes(), poss_resend };
-        if let Err(error) = self.sessions.send_stored(code, &outgoing) {
+        if let Err(error) = self.sessions.send_stored(code, &outgoing, &mut self.buffers) {
             error!(trader = %code, %error, "cannot store a message for a trader");
         }
     }
@@ -228,7 +231,7 @@ impl Dispatcher {
     fn flush_market_data(&mut self) {
         for (comp_id, msg_type, body) in self.messages.drain(..) {
             let outgoing = Outgoing { msg_type, body: body.as_bytes(), poss_resend: false };
-            if let Err(error) = self.sessions.send_stored(&comp_id, &outgoing) {
+            if let Err(error) = self.sessions.send_stored(&comp_id, &outgoing, &mut self.buffers) {
                 warn!(%comp_id, %error, "cannot store market data for a subscriber");
             }
         }
@@ -274,7 +277,9 @@ impl Dispatcher {
         match command {
             Command::Reply { comp_id, msg_type, body } => {
                 let outgoing = Outgoing { msg_type, body: body.as_bytes(), poss_resend: false };
-                if let Err(error) = self.sessions.send_stored(&comp_id, &outgoing) {
+                if let Err(error) =
+                    self.sessions.send_stored(&comp_id, &outgoing, &mut self.buffers)
+                {
                     error!(%comp_id, %error, "cannot store a reply");
                 }
             }
