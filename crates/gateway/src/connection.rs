@@ -56,19 +56,30 @@ impl Connection {
     /// the peer exceeds the size limit.
     pub(crate) async fn read(&mut self) -> Result<Read, GatewayError> {
         loop {
-            match check(&self.buffer, self.message_size_max) {
-                Ok(Some(length)) => return Ok(Read::Frame(length)),
-                Ok(None) => {}
-                Err(FrameError { kind: FrameErrorKind::TooLarge { limit }, .. }) => {
-                    return Err(GatewayError::MessageTooLarge { limit });
-                }
-                Err(error) => {
-                    self.buffer.advance(error.discard.min(self.buffer.len()));
-                    return Ok(Read::Garbled(error));
-                }
+            if let Some(read) = self.buffered()? {
+                return Ok(read);
             }
             if self.stream.read_buf(&mut self.buffer).await? == 0 {
                 return Ok(Read::Closed);
+            }
+        }
+    }
+
+    /// What the bytes already read hold at the front, without reading: a complete frame,
+    /// dropped garbled bytes, or `None` when more bytes are needed.
+    ///
+    /// # Errors
+    /// Returns [`GatewayError::MessageTooLarge`] when the peer exceeds the size limit.
+    pub(crate) fn buffered(&mut self) -> Result<Option<Read>, GatewayError> {
+        match check(&self.buffer, self.message_size_max) {
+            Ok(Some(length)) => Ok(Some(Read::Frame(length))),
+            Ok(None) => Ok(None),
+            Err(FrameError { kind: FrameErrorKind::TooLarge { limit }, .. }) => {
+                Err(GatewayError::MessageTooLarge { limit })
+            }
+            Err(error) => {
+                self.buffer.advance(error.discard.min(self.buffer.len()));
+                Ok(Some(Read::Garbled(error)))
             }
         }
     }

@@ -4,7 +4,9 @@
 //! fixed order, `biased`): the shutdown signal, a slow-reader kick, the socket, the session's
 //! outbound queue and the session's next timer. Each event is handled under the session
 //! store's lock (never across an `.await`), producing bytes into one reused buffer that is then
-//! written in a single batch.
+//! written in a single batch. A read event takes every complete frame already in the read
+//! buffer (up to [`FRAMES_PER_EVENT_MAX`]), so a client that pipelines orders costs one store
+//! flush and one socket write per batch rather than per order.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -25,6 +27,13 @@ use crate::{GatewayConfig, GatewayError};
 /// Outbound messages taken from the queue per event, so one busy session cannot starve its own
 /// socket reads.
 const OUTBOUND_BATCH_MAX: usize = 256;
+
+/// Inbound frames already read that one event handles before the store is flushed and the
+/// answers are written: a client that pipelines orders gets one write per batch, not per order.
+const FRAMES_PER_EVENT_MAX: usize = 32;
+
+/// The outbound bytes past which an event stops taking more inbound frames.
+const OUT_BATCH_BYTES: usize = 64 * 1024;
 
 /// What every connection task shares.
 #[derive(Debug)]
@@ -252,18 +261,39 @@ impl<A: Application + Send + Sync + 'static> Handler<A> {
                 Status::Active
             }
             Event::Read(Read::Frame(length)) => {
-                drain_queue(session, &mut claim.queue, now, store, &mut self.out)?;
-                let status = match self.connection.view(length) {
-                    Ok(view) => {
-                        session.on_message(now, &view, application, store, &mut self.out)?
+                // This frame and those already read behind it, so that one flush of the store
+                // and one socket write cover them all.
+                let mut next = Some(Read::Frame(length));
+                let mut status = Status::Active;
+                for _ in 0..FRAMES_PER_EVENT_MAX {
+                    match next.take() {
+                        Some(Read::Frame(length)) => {
+                            drain_queue(session, &mut claim.queue, now, store, &mut self.out)?;
+                            status = match self.connection.view(length) {
+                                Ok(view) => session.on_message(
+                                    now,
+                                    &view,
+                                    application,
+                                    store,
+                                    &mut self.out,
+                                )?,
+                                Err(error) => {
+                                    warn!(%error, "dropped a malformed message");
+                                    Status::Active
+                                }
+                            };
+                            self.connection.consume(length);
+                            drain_queue(session, &mut claim.queue, now, store, &mut self.out)?;
+                        }
+                        Some(Read::Garbled(error)) => warn!(%error, "dropped a garbled message"),
+                        Some(Read::Closed) | None => break,
                     }
-                    Err(error) => {
-                        warn!(%error, "dropped a malformed message");
-                        Status::Active
+                    if status != Status::Active || self.out.len() >= OUT_BATCH_BYTES {
+                        break;
                     }
-                };
-                self.connection.consume(length);
-                drain_queue(session, &mut claim.queue, now, store, &mut self.out)?;
+                    // A frame over the size limit is left for the next read to report.
+                    next = self.connection.buffered().ok().flatten();
+                }
                 status
             }
         };

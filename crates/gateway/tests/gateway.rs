@@ -191,6 +191,36 @@ async fn garbage_and_oversized_input_do_not_hurt_the_server() {
     server.stop().await;
 }
 
+/// Frames that arrive together are handled as one batch (one store flush, one socket write):
+/// every one is still answered, in order, across batch boundaries and garbage between frames;
+/// an oversized frame behind valid ones disconnects only after they are answered.
+#[tokio::test]
+async fn frames_sent_together_are_each_answered_in_order() {
+    let (server, _) = start(config()).await;
+    let mut client = Client::connect(server.address).await;
+    logon(&mut client, 1).await;
+    let mut burst = Vec::new();
+    for seq in 2..=81u64 {
+        burst.extend(message("1", seq, &format!("112=burst-{seq}")));
+        if seq % 10 == 0 {
+            burst.extend_from_slice(b"\x01garbage\x01");
+        }
+    }
+    burst.extend(format!("8=FIX.4.4\x019=99999\x0135=0\x01{}", "x".repeat(20_000)).as_bytes());
+    client.send(&burst).await;
+    for seq in 2..=81u64 {
+        let heartbeat =
+            client.receive_within(5).await.unwrap().expect("a Heartbeat per TestRequest");
+        assert_eq!(field(&heartbeat, 112), Some(format!("burst-{seq}")), "{}", show(&heartbeat));
+    }
+    assert_eq!(
+        client.receive_within(5).await.unwrap(),
+        None,
+        "then the oversized frame disconnects"
+    );
+    server.stop().await;
+}
+
 /// Regression (issue 7): a connection accepted while `sessions_max` connections were open used
 /// to wait in the listen backlog, silently, behind idle connections; it is now closed at once
 /// (and logged), and the idle ones make room when their logon timeout ends them.

@@ -364,7 +364,19 @@ impl Dictionary {
 
 /// Whether `value` is one of a field's enumerated values (`values` is sorted).
 fn has_value(field: &FieldDef, value: &[u8]) -> bool {
-    field.values.binary_search_by(|candidate| candidate.as_ref().cmp(value)).is_ok()
+    field.values.binary_search_by(|candidate| compare_short(candidate, value)).is_ok()
+}
+
+/// Lexicographic order of two byte strings, compared inline: enumerated values are a byte or
+/// a few, for which a call to `memcmp` per probe costs more than the comparison.
+#[inline]
+fn compare_short(left: &[u8], right: &[u8]) -> std::cmp::Ordering {
+    for (a, b) in left.iter().zip(right) {
+        if a != b {
+            return a.cmp(b);
+        }
+    }
+    left.len().cmp(&right.len())
 }
 
 /// A fixed-size set of dense field indexes. Lives on the stack; no allocation.
@@ -389,6 +401,20 @@ impl BitSet {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn short_comparison_is_the_lexicographic_order() {
+        let words: [&[u8]; 9] = [b"", b"0", b"1", b"10", b"2", b"A", b"AB", b"B", b"\xff"];
+        for left in words {
+            for right in words {
+                assert_eq!(
+                    super::compare_short(left, right),
+                    left.cmp(right),
+                    "{left:?} {right:?}"
+                );
+            }
+        }
+    }
+
     use super::*;
 
     #[test]
