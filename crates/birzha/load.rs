@@ -9,8 +9,10 @@
 //! With `--rate R` the k-th request of a session is due at `start + k × sessions / R`, whatever
 //! the replies; a sender that falls behind sends at once to catch up, and latency is measured
 //! from the due time, not the actual send time, so a stalled exchange shows as latency rather
-//! than as requests that were silently never sent. With `--flat-out` each session keeps
-//! `--window` requests in flight and latency is measured from the actual send.
+//! than as requests that were silently never sent. A second histogram measures from the actual
+//! send, which tells the sender's own lateness apart (its timer fires on tokio's 1 ms grid).
+//! With `--flat-out` each session keeps `--window` requests in flight and latency is measured
+//! from the actual send.
 //!
 //! # The end of a run
 //! After `--duration` the senders stop; in-flight requests get up to two seconds to be
@@ -185,8 +187,9 @@ impl Counters {
 /// What one session's sender and receiver share.
 #[derive(Debug, Default)]
 struct Shared {
-    /// Requests awaiting their first answer: ClOrdID → (time latency counts from, kind).
-    in_flight: Mutex<HashMap<String, (Instant, Kind)>>,
+    /// Requests awaiting their first answer: ClOrdID → (time latency counts from, time the
+    /// request was handed to the client, kind).
+    in_flight: Mutex<HashMap<String, (Instant, Instant, Kind)>>,
     /// Passive orders acknowledged, oldest first: ClOrdID, side, instrument index.
     resting: Mutex<VecDeque<(String, Side, usize)>>,
 }
@@ -198,6 +201,9 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 /// What a receiver measured.
 struct Measured {
     latency: Histogram<u64>,
+    /// From the actual send: without the sender's own lateness (with `--rate`, the timer that
+    /// paces it fires on a 1 ms grid).
+    from_send: Histogram<u64>,
     rejects: BTreeMap<String, u64>,
     cancel_rejects: BTreeMap<String, u64>,
 }
@@ -342,7 +348,7 @@ impl SenderTask {
             }
             let request = self.request(&mut random, number);
             let (cl_ord_id, kind) = request.1.clone();
-            lock(&self.shared.in_flight).insert(cl_ord_id, (due, kind));
+            lock(&self.shared.in_flight).insert(cl_ord_id, (due, Instant::now(), kind));
             if self.requests.send(request.0).await.is_err() {
                 bail!("session {} ended while sending", self.plan.users[self.index]);
             }
@@ -412,10 +418,14 @@ struct Receiver {
 
 impl Receiver {
     async fn run(mut self) -> Measured {
-        let mut measured = Measured {
-            latency: Histogram::new_with_bounds(1, 60_000_000, 3).unwrap_or_else(|_| {
+        let histogram = || {
+            Histogram::new_with_bounds(1, 60_000_000, 3).unwrap_or_else(|_| {
                 Histogram::new(3).unwrap_or_else(|_| unreachable!("3 significant digits are valid"))
-            }),
+            })
+        };
+        let mut measured = Measured {
+            latency: histogram(),
+            from_send: histogram(),
             rejects: BTreeMap::new(),
             cancel_rejects: BTreeMap::new(),
         };
@@ -441,9 +451,11 @@ impl Receiver {
 
     /// Records the first answer to `cl_ord_id`; returns its kind if it was awaited.
     fn answered(&self, cl_ord_id: &str, now: Instant, measured: &mut Measured) -> Option<Kind> {
-        let (due, kind) = lock(&self.shared.in_flight).remove(cl_ord_id)?;
-        let micros = now.saturating_duration_since(due).as_micros();
-        let _ = measured.latency.record(u64::try_from(micros).unwrap_or(u64::MAX).max(1));
+        let (due, sent, kind) = lock(&self.shared.in_flight).remove(cl_ord_id)?;
+        for (histogram, from) in [(&mut measured.latency, due), (&mut measured.from_send, sent)] {
+            let micros = now.saturating_duration_since(from).as_micros();
+            let _ = histogram.record(u64::try_from(micros).unwrap_or(u64::MAX).max(1));
+        }
         if let Some(window) = &self.window {
             window.add_permits(1);
         }
@@ -511,11 +523,13 @@ async fn finish(
     }
     tokio::time::sleep(Duration::from_millis(200)).await;
     let mut latency = Histogram::<u64>::new_with_bounds(1, 60_000_000, 3)?;
+    let mut from_send = latency.clone();
     let (mut rejects, mut cancel_rejects) = (BTreeMap::new(), BTreeMap::new());
     for session in sessions {
         let _ = session.client.logout().await;
         let measured = session.receiver.await.context("a receiver task failed")?;
         latency.add(&measured.latency)?;
+        from_send.add(&measured.from_send)?;
         merge(&mut rejects, measured.rejects);
         merge(&mut cancel_rejects, measured.cancel_rejects);
     }
@@ -547,6 +561,7 @@ async fn finish(
         sent_per_second: (sent as f64 / seconds).round(),
         answered_per_second: (answered as f64 / seconds).round(),
         latency_us: report::Latency::of(&latency),
+        from_send_us: report::Latency::of(&from_send),
     })
 }
 

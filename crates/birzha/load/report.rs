@@ -71,6 +71,9 @@ pub(crate) struct Report {
     /// Time from a request's scheduled send time (open loop) or actual send time (flat out)
     /// to its first answer: ack or reject of a new order, confirmation or refusal of a cancel.
     pub(crate) latency_us: Latency,
+    /// The same from the moment the request was handed to the client: without the lateness
+    /// of the open-loop sender itself, whose timer fires on a 1 ms grid.
+    pub(crate) from_send_us: Latency,
 }
 
 impl Report {
@@ -117,6 +120,19 @@ impl Report {
             latency.mean,
             latency.count
         );
+        if self.target_rate.is_some() {
+            let from_send = &self.from_send_us;
+            let _ = writeln!(
+                text,
+                "  from send  p50 {}  p90 {}  p99 {}  p99.9 {}  max {}  mean {}",
+                from_send.p50,
+                from_send.p90,
+                from_send.p99,
+                from_send.p999,
+                from_send.max,
+                from_send.mean
+            );
+        }
         text
     }
 }
@@ -156,12 +172,14 @@ mod tests {
             acks: 149,
             rejects: [("THROTTLED".to_string(), 1)].into(),
             latency_us: Latency::of(&histogram),
+            from_send_us: Latency::of(&histogram),
             ..Report::default()
         };
         let text = report.text();
         assert!(text.starts_with("birzha load: 2 sessions, open-loop, target 100/s, 2.0 s\n"));
         assert!(text.contains("  rejects            1  (THROTTLED 1)\n"), "{text}");
         assert!(text.contains("p50 500  p90 900  p99 990  p99.9 999  max 1000"), "{text}");
+        assert!(text.contains("  from send  p50 500  p90 900"), "{text}");
         let json = serde_json::to_value(&report).expect("serialises");
         assert_eq!(json["latency_us"]["p99"], 990);
         assert_eq!(json["rejects"]["THROTTLED"], 1);
