@@ -328,7 +328,7 @@ impl SenderTask {
             interval.map_or(Duration::ZERO, |interval| interval * self.index as u32 / sessions);
         let mut random = Random::new(self.plan.seed ^ (self.index as u64).wrapping_mul(0x9E37));
         for number in 0u64.. {
-            let due = match interval {
+            let mut due = match interval {
                 Some(interval) => started + offset + interval.mul_f64(number as f64),
                 None => Instant::now(),
             };
@@ -345,6 +345,8 @@ impl SenderTask {
                     Ok(Err(_)) => bail!("session {} ended", self.plan.users[self.index]),
                     Err(_) => break,
                 }
+                // Flat out, latency counts from the send, not from the wait for a free slot.
+                due = Instant::now();
             }
             let request = self.request(&mut random, number);
             let (cl_ord_id, kind) = request.1.clone();

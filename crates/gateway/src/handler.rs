@@ -5,8 +5,10 @@
 //! outbound queue and the session's next timer. Each event is handled under the session
 //! store's lock (never across an `.await`), producing bytes into one reused buffer that is then
 //! written in a single batch. A read event takes every complete frame already in the read
-//! buffer (up to [`FRAMES_PER_EVENT_MAX`]), so a client that pipelines orders costs one store
-//! flush and one socket write per batch rather than per order.
+//! buffer (up to [`FRAMES_PER_EVENT_MAX`] frames, [`OUT_BATCH_BYTES`] of answers, or until the
+//! clock's millisecond turns), so a client that pipelines orders costs one store flush and one
+//! socket write per batch rather than per order, and the store lock (which the dispatcher
+//! needs to send to this trader) is never held for long.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -235,7 +237,6 @@ impl<A: Application + Send + Sync + 'static> Handler<A> {
         let store_ref = claim.store_ref();
         let mut store = store_ref.lock();
         let store = &mut **store;
-        let application = &*self.context.application;
         let status = match event {
             Event::Shutdown => {
                 drain_queue(session, &mut claim.queue, now, store, &mut self.out)?;
@@ -261,44 +262,58 @@ impl<A: Application + Send + Sync + 'static> Handler<A> {
                 Status::Active
             }
             Event::Read(Read::Frame(length)) => {
-                // This frame and those already read behind it, so that one flush of the store
-                // and one socket write cover them all.
-                let mut next = Some(Read::Frame(length));
-                let mut status = Status::Active;
-                for _ in 0..FRAMES_PER_EVENT_MAX {
-                    match next.take() {
-                        Some(Read::Frame(length)) => {
-                            drain_queue(session, &mut claim.queue, now, store, &mut self.out)?;
-                            status = match self.connection.view(length) {
-                                Ok(view) => session.on_message(
-                                    now,
-                                    &view,
-                                    application,
-                                    store,
-                                    &mut self.out,
-                                )?,
-                                Err(error) => {
-                                    warn!(%error, "dropped a malformed message");
-                                    Status::Active
-                                }
-                            };
-                            self.connection.consume(length);
-                            drain_queue(session, &mut claim.queue, now, store, &mut self.out)?;
-                        }
-                        Some(Read::Garbled(error)) => warn!(%error, "dropped a garbled message"),
-                        Some(Read::Closed) | None => break,
-                    }
-                    if status != Status::Active || self.out.len() >= OUT_BATCH_BYTES {
-                        break;
-                    }
-                    // A frame over the size limit is left for the next read to report.
-                    next = self.connection.buffered().ok().flatten();
-                }
-                status
+                self.answer_frames(session, &mut claim.queue, store, length)?
             }
         };
         // What goes on the wire next must be in the store's file first (write-behind stores).
         store.flush()?;
+        Ok(status)
+    }
+
+    /// Answers the frame of `length` bytes at the front of the read buffer and those already
+    /// read behind it, so that one flush of the store and one socket write cover them all.
+    fn answer_frames(
+        &mut self,
+        session: &mut Session,
+        queue: &mut mpsc::Receiver<Queued>,
+        store: &mut dyn birzha_fix::session::SessionStore,
+        length: usize,
+    ) -> Result<Status, GatewayError> {
+        let application = &*self.context.application;
+        let mut next = Some(Read::Frame(length));
+        let mut status = Status::Active;
+        for round in 1..=FRAMES_PER_EVENT_MAX {
+            // Each frame at its own time; the batch ends when the clock's millisecond
+            // turns, so a frame that waited (a full engine queue) ends it.
+            let now = self.context.clock.now();
+            match next.take() {
+                Some(Read::Frame(length)) => {
+                    drain_queue(session, queue, now, store, &mut self.out)?;
+                    status = match self.connection.view(length) {
+                        Ok(view) => {
+                            session.on_message(now, &view, application, store, &mut self.out)?
+                        }
+                        Err(error) => {
+                            warn!(%error, "dropped a malformed message");
+                            Status::Active
+                        }
+                    };
+                    self.connection.consume(length);
+                    drain_queue(session, queue, now, store, &mut self.out)?;
+                }
+                Some(Read::Garbled(error)) => warn!(%error, "dropped a garbled message"),
+                Some(Read::Closed) | None => break,
+            }
+            if status != Status::Active
+                || self.out.len() >= OUT_BATCH_BYTES
+                || round == FRAMES_PER_EVENT_MAX
+                || self.context.clock.now() != now
+            {
+                break;
+            }
+            // A frame over the size limit is left for the next read to report.
+            next = self.connection.buffered().ok().flatten();
+        }
         Ok(status)
     }
 }

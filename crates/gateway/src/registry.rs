@@ -77,6 +77,11 @@ pub(crate) enum Queued {
 /// is a view of the arena's current chunk, so queueing allocates once per chunk, not once per
 /// message; a chunk is freed (or reused in place) when the session tasks have written every
 /// message cut from it.
+///
+/// # Limits
+/// A queued view keeps its whole chunk alive, so only a session whose queue holds fewer than
+/// [`Self::ARENA_QUEUED_MAX`] messages gets views: a slow reader's backlog is copied message by
+/// message, and pins at most `ARENA_QUEUED_MAX` chunks (2 MiB).
 #[derive(Debug, Default)]
 pub struct SendBuffers {
     /// The message being encoded.
@@ -86,8 +91,20 @@ pub struct SendBuffers {
 }
 
 impl SendBuffers {
-    /// Bytes per arena chunk: a few hundred execution reports.
-    const CHUNK: usize = 64 * 1024;
+    /// Bytes per arena chunk: about fifty execution reports.
+    const CHUNK: usize = 16 * 1024;
+
+    /// The deepest queue whose messages are cut from the arena.
+    const ARENA_QUEUED_MAX: usize = 128;
+
+    /// A copy of the encoded message for a queue already holding `queued` messages.
+    fn copy(&mut self, queued: usize) -> Bytes {
+        if queued < Self::ARENA_QUEUED_MAX {
+            self.cut()
+        } else {
+            Bytes::copy_from_slice(&self.encoded)
+        }
+    }
 
     /// A shared copy of the encoded message, cut from the arena.
     fn cut(&mut self) -> Bytes {
@@ -246,8 +263,8 @@ impl Sessions {
         let seq = encode_application(&slot.id, now, outgoing, &mut **store, &mut buffers.encoded)?;
         let mut link = lock(&slot.link);
         if let Link::Online { queue, kick, .. } = &mut *link
-            && let Err(mpsc::error::TrySendError::Full(_)) =
-                queue.try_send(Queued::Stored(buffers.cut()))
+            && let Err(mpsc::error::TrySendError::Full(_)) = queue
+                .try_send(Queued::Stored(buffers.copy(queue.max_capacity() - queue.capacity())))
         {
             warn!(comp_id, "outbound queue full: disconnecting slow reader");
             kick.notify_one();
@@ -424,5 +441,20 @@ mod tests {
             assert_eq!(bytes.len(), 200 + *index as usize % 50);
             assert!(bytes.iter().all(|&byte| byte == *index as u8), "message {index}");
         }
+    }
+
+    #[test]
+    fn a_deep_queue_gets_copies_that_pin_no_chunk() {
+        let mut buffers = SendBuffers::default();
+        buffers.encoded.extend_from_slice(b"report");
+        let shallow = buffers.copy(SendBuffers::ARENA_QUEUED_MAX - 1);
+        let deep = buffers.copy(SendBuffers::ARENA_QUEUED_MAX);
+        let next = buffers.copy(0);
+        assert_eq!(
+            (&shallow[..], &deep[..], &next[..]),
+            (&b"report"[..], &b"report"[..], &b"report"[..])
+        );
+        assert_eq!(shallow.as_ptr().wrapping_add(6), next.as_ptr(), "the arena skipped the copy");
+        assert_ne!(deep.as_ptr(), shallow.as_ptr().wrapping_add(6));
     }
 }

@@ -83,11 +83,12 @@ impl Window {
         }
     }
 
-    /// Drops every message.
+    /// Drops every message and gives their memory back (a reset is rare; the ring grows again
+    /// by doubling, so at most twice the bytes it holds).
     pub(crate) fn clear(&mut self) {
         self.bytes_dropped = self.end();
-        self.bytes.clear();
-        self.entries.clear();
+        self.bytes = VecDeque::new();
+        self.entries = VecDeque::new();
     }
 
     /// The absolute offset just past the newest message.
