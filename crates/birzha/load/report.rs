@@ -18,6 +18,14 @@ pub(crate) struct Latency {
     pub(crate) mean: f64,
 }
 
+impl std::fmt::Display for Latency {
+    /// The quantiles, as the text report shows them.
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let Latency { p50, p90, p99, p999, max, mean, .. } = self;
+        write!(formatter, "p50 {p50}  p90 {p90}  p99 {p99}  p99.9 {p999}  max {max}  mean {mean}")
+    }
+}
+
 impl Latency {
     pub(crate) fn of(histogram: &Histogram<u64>) -> Latency {
         if histogram.is_empty() {
@@ -108,30 +116,9 @@ impl Report {
         let refused: u64 = self.cancel_rejects.values().sum();
         let _ = writeln!(text, "  cxl refused{refused:>9}{}", reasons(&self.cancel_rejects));
         let _ = writeln!(text, "  unanswered {:>9}", self.unanswered);
-        let latency = &self.latency_us;
-        let _ = writeln!(
-            text,
-            "  latency µs p50 {}  p90 {}  p99 {}  p99.9 {}  max {}  mean {}  (n = {})",
-            latency.p50,
-            latency.p90,
-            latency.p99,
-            latency.p999,
-            latency.max,
-            latency.mean,
-            latency.count
-        );
+        let _ = writeln!(text, "  latency µs {}  (n = {})", self.latency_us, self.latency_us.count);
         if self.target_rate.is_some() {
-            let from_send = &self.from_send_us;
-            let _ = writeln!(
-                text,
-                "  from send  p50 {}  p90 {}  p99 {}  p99.9 {}  max {}  mean {}",
-                from_send.p50,
-                from_send.p90,
-                from_send.p99,
-                from_send.p999,
-                from_send.max,
-                from_send.mean
-            );
+            let _ = writeln!(text, "  from send  {}", self.from_send_us);
         }
         text
     }
