@@ -23,7 +23,8 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use birzha_fix::session::{
-    FileStore, MemoryStore, Outgoing, SessionId, SessionStore, StoreError, encode_application,
+    DeferredSync, FileStore, MemoryStore, Outgoing, SessionId, SessionStore, StoreError,
+    encode_application,
 };
 use bytes::{Bytes, BytesMut};
 use tokio::sync::{Notify, mpsc};
@@ -296,7 +297,10 @@ impl Sessions {
         let slots: Vec<Arc<Slot>> = lock(&self.inner.slots).values().cloned().collect();
         let mut first = Ok(());
         for slot in slots {
-            let result = lock(&slot.store).sync();
+            // The fdatasync runs after the lock is let go: the dispatcher and the trader's
+            // session need it, and a sync may take milliseconds on a busy disk.
+            let deferred = lock(&slot.store).sync_deferred();
+            let result = deferred.and_then(|sync| sync.map_or(Ok(()), DeferredSync::run));
             if first.is_ok() {
                 first = result;
             }

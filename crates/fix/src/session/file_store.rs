@@ -15,7 +15,10 @@
 //! # Durability
 //! With [`Durability::Fsync`] each record is `fdatasync`ed before the call returns; with
 //! [`Durability::None`] it is written to the OS only, and made durable by
-//! [`SessionStore::sync`] (which the owner calls at its checkpoints).
+//! [`SessionStore::sync`] (which the owner calls at its checkpoints). An owner that shares the
+//! store behind a lock calls [`SessionStore::sync_deferred`] under the lock instead and runs
+//! the returned [`DeferredSync`] after letting go of it: an `fdatasync` takes milliseconds on a
+//! busy disk, and nobody should wait that long for the lock.
 //!
 //! With [`FileStoreConfig::write_behind`] (and `Durability::None`), records are gathered in
 //! memory and written by [`SessionStore::flush`] (or when [`WRITE_BEHIND_MAX`] bytes are
@@ -31,6 +34,8 @@
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::store::{SessionStore, StoreError, StoreState};
 
@@ -72,14 +77,17 @@ const COMP_ID_LEN_MAX: usize = 64;
 pub struct FileStore {
     /// Sequence numbers and kept messages, mirrored from the file.
     state: StoreState,
-    /// The open file, positioned at its end.
-    file: File,
+    /// The open file, positioned at its end (appends go through `&File`); shared with
+    /// [`DeferredSync`]s, which sync it outside the owner's lock.
+    file: Arc<File>,
     /// Its path, for errors and compaction.
     path: PathBuf,
     /// The current file length.
     file_bytes: u64,
-    /// Whether records were written since the last sync.
-    dirty: bool,
+    /// How many writes reached the file: a write's generation.
+    written: u64,
+    /// The newest generation known durable (raised by syncs, deferred ones included).
+    synced: Arc<AtomicU64>,
     /// Records not written yet (at most one without write-behind); reused, so appending
     /// allocates nothing in steady state.
     pending: Vec<u8>,
@@ -114,8 +122,9 @@ impl FileStore {
         }
         let file_bytes = good as u64;
         let config = config.clone();
-        let (dirty, pending) = (false, Vec::new());
-        let store = Self { state, file, path, file_bytes, dirty, pending, config };
+        let (file, written, synced) = (Arc::new(file), 0, Arc::new(AtomicU64::new(0)));
+        let pending = Vec::new();
+        let store = Self { state, file, path, file_bytes, written, synced, pending, config };
         Ok(store)
     }
 
@@ -153,13 +162,13 @@ impl FileStore {
             return Ok(());
         }
         let whole = self.file_bytes - self.pending.len() as u64;
-        if let Err(error) = self.file.write_all(&self.pending) {
+        if let Err(error) = (&*self.file).write_all(&self.pending) {
             // Best effort: if even this fails, the replay's checksum still stops at the tear.
             let _ = self.file.set_len(whole);
             return Err(io_error(&self.path)(error));
         }
         self.pending.clear();
-        self.dirty = true;
+        self.written += 1;
         Ok(())
     }
 
@@ -180,10 +189,13 @@ impl FileStore {
         if let Some(directory) = self.path.parent() {
             File::open(directory).and_then(|directory| directory.sync_all()).ok();
         }
-        self.file =
+        let file =
             OpenOptions::new().append(true).open(&self.path).map_err(io_error(&self.path))?;
+        self.file = Arc::new(file);
         self.file_bytes = bytes.len() as u64;
         self.pending.clear();
+        // The new file was synced whole before the rename: everything so far is durable.
+        self.synced.fetch_max(self.written, Ordering::AcqRel);
         Ok(())
     }
 
@@ -242,11 +254,44 @@ impl SessionStore for FileStore {
     }
 
     fn sync(&mut self) -> Result<(), StoreError> {
+        self.sync_deferred()?.map_or(Ok(()), DeferredSync::run)
+    }
+
+    fn sync_deferred(&mut self) -> Result<Option<DeferredSync>, StoreError> {
         self.write_pending()?;
-        if self.dirty {
-            self.file.sync_data().map_err(io_error(&self.path))?;
-            self.dirty = false;
+        if self.synced.load(Ordering::Acquire) >= self.written {
+            return Ok(None);
         }
+        Ok(Some(DeferredSync {
+            file: Arc::clone(&self.file),
+            path: self.path.clone(),
+            generation: self.written,
+            synced: Arc::clone(&self.synced),
+        }))
+    }
+}
+
+/// An `fdatasync` of a store's file, taken out of the store by
+/// [`SessionStore::sync_deferred`] so that it can run without the store's lock. Running it
+/// makes durable every record the store had written when it was taken (records written since
+/// may be covered too, but are not counted: the next sync covers them).
+#[derive(Debug)]
+#[must_use = "nothing is durable until the sync runs"]
+pub struct DeferredSync {
+    file: Arc<File>,
+    path: PathBuf,
+    generation: u64,
+    synced: Arc<AtomicU64>,
+}
+
+impl DeferredSync {
+    /// Syncs the file.
+    ///
+    /// # Errors
+    /// Returns [`StoreError::Io`] if the sync fails; the store then syncs again next time.
+    pub fn run(self) -> Result<(), StoreError> {
+        self.file.sync_data().map_err(io_error(&self.path))?;
+        self.synced.fetch_max(self.generation, Ordering::AcqRel);
         Ok(())
     }
 }
@@ -339,8 +384,29 @@ mod tests {
     }
 
     #[test]
-    fn crc32_matches_the_standard_check_value() {
-        assert_eq!(crc32(b"123456789"), 0xCBF4_3926);
+    fn a_deferred_sync_runs_without_the_store_and_is_needed_only_after_new_writes() {
+        let directory = tempfile::tempdir().unwrap();
+        let config = FileStoreConfig {
+            durability: Durability::None,
+            write_behind: true,
+            ..config(directory.path(), 1 << 20)
+        };
+        let mut store = FileStore::open(&config, "TRADER").unwrap();
+        assert!(store.sync_deferred().unwrap().is_none(), "nothing written yet");
+        store.save(1, Some(b"first")).unwrap();
+        let first = store.sync_deferred().unwrap().expect("a write to sync");
+        // The store goes on while the sync is outstanding, as it would outside a lock.
+        store.save(2, Some(b"second")).unwrap();
+        first.run().unwrap();
+        let second = store.sync_deferred().unwrap().expect("the second write is not synced");
+        second.run().unwrap();
+        assert!(store.sync_deferred().unwrap().is_none(), "everything is durable");
+        store.sync().unwrap();
+        drop(store);
+        let store = FileStore::open(&config, "TRADER").unwrap();
+        let mut kept = Vec::new();
+        store.messages(1, 2, &mut |seq, message| kept.push((seq, message.to_vec())));
+        assert_eq!(kept, [(1, b"first".to_vec()), (2, b"second".to_vec())]);
     }
 
     #[test]

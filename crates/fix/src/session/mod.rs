@@ -64,7 +64,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 pub use application::{Application, Delivery, LogonRequest, Refusal, SessionId};
-pub use file_store::{Durability, FileStore, FileStoreConfig, WRITE_BEHIND_MAX};
+pub use file_store::{DeferredSync, Durability, FileStore, FileStoreConfig, WRITE_BEHIND_MAX};
 pub use logon::{check_logon, write_refusal};
 pub use store::{MemoryStore, SessionStore, StoreError};
 

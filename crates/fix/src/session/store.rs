@@ -9,6 +9,7 @@
 //! A store keeps at most `messages_max` messages; older ones are dropped first and gap-filled
 //! if a counterparty asks for them.
 
+use super::file_store::DeferredSync;
 use super::window::Window;
 
 /// Why a store operation failed.
@@ -79,6 +80,17 @@ pub trait SessionStore: Send {
     /// Returns a [`StoreError`] if it cannot be synced.
     fn sync(&mut self) -> Result<(), StoreError> {
         Ok(())
+    }
+
+    /// Writes what waits in memory, like [`sync`](Self::sync), but leaves the `fdatasync` to
+    /// the caller: it returns the sync to run (after the caller has let go of any lock it
+    /// holds on the store), or `None` if everything is durable already. A store without a
+    /// file syncs here and returns `None`.
+    ///
+    /// # Errors
+    /// Returns a [`StoreError`] if the records cannot be written.
+    fn sync_deferred(&mut self) -> Result<Option<DeferredSync>, StoreError> {
+        self.sync().map(|()| None)
     }
 }
 
