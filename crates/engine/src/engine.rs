@@ -372,10 +372,15 @@ impl EngineHandle {
     /// may have taken it), [`SubmitError::Unavailable`] for a new order or replace while its
     /// shard's journal is faulted, and [`SubmitError::Stopped`] if the engine has stopped.
     pub fn submit_timeout(&self, input: Input, timeout: Duration) -> Result<(), SubmitError> {
-        self.dispatch(input, |sender| match sender.send_timeout(input, timeout) {
+        // A free slot is the common case: take it without reading the clock for a deadline.
+        self.dispatch(input, |sender| match sender.try_send(input) {
             Ok(()) => Ok(()),
-            Err(SendTimeoutError::Timeout(_)) => Err(SubmitError::Busy),
-            Err(SendTimeoutError::Disconnected(_)) => Err(SubmitError::Stopped),
+            Err(TrySendError::Full(_)) => match sender.send_timeout(input, timeout) {
+                Ok(()) => Ok(()),
+                Err(SendTimeoutError::Timeout(_)) => Err(SubmitError::Busy),
+                Err(SendTimeoutError::Disconnected(_)) => Err(SubmitError::Stopped),
+            },
+            Err(TrySendError::Disconnected(_)) => Err(SubmitError::Stopped),
         })
     }
 

@@ -9,6 +9,8 @@
 //! OrderCancelReject), with the reason in Text (58).
 
 use std::str::FromStr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use birzha_book::{OrderId, SelfMatchMode, Side, TraderId};
 use birzha_engine::{
@@ -46,13 +48,33 @@ pub(crate) struct MarketDataRequest {
     pub(crate) symbols: Vec<String>,
 }
 
-/// Where local rejects get their ids and time.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Stamp<'a> {
-    /// ExecID (17) of a local reject.
-    pub(crate) exec_id: &'a str,
-    /// TransactTime (60).
-    pub(crate) now: UtcTimestamp,
+/// Where the gateway's own rejects get their ExecIDs (17) and TransactTime (60): drawn only
+/// when a reject is written, not for every message.
+#[derive(Debug)]
+pub(crate) struct LocalIds {
+    /// Prefix of every ExecID: `G` and the start time, so ids differ across restarts.
+    prefix: String,
+    /// ExecIDs issued so far.
+    issued: AtomicU64,
+}
+
+impl LocalIds {
+    /// Ids prefixed with `G` and the current time.
+    pub(crate) fn new() -> Self {
+        Self { prefix: format!("G{}", now_utc().0), issued: AtomicU64::new(0) }
+    }
+
+    /// The next ExecID.
+    fn exec_id(&self) -> String {
+        let n = self.issued.fetch_add(1, Ordering::Relaxed) + 1;
+        format!("{}-{n}", self.prefix)
+    }
+}
+
+#[allow(clippy::disallowed_methods, reason = "gateway replies carry the wall-clock time")]
+fn now_utc() -> UtcTimestamp {
+    let millis = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis());
+    UtcTimestamp(millis as i64)
 }
 
 fn text<'a>(view: &MessageView<'a>, tag: u32) -> Option<&'a str> {
@@ -72,7 +94,7 @@ pub(crate) fn parse(
     view: &MessageView<'_>,
     trader: TraderId,
     registry: &Registry,
-    stamp: Stamp<'_>,
+    ids: &LocalIds,
 ) -> Request {
     let parsed = match view.msg_type() {
         b"D" => new_order(view, trader, registry).map(Input::NewOrder),
@@ -89,20 +111,21 @@ pub(crate) fn parse(
     };
     match parsed {
         Ok(input) => Request::Engine(input),
-        Err(reason) => refusal(view, &reason, stamp),
+        Err(reason) => refusal(view, &reason, ids),
     }
 }
 
 /// The local reject of a message the gateway refuses: for D an ExecutionReport, for F and G
 /// an OrderCancelReject, for q an OrderMassCancelReport.
-pub(crate) fn refusal(view: &MessageView<'_>, reason: &str, stamp: Stamp<'_>) -> Request {
+pub(crate) fn refusal(view: &MessageView<'_>, reason: &str, ids: &LocalIds) -> Request {
     let mut body = Body::new();
+    let now = now_utc();
     let cl_ord_id = view.get(11).unwrap_or(b"NONE");
     match view.msg_type() {
         b"F" | b"G" => {
             body.str(37, view.get(37).unwrap_or(b"NONE")).str(11, cl_ord_id);
             body.str(41, view.get(41).unwrap_or(b"NONE")).char(39, b'8');
-            body.timestamp(60, stamp.now);
+            body.timestamp(60, now);
             body.char(434, if view.msg_type() == b"F" { b'1' } else { b'2' });
             body.uint(102, 99).str(58, reason.as_bytes());
             Request::Reply(b"9", body)
@@ -110,18 +133,18 @@ pub(crate) fn refusal(view: &MessageView<'_>, reason: &str, stamp: Stamp<'_>) ->
         b"q" => {
             body.str(11, cl_ord_id).str(37, b"NONE");
             body.char(530, view.get(530).and_then(|v| v.first().copied()).unwrap_or(b'7'));
-            body.char(531, b'0').timestamp(60, stamp.now).str(58, reason.as_bytes());
+            body.char(531, b'0').timestamp(60, now).str(58, reason.as_bytes());
             Request::Reply(b"r", body)
         }
         _ => {
-            body.str(37, b"NONE").str(11, cl_ord_id).str(17, stamp.exec_id.as_bytes());
+            body.str(37, b"NONE").str(11, cl_ord_id).str(17, ids.exec_id().as_bytes());
             body.char(150, b'8').char(39, b'8').uint(103, 99);
             if let Some(symbol) = view.get(55) {
                 body.str(55, symbol);
             }
             body.char(54, view.get(54).and_then(|v| v.first().copied()).unwrap_or(b'1'));
             body.str(38, view.get(38).unwrap_or(b"0"));
-            body.uint(151, 0).uint(14, 0).decimal(6, 0, 0).timestamp(60, stamp.now);
+            body.uint(151, 0).uint(14, 0).decimal(6, 0, 0).timestamp(60, now);
             body.str(58, reason.as_bytes());
             Request::Reply(b"8", body)
         }

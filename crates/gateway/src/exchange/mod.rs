@@ -25,17 +25,16 @@ mod throttle;
 mod watermark;
 
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use argon2::PasswordVerifier;
 use argon2::password_hash::phc::PasswordHash;
 use birzha_book::TraderId;
 use birzha_engine::{EngineHandle, Input, OutputBatch, Registry, SubmitError};
+use birzha_fix::MessageView;
 use birzha_fix::session::{Application, Delivery, LogonRequest, Refusal, SessionId};
-use birzha_fix::{MessageView, UtcTimestamp};
 use crossbeam::channel::{self, Receiver, Sender};
 use tracing::{info, warn};
 
@@ -43,7 +42,7 @@ pub use dispatcher::STATS_INTERVAL;
 pub use watermark::Watermarks;
 
 use dispatcher::Command;
-use inbound::{Request, Stamp};
+use inbound::{LocalIds, Request};
 use throttle::{Cost, Throttle, Verdict};
 
 use crate::Sessions;
@@ -89,9 +88,8 @@ pub struct Exchange {
     options: ExchangeOptions,
     /// Origin of the throttles' clock.
     started: Instant,
-    /// Numbers the gateway's own reject reports; `local_prefix` makes them unique across runs.
-    local_exec: AtomicU64,
-    local_prefix: String,
+    /// ExecIDs and times of the gateway's own rejects.
+    local_ids: LocalIds,
 }
 
 /// A running exchange application: the application for [`crate::run`] and its dispatcher.
@@ -142,8 +140,7 @@ impl Exchange {
             logged_on: Mutex::new(std::collections::BTreeSet::new()),
             options,
             started: Instant::now(),
-            local_exec: AtomicU64::new(0),
-            local_prefix: format!("G{}", now_utc().0),
+            local_ids: LocalIds::new(),
         };
         Ok(Running { exchange: Arc::new(exchange), dispatcher })
     }
@@ -156,12 +153,11 @@ impl Exchange {
         let now = self.started.elapsed();
         let mut throttles = self.throttles.lock().unwrap_or_else(PoisonError::into_inner);
         let options = &self.options;
-        throttles
-            .entry(comp_id.to_owned())
-            .or_insert_with(|| {
-                Throttle::new(options.orders_per_second, options.cancels_per_second, now)
-            })
-            .check(cost, now)
+        if let Some(throttle) = throttles.get_mut(comp_id) {
+            return throttle.check(cost, now);
+        }
+        let throttle = Throttle::new(options.orders_per_second, options.cancels_per_second, now);
+        throttles.entry(comp_id.to_owned()).or_insert(throttle).check(cost, now)
     }
 
     fn reply(&self, comp_id: &str, request: Request) {
@@ -178,17 +174,6 @@ impl Exchange {
             warn!(comp_id, "the dispatcher has stopped: reply dropped");
         }
     }
-
-    fn local_exec_id(&self) -> String {
-        let n = self.local_exec.fetch_add(1, Ordering::Relaxed) + 1;
-        format!("{}-{n}", self.local_prefix)
-    }
-}
-
-#[allow(clippy::disallowed_methods, reason = "gateway replies carry the wall-clock time")]
-fn now_utc() -> UtcTimestamp {
-    let millis = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis());
-    UtcTimestamp(millis as i64)
 }
 
 fn cost(msg_type: &[u8]) -> Cost {
@@ -223,8 +208,6 @@ impl Application for Exchange {
     fn on_message(&self, session: &SessionId, message: &MessageView<'_>) -> Delivery {
         let Some(trader) = self.trader(session) else { return Delivery::Unsupported };
         let comp_id = session.remote.as_str();
-        let exec_id = self.local_exec_id();
-        let stamp = Stamp { exec_id: &exec_id, now: now_utc() };
         match self.throttle(comp_id, cost(message.msg_type())) {
             Verdict::Pass => {}
             verdict => {
@@ -232,7 +215,7 @@ impl Application for Exchange {
                     warn!(trader = comp_id, "THROTTLED: the session is over its message rate");
                 }
                 let reason = "THROTTLED: over the session's message rate; slow down";
-                self.reply(comp_id, inbound::refusal(message, reason, stamp));
+                self.reply(comp_id, inbound::refusal(message, reason, &self.local_ids));
                 if verdict == Verdict::Abuse {
                     warn!(trader = comp_id, "sustained throttle abuse: disconnecting the session");
                     self.sessions.disconnect(comp_id);
@@ -240,8 +223,8 @@ impl Application for Exchange {
                 return Delivery::Accepted;
             }
         }
-        match inbound::parse(message, trader, &self.registry, stamp) {
-            Request::Engine(input) => self.submit(comp_id, message, input, stamp),
+        match inbound::parse(message, trader, &self.registry, &self.local_ids) {
+            Request::Engine(input) => self.submit(comp_id, message, input),
             request => {
                 if let Request::Reply(b"8" | b"9" | b"r", _) = &request {
                     info!(trader = comp_id, msg_type = ?String::from_utf8_lossy(message.msg_type()), "request refused by the gateway");
@@ -273,7 +256,7 @@ impl Application for Exchange {
 }
 
 impl Exchange {
-    fn submit(&self, comp_id: &str, message: &MessageView<'_>, input: Input, stamp: Stamp<'_>) {
+    fn submit(&self, comp_id: &str, message: &MessageView<'_>, input: Input) {
         let refusal = match self.engine.submit_timeout(input, self.options.submit_timeout) {
             Ok(()) => return,
             Err(SubmitError::Busy) => "BUSY: the exchange is busy; try again",
@@ -283,6 +266,6 @@ impl Exchange {
             Err(SubmitError::Stopped) => "STOPPED: the exchange is shutting down",
         };
         warn!(trader = comp_id, refusal, "input refused");
-        self.reply(comp_id, inbound::refusal(message, refusal, stamp));
+        self.reply(comp_id, inbound::refusal(message, refusal, &self.local_ids));
     }
 }
