@@ -21,6 +21,7 @@
 //! ResetSeqNumFlag (141=Y): the exchange forgets what it kept for these traders.
 
 mod args;
+mod cpu;
 mod plan;
 mod report;
 mod users;
@@ -230,6 +231,7 @@ pub(crate) async fn generate(plan: &Plan) -> anyhow::Result<Report> {
     };
     let sessions = connect_all(plan, &counters, permits).await?;
     let progress = progress_bar(plan);
+    let cpu_before = cpu::CpuTimes::read();
     let started = Instant::now();
     let ticker = tokio::spawn(tick(progress.clone(), Arc::clone(&counters), plan.duration));
     let run_id = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default().as_millis();
@@ -250,10 +252,11 @@ pub(crate) async fn generate(plan: &Plan) -> anyhow::Result<Report> {
         sender.await.context("a sender task failed")??;
     }
     let seconds = started.elapsed().as_secs_f64();
+    let cpu = cpu::CpuTimes::read().zip(cpu_before).and_then(|(now, then)| now.since(then));
     ticker.abort();
     progress.finish_and_clear();
     drain(&sessions).await;
-    finish(plan, sessions, &counters, seconds).await
+    finish(plan, sessions, &counters, (seconds, cpu)).await
 }
 
 /// Logs every session on (concurrently) and starts its receiver.
@@ -516,7 +519,7 @@ async fn finish(
     plan: &Plan,
     sessions: Vec<Session>,
     counters: &Counters,
-    seconds: f64,
+    (seconds, cpu): (f64, Option<cpu::CpuShare>),
 ) -> anyhow::Result<Report> {
     let unanswered: usize = sessions.iter().map(|s| lock(&s.shared.in_flight).len()).sum();
     for session in &sessions {
@@ -564,6 +567,7 @@ async fn finish(
         answered_per_second: (answered as f64 / seconds).round(),
         latency_us: report::Latency::of(&latency),
         from_send_us: report::Latency::of(&from_send),
+        cpu,
     })
 }
 
@@ -654,6 +658,10 @@ mod tests {
         );
         assert!(latency.p50 > 0 && latency.p50 <= latency.p99 && latency.p99 <= latency.max);
         assert!(report.text().contains("latency µs p50"));
+        if cfg!(target_os = "linux") {
+            let cpu = report.cpu.expect("/proc/stat is read on Linux");
+            assert!(cpu.busy_percent > 0.0 && cpu.busy_percent + cpu.steal_percent <= 100.0);
+        }
         exchange.stop().await;
     }
 

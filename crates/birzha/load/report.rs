@@ -82,6 +82,9 @@ pub(crate) struct Report {
     /// The same from the moment the request was handed to the client: without the lateness
     /// of the open-loop sender itself, whose timer fires on a 1 ms grid.
     pub(crate) from_send_us: Latency,
+    /// The whole machine's CPU time while the senders ran (Linux only): busy and stolen by
+    /// the hypervisor, in percent.
+    pub(crate) cpu: Option<super::cpu::CpuShare>,
 }
 
 impl Report {
@@ -119,6 +122,10 @@ impl Report {
         let _ = writeln!(text, "  latency µs {}  (n = {})", self.latency_us, self.latency_us.count);
         if self.target_rate.is_some() {
             let _ = writeln!(text, "  from send  {}", self.from_send_us);
+        }
+        if let Some(cpu) = &self.cpu {
+            let (busy, steal) = (cpu.busy_percent, cpu.steal_percent);
+            let _ = writeln!(text, "  machine    cpu busy {busy} %  stolen by the host {steal} %");
         }
         text
     }
@@ -160,6 +167,7 @@ mod tests {
             rejects: [("THROTTLED".to_string(), 1)].into(),
             latency_us: Latency::of(&histogram),
             from_send_us: Latency::of(&histogram),
+            cpu: Some(super::super::cpu::CpuShare { busy_percent: 52.5, steal_percent: 3.0 }),
             ..Report::default()
         };
         let text = report.text();
@@ -167,9 +175,11 @@ mod tests {
         assert!(text.contains("  rejects            1  (THROTTLED 1)\n"), "{text}");
         assert!(text.contains("p50 500  p90 900  p99 990  p99.9 999  max 1000"), "{text}");
         assert!(text.contains("  from send  p50 500  p90 900"), "{text}");
+        assert!(text.contains("  machine    cpu busy 52.5 %  stolen by the host 3 %\n"), "{text}");
         let json = serde_json::to_value(&report).expect("serialises");
         assert_eq!(json["latency_us"]["p99"], 990);
         assert_eq!(json["rejects"]["THROTTLED"], 1);
+        assert_eq!(json["cpu"]["steal_percent"], 3.0);
         assert_eq!(reason_code(Some("PRICE_OUTSIDE_BAND: price 1")), "PRICE_OUTSIDE_BAND");
     }
 }
