@@ -124,16 +124,30 @@ pub struct Section {
     pub members: Vec<Member>,
     /// Dense field indexes of the members, for O(1) membership tests.
     contains: BitSet,
+    /// Dense field indexes of the required members (a subset of `contains`).
+    required: BitSet,
+    /// Dense field indexes of the members that are NumInGroup fields (a subset of `contains`).
+    groups: BitSet,
 }
 
 impl Section {
     fn push(&mut self, member: Member, index: usize) {
         self.members.push(member);
         self.contains.insert(index);
+        if member.required {
+            self.required.insert(index);
+        }
+        if member.group.is_some() {
+            self.groups.insert(index);
+        }
     }
 
-    /// The group whose NumInGroup tag is `tag`, if this section has one.
-    fn group(&self, tag: u32) -> Option<u16> {
+    /// The group whose NumInGroup tag is `tag` (of dense index `index`), if this section has
+    /// one; most fields are not, and are answered without a search.
+    fn group(&self, tag: u32, index: usize) -> Option<u16> {
+        if !self.groups.contains(index) {
+            return None;
+        }
         self.members.iter().find(|member| member.tag == tag).and_then(|member| member.group)
     }
 }
@@ -181,6 +195,9 @@ pub struct Dictionary {
     trailer: Section,
     /// Messages, sorted by MsgType.
     messages: Vec<MessageDef>,
+    /// By dense index, the field's one-byte ASCII enumerated values as a bit set (bit `b` for
+    /// value `[b]`): such values, nearly all of FIX's, are checked without a search.
+    one_byte_values: Vec<u128>,
     /// Repeating groups, referred to by [`Member::group`].
     groups: Vec<GroupDef>,
 }
@@ -216,6 +233,7 @@ impl Dictionary {
             trailer: Section::default(),
             messages: Vec::new(),
             groups: Vec::new(),
+            one_byte_values: Vec::new(),
         }
     }
 
@@ -357,8 +375,26 @@ impl Dictionary {
         for field in &mut self.fields {
             field.values.sort();
         }
+        self.one_byte_values = self.fields.iter().map(one_byte_values).collect();
         self.known_tags.sort_unstable();
         self
+    }
+}
+
+/// The bit set of a field's one-byte ASCII enumerated values.
+fn one_byte_values(field: &FieldDef) -> u128 {
+    field.values.iter().fold(0, |set, value| match **value {
+        [byte] if byte < 128 => set | 1 << byte,
+        _ => set,
+    })
+}
+
+/// Whether `value` is one of a field's enumerated values, given the bit set of its one-byte
+/// ASCII values (`values` is sorted).
+fn is_enumerated(field: &FieldDef, one_byte: u128, value: &[u8]) -> bool {
+    match *value {
+        [byte] if byte < 128 => one_byte >> byte & 1 == 1,
+        _ => has_value(field, value),
     }
 }
 
@@ -397,6 +433,11 @@ impl BitSet {
     fn contains(&self, index: usize) -> bool {
         self.0[index / 64] & (1 << (index % 64)) != 0
     }
+
+    /// Whether every index of `other` is in `self`.
+    fn contains_all(&self, other: &BitSet) -> bool {
+        self.0.iter().zip(&other.0).all(|(mine, theirs)| theirs & !mine == 0)
+    }
 }
 
 #[cfg(test)]
@@ -416,6 +457,26 @@ mod tests {
     }
 
     use super::*;
+
+    #[test]
+    fn the_one_byte_fast_path_agrees_with_the_search() {
+        let dictionary = Dictionary::profile();
+        let enumerated = dictionary.fields.iter().enumerate().filter(|(_, f)| !f.values.is_empty());
+        for (index, field) in enumerated {
+            let one_byte = dictionary.one_byte_values[index];
+            let mut candidates: Vec<Vec<u8>> = (0..=255u8).map(|byte| vec![byte]).collect();
+            candidates.extend(field.values.iter().map(|value| value.to_vec()));
+            candidates.extend([b"".to_vec(), b"ZZZ".to_vec()]);
+            for value in &candidates {
+                assert_eq!(
+                    is_enumerated(field, one_byte, value),
+                    has_value(field, value),
+                    "tag {} value {value:?}",
+                    field.tag
+                );
+            }
+        }
+    }
 
     #[test]
     fn profile_parses_and_defines_the_profile_messages() {

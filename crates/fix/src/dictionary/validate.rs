@@ -1,7 +1,7 @@
 //! Validation of a parsed message against a [`Dictionary`] (order documented in the module
 //! above). Allocation-free: the sets of seen fields are fixed-size bitsets on the stack.
 
-use super::{BitSet, Dictionary, FieldDef, FieldType, MessageDef, Section, has_value};
+use super::{BitSet, Dictionary, FieldDef, FieldType, MessageDef, Section, is_enumerated};
 use crate::message::{FieldRef, MessageView};
 use crate::time::{UtcTimestamp, parse_date, parse_time_only};
 
@@ -153,6 +153,10 @@ impl Dictionary {
     }
 
     fn check_required(&self, section: &Section, present: &BitSet) -> Result<(), ValidationError> {
+        if present.contains_all(&section.required) {
+            return Ok(());
+        }
+        // Name the first missing one in definition order.
         for member in section.members.iter().filter(|member| member.required) {
             let found = self.index(member.tag).is_some_and(|index| present.contains(index));
             if !found {
@@ -178,11 +182,11 @@ impl Dictionary {
         }
         seen.insert(index);
         let value = view.value(field);
-        check_value(&self.fields[index], value)?;
+        check_value(&self.fields[index], self.one_byte_values[index], value)?;
         if !section.contains.contains(index) {
             return Err(reject(SessionRejectReason::TagNotDefinedForMessageType, field.tag));
         }
-        match section.group(field.tag) {
+        match section.group(field.tag, index) {
             Some(group) => self.check_group(view, position, group, value),
             None => Ok(position + 1),
         }
@@ -246,7 +250,7 @@ impl Dictionary {
 }
 
 /// Checks a value's presence, format and enumeration.
-fn check_value(field: &FieldDef, value: &[u8]) -> Result<(), ValidationError> {
+fn check_value(field: &FieldDef, one_byte: u128, value: &[u8]) -> Result<(), ValidationError> {
     if value.is_empty() {
         return Err(reject(SessionRejectReason::TagSpecifiedWithoutValue, field.tag));
     }
@@ -257,9 +261,9 @@ fn check_value(field: &FieldDef, value: &[u8]) -> Result<(), ValidationError> {
         return Ok(());
     }
     let valid = if field.kind == FieldType::MultipleValueString {
-        value.split(|&byte| byte == b' ').all(|part| has_value(field, part))
+        value.split(|&byte| byte == b' ').all(|part| is_enumerated(field, one_byte, part))
     } else {
-        has_value(field, value)
+        is_enumerated(field, one_byte, value)
     };
     if valid { Ok(()) } else { Err(reject(SessionRejectReason::ValueIsIncorrect, field.tag)) }
 }
