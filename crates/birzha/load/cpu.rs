@@ -44,11 +44,12 @@ impl CpuTimes {
         Some(CpuTimes { busy: user + nice + system + irq + softirq, idle: idle + iowait, steal })
     }
 
-    /// The split since `earlier`; `None` if no time passed (or the counters went back).
+    /// The split since `earlier`; `None` if no time passed. (The kernel's iowait count can
+    /// go backwards, so a part that shrank counts as zero.)
     pub(crate) fn since(self, earlier: CpuTimes) -> Option<CpuShare> {
-        let busy = self.busy.checked_sub(earlier.busy)?;
-        let idle = self.idle.checked_sub(earlier.idle)?;
-        let steal = self.steal.checked_sub(earlier.steal)?;
+        let busy = self.busy.saturating_sub(earlier.busy);
+        let idle = self.idle.saturating_sub(earlier.idle);
+        let steal = self.steal.saturating_sub(earlier.steal);
         let total = (busy + idle + steal) as f64;
         let percent = |part: u64| (1000.0 * part as f64 / total).round() / 10.0;
         (total > 0.0)
@@ -68,7 +69,7 @@ mod tests {
         // busy 100, idle 110, steal 90 ticks of 300.
         assert_eq!(share, CpuShare { busy_percent: 33.3, steal_percent: 30.0 });
         assert_eq!(before.since(before), None, "no time passed");
-        assert_eq!(before.since(after), None, "counters went back");
+        assert_eq!(before.since(after), None, "counters went back: no time passed");
         assert_eq!(CpuTimes::parse("intr 1 2 3\n"), None);
         assert_eq!(CpuTimes::parse("cpu 1 2 3\n"), None, "too few fields");
         if let Some(now) = CpuTimes::read() {

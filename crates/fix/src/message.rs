@@ -35,8 +35,8 @@ pub struct FieldRef {
 
 const _: () = assert!(size_of::<FieldRef>() == 16);
 
-/// A reusable buffer of [`FieldRef`]s with a fixed capacity, allocated once.
-#[derive(Debug)]
+/// A reusable buffer of [`FieldRef`]s with a fixed capacity, allocated (and zeroed) once: make
+/// one per connection or loop, not one per message.
 pub struct Fields {
     /// `fields_max` slots; a parse fills a prefix and its view borrows that prefix.
     refs: Box<[FieldRef]>,
@@ -52,6 +52,13 @@ impl Fields {
         assert!(fields_max >= 4, "Invariant: a message has at least 8, 9, 35 and 10");
         let empty = FieldRef { tag: 0, start: 0, value_start: 0, value_end: 0 };
         Self { refs: vec![empty; fields_max].into_boxed_slice() }
+    }
+}
+
+impl std::fmt::Debug for Fields {
+    /// The capacity only: the slots hold whatever the last parse left.
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.debug_struct("Fields").field("fields_max", &self.refs.len()).finish()
     }
 }
 

@@ -35,7 +35,7 @@ use std::fs::{File, OpenOptions};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use super::store::{SessionStore, StoreError, StoreState};
 
@@ -88,6 +88,9 @@ pub struct FileStore {
     written: u64,
     /// The newest generation known durable (raised by syncs, deferred ones included).
     synced: Arc<AtomicU64>,
+    /// Set when a sync failed: Linux may then have dropped the dirty pages, so syncing again
+    /// proves nothing; the next sync rewrites the file from memory (compaction) instead.
+    sync_failed: Arc<AtomicBool>,
     /// Records not written yet (at most one without write-behind); reused, so appending
     /// allocates nothing in steady state.
     pending: Vec<u8>,
@@ -123,8 +126,9 @@ impl FileStore {
         let file_bytes = good as u64;
         let config = config.clone();
         let (file, written, synced) = (Arc::new(file), 0, Arc::new(AtomicU64::new(0)));
-        let pending = Vec::new();
-        let store = Self { state, file, path, file_bytes, written, synced, pending, config };
+        let (sync_failed, pending) = (Arc::new(AtomicBool::new(false)), Vec::new());
+        let store =
+            Self { state, file, path, file_bytes, written, synced, sync_failed, pending, config };
         Ok(store)
     }
 
@@ -186,16 +190,22 @@ impl FileStore {
         file.write_all(&bytes).map_err(io_error(&temporary))?;
         file.sync_all().map_err(io_error(&temporary))?;
         std::fs::rename(&temporary, &self.path).map_err(io_error(&self.path))?;
-        if let Some(directory) = self.path.parent() {
-            File::open(directory).and_then(|directory| directory.sync_all()).ok();
-        }
+        let directory_synced = self
+            .path
+            .parent()
+            .is_none_or(|directory| File::open(directory).and_then(|dir| dir.sync_all()).is_ok());
         let file =
             OpenOptions::new().append(true).open(&self.path).map_err(io_error(&self.path))?;
         self.file = Arc::new(file);
         self.file_bytes = bytes.len() as u64;
         self.pending.clear();
-        // The new file was synced whole before the rename: everything so far is durable.
-        self.synced.fetch_max(self.written, Ordering::AcqRel);
+        // The new file was synced whole before the rename: everything so far is durable once
+        // the rename is too. If the directory's sync failed, the next sync compacts again.
+        if directory_synced {
+            self.synced.fetch_max(self.written, Ordering::AcqRel);
+        } else {
+            self.sync_failed.store(true, Ordering::Release);
+        }
         Ok(())
     }
 
@@ -259,6 +269,13 @@ impl SessionStore for FileStore {
 
     fn sync_deferred(&mut self) -> Result<Option<DeferredSync>, StoreError> {
         self.write_pending()?;
+        if self.sync_failed.swap(false, Ordering::AcqRel) {
+            tracing::warn!(path = %self.path.display(), "rewriting a session store after a failed sync");
+            if let Err(error) = self.compact() {
+                self.sync_failed.store(true, Ordering::Release);
+                return Err(error);
+            }
+        }
         if self.synced.load(Ordering::Acquire) >= self.written {
             return Ok(None);
         }
@@ -267,6 +284,7 @@ impl SessionStore for FileStore {
             path: self.path.clone(),
             generation: self.written,
             synced: Arc::clone(&self.synced),
+            failed: Arc::clone(&self.sync_failed),
         }))
     }
 }
@@ -274,7 +292,8 @@ impl SessionStore for FileStore {
 /// An `fdatasync` of a store's file, taken out of the store by
 /// [`SessionStore::sync_deferred`] so that it can run without the store's lock. Running it
 /// makes durable every record the store had written when it was taken (records written since
-/// may be covered too, but are not counted: the next sync covers them).
+/// may be covered too, but are not counted: the next sync covers them). One that is dropped
+/// unrun, or overtaken by a compaction, changes nothing.
 #[derive(Debug)]
 #[must_use = "nothing is durable until the sync runs"]
 pub struct DeferredSync {
@@ -282,15 +301,21 @@ pub struct DeferredSync {
     path: PathBuf,
     generation: u64,
     synced: Arc<AtomicU64>,
+    failed: Arc<AtomicBool>,
 }
 
 impl DeferredSync {
     /// Syncs the file.
     ///
     /// # Errors
-    /// Returns [`StoreError::Io`] if the sync fails; the store then syncs again next time.
+    /// Returns [`StoreError::Io`] if the sync fails. The kernel may have dropped the unwritten
+    /// pages by then, so the store's next sync rewrites its file from memory (a compaction)
+    /// rather than trusting a second `fdatasync`.
     pub fn run(self) -> Result<(), StoreError> {
-        self.file.sync_data().map_err(io_error(&self.path))?;
+        if let Err(error) = self.file.sync_data() {
+            self.failed.store(true, Ordering::Release);
+            return Err(io_error(&self.path)(error));
+        }
         self.synced.fetch_max(self.generation, Ordering::AcqRel);
         Ok(())
     }
@@ -383,15 +408,21 @@ mod tests {
         }
     }
 
-    #[test]
-    fn a_deferred_sync_runs_without_the_store_and_is_needed_only_after_new_writes() {
+    /// A write-behind store without fsync (as the gateway runs them) in a new directory.
+    fn write_behind_store(file_bytes_max: u64) -> (tempfile::TempDir, FileStoreConfig, FileStore) {
         let directory = tempfile::tempdir().unwrap();
         let config = FileStoreConfig {
             durability: Durability::None,
             write_behind: true,
-            ..config(directory.path(), 1 << 20)
+            ..config(directory.path(), file_bytes_max)
         };
-        let mut store = FileStore::open(&config, "TRADER").unwrap();
+        let store = FileStore::open(&config, "TRADER").unwrap();
+        (directory, config, store)
+    }
+
+    #[test]
+    fn a_deferred_sync_runs_without_the_store_and_is_needed_only_after_new_writes() {
+        let (_directory, config, mut store) = write_behind_store(1 << 20);
         assert!(store.sync_deferred().unwrap().is_none(), "nothing written yet");
         store.save(1, Some(b"first")).unwrap();
         let first = store.sync_deferred().unwrap().expect("a write to sync");
@@ -401,12 +432,53 @@ mod tests {
         let second = store.sync_deferred().unwrap().expect("the second write is not synced");
         second.run().unwrap();
         assert!(store.sync_deferred().unwrap().is_none(), "everything is durable");
+        store.save(3, Some(b"third")).unwrap();
+        drop(store.sync_deferred().unwrap().expect("the third write"));
+        assert!(store.sync_deferred().unwrap().is_some(), "a dropped sync made nothing durable");
         store.sync().unwrap();
         drop(store);
         let store = FileStore::open(&config, "TRADER").unwrap();
         let mut kept = Vec::new();
-        store.messages(1, 2, &mut |seq, message| kept.push((seq, message.to_vec())));
-        assert_eq!(kept, [(1, b"first".to_vec()), (2, b"second".to_vec())]);
+        store.messages(1, 3, &mut |seq, message| kept.push((seq, message.to_vec())));
+        let third = (3, b"third".to_vec());
+        assert_eq!(kept, [(1, b"first".to_vec()), (2, b"second".to_vec()), third]);
+    }
+
+    #[test]
+    fn after_a_failed_sync_the_next_one_rewrites_the_file_from_memory() {
+        let (_directory, config, mut store) = write_behind_store(1 << 20);
+        for seq in 1..=5 {
+            store.save(seq, Some(format!("message {seq}").as_bytes())).unwrap();
+        }
+        store.set_next_target_seq(7).unwrap();
+        store.flush().unwrap();
+        let before = store.file_bytes;
+        // What `DeferredSync::run` records when `fdatasync` fails.
+        store.sync_failed.store(true, Ordering::Release);
+        assert!(store.sync_deferred().unwrap().is_none(), "the rewritten file was synced");
+        assert!(store.file_bytes < before, "rewritten from the state: {}", store.file_bytes);
+        drop(store);
+        let store = FileStore::open(&config, "TRADER").unwrap();
+        let mut kept = Vec::new();
+        store.messages(1, 5, &mut |seq, _| kept.push(seq));
+        assert_eq!(kept, [3, 4, 5], "messages_max is 3");
+        assert_eq!((store.next_sender_seq(), store.next_target_seq()), (6, 7));
+    }
+
+    #[test]
+    fn a_sync_overtaken_by_a_compaction_counts_for_nothing_later() {
+        let (_directory, _, mut store) = write_behind_store(200);
+        store.save(1, Some(b"first")).unwrap();
+        let overtaken = store.sync_deferred().unwrap().expect("a write to sync");
+        for seq in 2..=10 {
+            store.save(seq, Some(b"a message long enough to pass the file limit")).unwrap();
+            store.flush().unwrap();
+        }
+        assert!(store.file_bytes < 400, "the file was compacted: {} bytes", store.file_bytes);
+        // It syncs the replaced file; the records written since the compaction still wait.
+        overtaken.run().unwrap();
+        store.sync_deferred().unwrap().expect("writes after the compaction").run().unwrap();
+        assert!(store.sync_deferred().unwrap().is_none());
     }
 
     #[test]

@@ -44,13 +44,13 @@ impl Session {
 
     /// Processes queued messages while the next expected one is queued.
     fn process_queue(&mut self, io: &mut Io<'_>) -> Result<Status, SessionError> {
+        let mut fields = Fields::with_capacity(self.config.fields_max);
         loop {
             let expected = io.store.next_target_seq();
             while self.queue.first_key_value().is_some_and(|(&seq, _)| seq < expected) {
                 self.queue.pop_first();
             }
             let Some(frame) = self.queue.remove(&expected) else { return Ok(Status::Active) };
-            let mut fields = Fields::with_capacity(self.config.fields_max);
             let Ok(view) = parse(&frame, &mut fields) else { continue };
             if matches!(view.msg_type(), b"A" | b"2") {
                 // Acted on when it arrived; only its sequence number remains to be consumed.

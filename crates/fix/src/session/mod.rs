@@ -385,11 +385,12 @@ impl Session {
         let mut kept: Vec<(u64, Box<[u8]>)> = Vec::new();
         store.messages(begin, end, &mut |seq, frame| kept.push((seq, frame.into())));
         let mut expected = begin;
+        let mut fields = Fields::with_capacity(self.config.fields_max);
         for (seq, frame) in &kept {
             if *seq > expected {
                 self.write_gap_fill(now, expected, *seq, out);
             }
-            self.write_resent(now, frame, out);
+            self.write_resent(now, frame, &mut fields, out);
             expected = seq + 1;
         }
         if expected <= end {
@@ -411,9 +412,14 @@ impl Session {
     }
 
     /// Re-sends a stored frame with PossDupFlag, OrigSendingTime and a fresh SendingTime.
-    fn write_resent(&self, now: UtcTimestamp, frame: &[u8], out: &mut Vec<u8>) {
-        let mut fields = Fields::with_capacity(self.config.fields_max);
-        let Ok(view) = parse(frame, &mut fields) else {
+    fn write_resent(
+        &self,
+        now: UtcTimestamp,
+        frame: &[u8],
+        fields: &mut Fields,
+        out: &mut Vec<u8>,
+    ) {
+        let Ok(view) = parse(frame, fields) else {
             debug_assert!(false, "Invariant: stored frames parse");
             return;
         };

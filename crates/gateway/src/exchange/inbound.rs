@@ -48,8 +48,8 @@ pub(crate) struct MarketDataRequest {
     pub(crate) symbols: Vec<String>,
 }
 
-/// Where the gateway's own rejects get their ExecIDs (17) and TransactTime (60): drawn only
-/// when a reject is written, not for every message.
+/// The ExecIDs (17) of the gateway's own rejects, drawn only when a reject is written, not for
+/// every message (their TransactTime (60) is read then too).
 #[derive(Debug)]
 pub(crate) struct LocalIds {
     /// Prefix of every ExecID: `G` and the start time, so ids differ across restarts.
@@ -329,4 +329,40 @@ fn market_data(view: &MessageView<'_>) -> Request {
         }
     }
     Request::MarketData(request)
+}
+
+#[cfg(test)]
+mod tests {
+    use birzha_fix::{Fields, parse};
+
+    use super::*;
+
+    fn refused(fields: &str, ids: &LocalIds) -> (Vec<u8>, String) {
+        let text = format!("8=FIX.4.4\x019=0\x01{fields}\x0110=000\x01");
+        let mut buffer = Fields::with_capacity(64);
+        let view = parse(text.as_bytes(), &mut buffer).expect("parses");
+        match refusal(&view, "BUSY: try again", ids) {
+            Request::Reply(msg_type, body) => {
+                (msg_type.to_vec(), String::from_utf8_lossy(body.as_bytes()).replace('\x01', "|"))
+            }
+            _ => panic!("a refusal is a reply"),
+        }
+    }
+
+    #[test]
+    fn local_rejects_draw_an_exec_id_only_for_an_execution_report_and_carry_the_time() {
+        let ids = LocalIds::new();
+        let prefix = ids.prefix.clone();
+        let order = "35=D|11=A|55=BUT82|54=1|38=5".replace('|', "\x01");
+        let (msg_type, first) = refused(&order, &ids);
+        assert_eq!(msg_type, b"8");
+        assert!(first.contains(&format!("|17={prefix}-1|")), "{first}");
+        assert!(first.contains("|60=20") && first.contains("|58=BUSY: try again|"), "{first}");
+        let cancel = "35=F|11=B|41=A|55=BUT82|54=1".replace('|', "\x01");
+        let (msg_type, reject) = refused(&cancel, &ids);
+        assert_eq!(msg_type, b"9");
+        assert!(!reject.contains("|17=") && reject.contains("|60=20"), "{reject}");
+        let (_, second) = refused(&order, &ids);
+        assert!(second.contains(&format!("|17={prefix}-2|")), "the next id: {second}");
+    }
 }

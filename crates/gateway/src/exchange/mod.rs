@@ -88,7 +88,7 @@ pub struct Exchange {
     options: ExchangeOptions,
     /// Origin of the throttles' clock.
     started: Instant,
-    /// ExecIDs and times of the gateway's own rejects.
+    /// ExecIDs of the gateway's own rejects.
     local_ids: LocalIds,
 }
 
