@@ -658,6 +658,7 @@ mod tests {
         );
         assert!(latency.p50 > 0 && latency.p50 <= latency.p99 && latency.p99 <= latency.max);
         assert!(report.text().contains("latency µs p50"));
+        assert_eq!(report.cpu.is_some(), std::path::Path::new("/proc/stat").exists());
         if let Some(cpu) = report.cpu {
             // Each share is rounded to a tenth on its own.
             assert!(cpu.busy_percent > 0.0 && cpu.busy_percent + cpu.steal_percent <= 100.1);

@@ -137,7 +137,9 @@ impl FileStore {
     fn append(&mut self, kind: u8, seq: u64, payload: &[u8]) -> Result<(), StoreError> {
         // Compaction rewrites the file from `state`, which already holds every earlier record
         // (the caller updates it after each `Ok`) but not this one: so compact before adding it.
-        if self.file_bytes > self.config.file_bytes_max {
+        // It is also how the store recovers from a failed sync (see `sync_failed`).
+        if self.file_bytes > self.config.file_bytes_max || self.sync_failed.load(Ordering::Acquire)
+        {
             self.compact()?;
         }
         let start = self.pending.len();
@@ -153,9 +155,30 @@ impl FileStore {
             return Err(error);
         }
         if self.config.durability == Durability::Fsync {
-            self.sync()?;
+            self.sync_written()?;
         }
         Ok(())
+    }
+
+    /// Writes the waiting records and syncs the file here (no compaction: `append` calls it
+    /// with a record that `state` does not hold yet).
+    fn sync_written(&mut self) -> Result<(), StoreError> {
+        self.write_pending()?;
+        if self.synced.load(Ordering::Acquire) >= self.written {
+            return Ok(());
+        }
+        self.deferred().run()
+    }
+
+    /// A sync of everything written so far.
+    fn deferred(&self) -> DeferredSync {
+        DeferredSync {
+            file: Arc::clone(&self.file),
+            path: self.path.clone(),
+            generation: self.written,
+            synced: Arc::clone(&self.synced),
+            failed: Arc::clone(&self.sync_failed),
+        }
     }
 
     /// Writes the records waiting in memory to the file. If the write fails, the file is cut
@@ -177,7 +200,10 @@ impl FileStore {
     }
 
     /// Rewrites the file with only the current state (which holds every waiting record too, so
-    /// they are dropped rather than written to the file being replaced).
+    /// they are dropped rather than written to the file being replaced), synced, renamed over
+    /// the old one, and the directory synced. Then everything recorded is durable and a failed
+    /// sync is forgotten; if the directory cannot be synced, the error is returned and the next
+    /// append or sync compacts again.
     fn compact(&mut self) -> Result<(), StoreError> {
         let temporary = self.path.with_extension("session.tmp");
         let mut bytes = encode_record(b'S', self.state.next_sender_seq, &[]);
@@ -189,23 +215,23 @@ impl FileStore {
         let mut file = File::create(&temporary).map_err(io_error(&temporary))?;
         file.write_all(&bytes).map_err(io_error(&temporary))?;
         file.sync_all().map_err(io_error(&temporary))?;
+        // Opened before the rename, so that the store never appends to the replaced file.
+        let appender =
+            OpenOptions::new().append(true).open(&temporary).map_err(io_error(&temporary))?;
         std::fs::rename(&temporary, &self.path).map_err(io_error(&self.path))?;
-        let directory_synced = self
-            .path
-            .parent()
-            .is_none_or(|directory| File::open(directory).and_then(|dir| dir.sync_all()).is_ok());
-        let file =
-            OpenOptions::new().append(true).open(&self.path).map_err(io_error(&self.path))?;
-        self.file = Arc::new(file);
+        self.file = Arc::new(appender);
         self.file_bytes = bytes.len() as u64;
         self.pending.clear();
-        // The new file was synced whole before the rename: everything so far is durable once
-        // the rename is too. If the directory's sync failed, the next sync compacts again.
-        if directory_synced {
-            self.synced.fetch_max(self.written, Ordering::AcqRel);
-        } else {
+        let directory = match self.path.parent() {
+            Some(parent) if !parent.as_os_str().is_empty() => parent,
+            _ => Path::new("."),
+        };
+        if let Err(error) = File::open(directory).and_then(|directory| directory.sync_all()) {
             self.sync_failed.store(true, Ordering::Release);
+            return Err(io_error(directory)(error));
         }
+        self.sync_failed.store(false, Ordering::Release);
+        self.synced.fetch_max(self.written, Ordering::AcqRel);
         Ok(())
     }
 
@@ -269,23 +295,16 @@ impl SessionStore for FileStore {
 
     fn sync_deferred(&mut self) -> Result<Option<DeferredSync>, StoreError> {
         self.write_pending()?;
-        if self.sync_failed.swap(false, Ordering::AcqRel) {
-            tracing::warn!(path = %self.path.display(), "rewriting a session store after a failed sync");
-            if let Err(error) = self.compact() {
-                self.sync_failed.store(true, Ordering::Release);
-                return Err(error);
-            }
+        if self.sync_failed.load(Ordering::Acquire) {
+            // Rare (a disk that failed a sync), so done here, under the owner's lock.
+            let path = self.path.display();
+            tracing::warn!(%path, "rewriting a session store after a failed sync");
+            self.compact()?;
         }
         if self.synced.load(Ordering::Acquire) >= self.written {
             return Ok(None);
         }
-        Ok(Some(DeferredSync {
-            file: Arc::clone(&self.file),
-            path: self.path.clone(),
-            generation: self.written,
-            synced: Arc::clone(&self.synced),
-            failed: Arc::clone(&self.sync_failed),
-        }))
+        Ok(Some(self.deferred()))
     }
 }
 
@@ -314,6 +333,12 @@ impl DeferredSync {
     pub fn run(self) -> Result<(), StoreError> {
         if let Err(error) = self.file.sync_data() {
             self.failed.store(true, Ordering::Release);
+            return Err(io_error(&self.path)(error));
+        }
+        // The kernel reports a lost write-back once per file: a sync that succeeds after
+        // another one of the same file failed proves nothing.
+        if self.failed.load(Ordering::Acquire) {
+            let error = std::io::Error::other("an earlier sync of this file failed");
             return Err(io_error(&self.path)(error));
         }
         self.synced.fetch_max(self.generation, Ordering::AcqRel);
@@ -458,11 +483,51 @@ mod tests {
         assert!(store.sync_deferred().unwrap().is_none(), "the rewritten file was synced");
         assert!(store.file_bytes < before, "rewritten from the state: {}", store.file_bytes);
         drop(store);
-        let store = FileStore::open(&config, "TRADER").unwrap();
+        assert_eq!(reopened(&config), (vec![3, 4, 5], 6, 7), "messages_max is 3");
+    }
+
+    /// The kept messages' sequence numbers and the next sender and target numbers of the
+    /// store `TRADER` as a reopen finds them.
+    fn reopened(config: &FileStoreConfig) -> (Vec<u64>, u64, u64) {
+        let store = FileStore::open(config, "TRADER").unwrap();
         let mut kept = Vec::new();
-        store.messages(1, 5, &mut |seq, _| kept.push(seq));
-        assert_eq!(kept, [3, 4, 5], "messages_max is 3");
-        assert_eq!((store.next_sender_seq(), store.next_target_seq()), (6, 7));
+        store.messages(1, u64::MAX, &mut |seq, _| kept.push(seq));
+        (kept, store.next_sender_seq(), store.next_target_seq())
+    }
+
+    #[test]
+    fn with_fsync_the_record_after_a_failed_sync_is_kept() {
+        let directory = tempfile::tempdir().unwrap();
+        let config = config(directory.path(), 1 << 20);
+        let mut store = FileStore::open(&config, "TRADER").unwrap();
+        for seq in 1..=3 {
+            store.save(seq, Some(format!("message {seq}").as_bytes())).unwrap();
+        }
+        store.sync_failed.store(true, Ordering::Release);
+        // The rewrite comes before the new record, which then reaches the new file.
+        store.save(4, Some(b"message 4")).unwrap();
+        store.set_next_target_seq(9).unwrap();
+        assert!(!store.sync_failed.load(Ordering::Acquire));
+        drop(store);
+        assert_eq!(reopened(&config), (vec![2, 3, 4], 5, 9), "messages_max is 3");
+    }
+
+    #[test]
+    fn a_rewrite_that_fails_is_tried_again_and_no_sync_counts_meanwhile() {
+        let (directory, _, mut store) = write_behind_store(1 << 20);
+        store.save(1, Some(b"first")).unwrap();
+        let taken = store.sync_deferred().unwrap().expect("a write to sync");
+        // Another sync of the file failed: this one proves nothing either.
+        store.sync_failed.store(true, Ordering::Release);
+        assert!(taken.run().is_err());
+        // The rewrite cannot create its temporary file.
+        let temporary = directory.path().join("TRADER.session.tmp");
+        std::fs::create_dir(&temporary).unwrap();
+        assert!(store.sync_deferred().is_err());
+        assert!(store.sync_failed.load(Ordering::Acquire), "still to be rewritten");
+        std::fs::remove_dir(&temporary).unwrap();
+        assert!(store.sync_deferred().unwrap().is_none(), "rewritten and synced");
+        assert!(!store.sync_failed.load(Ordering::Acquire));
     }
 
     #[test]

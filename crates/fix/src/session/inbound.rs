@@ -44,6 +44,9 @@ impl Session {
 
     /// Processes queued messages while the next expected one is queued.
     fn process_queue(&mut self, io: &mut Io<'_>) -> Result<Status, SessionError> {
+        if self.queue.is_empty() {
+            return Ok(Status::Active);
+        }
         let mut fields = Fields::with_capacity(self.config.fields_max);
         loop {
             let expected = io.store.next_target_seq();
