@@ -98,14 +98,15 @@ pub(crate) struct Running {
     pub(crate) server: Server,
     engine: Option<Engine>,
     dispatcher: Option<std::thread::JoinHandle<()>>,
-    _dir: TempDir,
+    dir: TempDir,
 }
 
 pub(crate) async fn start(orders_per_second: u32) -> Running {
-    start_with(orders_per_second, PhaseConfig::default()).await
+    start_with(orders_per_second, PhaseConfig::default(), 1 << 24).await
 }
 
-async fn start_with(orders_per_second: u32, phases: PhaseConfig) -> Running {
+/// An exchange whose traders' store files are compacted past `store_bytes_max`.
+async fn start_with(orders_per_second: u32, phases: PhaseConfig, store_bytes_max: u64) -> Running {
     let dir = tempfile::tempdir().expect("temp dir");
     let registry: Arc<Registry> = Arc::new(engine_config(phases).validate().expect("valid config"));
     let watermarks = Watermarks::open(&dir.path().join("gateway/watermarks"), 2).expect("marks");
@@ -118,7 +119,7 @@ async fn start_with(orders_per_second: u32, phases: PhaseConfig) -> Running {
         directory: dir.path().join("fix"),
         durability: birzha_fix::session::Durability::None,
         messages_max: 100_000,
-        file_bytes_max: 1 << 24,
+        file_bytes_max: store_bytes_max,
         write_behind: true,
     });
     config.auth_backoff_base = Duration::from_millis(1);
@@ -139,10 +140,16 @@ async fn start_with(orders_per_second: u32, phases: PhaseConfig) -> Running {
         Exchange::start(registry, engine.handle(), sessions.clone(), received, watermarks, options)
             .expect("exchange");
     let server = Server::start(config, running.exchange, sessions).await;
-    Running { server, engine: Some(engine), dispatcher: Some(running.dispatcher), _dir: dir }
+    Running { server, engine: Some(engine), dispatcher: Some(running.dispatcher), dir }
 }
 
 impl Running {
+    /// The delivery watermarks on disk, per shard.
+    fn watermarks(&self) -> Vec<u64> {
+        let path = self.dir.path().join("gateway/watermarks");
+        Watermarks::open(&path, 2).expect("watermarks").values().to_vec()
+    }
+
     pub(crate) async fn stop(mut self) {
         let engine = self.engine.take().expect("running");
         let dispatcher = self.dispatcher.take().expect("running");
@@ -451,7 +458,7 @@ async fn a_volatility_interruption_is_a_status_change_then_an_auction_fill() {
         random_end_seconds_max: 0,
         ..PhaseConfig::default()
     };
-    let running = start_with(500, phases).await;
+    let running = start_with(500, phases, 1 << 24).await;
     let address = running.server.address;
     let mut watcher = Trader::logon(address, "TRADER2", 1).await;
     watcher
@@ -481,5 +488,33 @@ async fn a_volatility_interruption_is_a_status_change_then_an_auction_fill() {
     watcher.validate();
     buyer.validate();
     seller.validate();
+    running.stop().await;
+}
+
+/// Regression (review of stop 12): the dispatcher advanced the delivery watermarks past a report
+/// it had failed to store, so that a restart would never deliver that report again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_report_that_cannot_be_stored_holds_the_delivery_watermarks() {
+    let running = start_with(1000, PhaseConfig::default(), 4096).await;
+    let mut trader = Trader::logon(running.server.address, "TRADER1", 1).await;
+    trader.order("W1", BUTTER, 1, 1, "6800", "").await;
+    trader.report("W1", "0").await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let stored = running.watermarks();
+    assert!(stored.iter().any(|&mark| mark > 0), "a checkpoint moved them: {stored:?}");
+    // From now on the store cannot compact (its temporary file's name is taken), so once the
+    // file passes 4 KiB no record can be added to it.
+    std::fs::create_dir(running.dir.path().join("fix/TRADER1.session.tmp")).expect("dir");
+    for n in 0..40 {
+        trader.order(&format!("W{}", n + 2), BUTTER, 1, 1, "6800", "").await;
+    }
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let held = running.watermarks();
+    assert!(held >= stored, "{held:?} {stored:?}");
+    let mut other = Trader::logon(running.server.address, "TRADER2", 1).await;
+    other.order("X1", BUTTER, 2, 1, "6900", "").await;
+    other.report("X1", "0").await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(running.watermarks(), held, "no checkpoint moves them past the lost report");
     running.stop().await;
 }

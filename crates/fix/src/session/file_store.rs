@@ -110,12 +110,17 @@ impl FileStore {
         }
         let path = config.directory.join(format!("{}.session", file_name(comp_id)));
         std::fs::create_dir_all(&config.directory).map_err(io_error(&config.directory))?;
+        let created = !path.exists();
         let mut file = OpenOptions::new()
             .read(true)
             .append(true)
             .create(true)
             .open(&path)
             .map_err(io_error(&path))?;
+        if created {
+            // The file's name must be durable before any sync of the file counts.
+            sync_directory(&path)?;
+        }
         let mut bytes = Vec::new();
         file.read_to_end(&mut bytes).map_err(io_error(&path))?;
         let mut state = StoreState::new(config.messages_max);
@@ -138,8 +143,12 @@ impl FileStore {
         // Compaction rewrites the file from `state`, which already holds every earlier record
         // (the caller updates it after each `Ok`) but not this one: so compact before adding it.
         // It is also how the store recovers from a failed sync (see `sync_failed`).
-        if self.file_bytes > self.config.file_bytes_max || self.sync_failed.load(Ordering::Acquire)
-        {
+        // With fsync every record is synced, so after a failed sync the next one must not be
+        // written to a file whose earlier pages may be lost; without it, only checkpoints sync
+        // and `sync_deferred` rewrites first.
+        let rewrite =
+            self.config.durability == Durability::Fsync && self.sync_failed.load(Ordering::Acquire);
+        if self.file_bytes > self.config.file_bytes_max || rewrite {
             self.compact()?;
         }
         let start = self.pending.len();
@@ -190,8 +199,11 @@ impl FileStore {
         }
         let whole = self.file_bytes - self.pending.len() as u64;
         if let Err(error) = (&*self.file).write_all(&self.pending) {
-            // Best effort: if even this fails, the replay's checksum still stops at the tear.
-            let _ = self.file.set_len(whole);
+            // Best effort: if even this fails, the replay's checksum still stops at the tear,
+            // and records after it would be lost to a replay: so the next sync rewrites the file.
+            if self.file.set_len(whole).is_err() {
+                self.sync_failed.store(true, Ordering::Release);
+            }
             return Err(io_error(&self.path)(error));
         }
         self.pending.clear();
@@ -222,13 +234,9 @@ impl FileStore {
         self.file = Arc::new(appender);
         self.file_bytes = bytes.len() as u64;
         self.pending.clear();
-        let directory = match self.path.parent() {
-            Some(parent) if !parent.as_os_str().is_empty() => parent,
-            _ => Path::new("."),
-        };
-        if let Err(error) = File::open(directory).and_then(|directory| directory.sync_all()) {
+        if let Err(error) = sync_directory(&self.path) {
             self.sync_failed.store(true, Ordering::Release);
-            return Err(io_error(directory)(error));
+            return Err(error);
         }
         self.sync_failed.store(false, Ordering::Release);
         self.synced.fetch_max(self.written, Ordering::AcqRel);
@@ -243,12 +251,28 @@ impl FileStore {
 }
 
 impl Drop for FileStore {
-    /// Writes what waits in memory (a store dropped on shutdown keeps its last records).
+    /// Writes what waits in memory (a store dropped on shutdown keeps its last records), or,
+    /// after a failed sync, rewrites the file from memory.
     fn drop(&mut self) {
-        if let Err(error) = self.write_pending() {
+        let written = if self.sync_failed.load(Ordering::Acquire) {
+            self.compact()
+        } else {
+            self.write_pending()
+        };
+        if let Err(error) = written {
             tracing::error!(%error, "cannot write a session store's last records");
         }
     }
+}
+
+/// Syncs the directory holding `path` (a bare file name's is `.`), which makes the file's name
+/// durable after it was created or renamed.
+fn sync_directory(path: &Path) -> Result<(), StoreError> {
+    let directory = match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
+    };
+    File::open(directory).and_then(|directory| directory.sync_all()).map_err(io_error(directory))
 }
 
 impl SessionStore for FileStore {
@@ -294,13 +318,14 @@ impl SessionStore for FileStore {
     }
 
     fn sync_deferred(&mut self) -> Result<Option<DeferredSync>, StoreError> {
-        self.write_pending()?;
         if self.sync_failed.load(Ordering::Acquire) {
-            // Rare (a disk that failed a sync), so done here, under the owner's lock.
+            // Rare (a disk that failed a sync), so done here, under the owner's lock. The
+            // rewrite holds the waiting records too (they are in `state`).
             let path = self.path.display();
             tracing::warn!(%path, "rewriting a session store after a failed sync");
             self.compact()?;
         }
+        self.write_pending()?;
         if self.synced.load(Ordering::Acquire) >= self.written {
             return Ok(None);
         }
@@ -480,10 +505,14 @@ mod tests {
         let before = store.file_bytes;
         // What `DeferredSync::run` records when `fdatasync` fails.
         store.sync_failed.store(true, Ordering::Release);
+        // Without fsync, records go on being written; the checkpoint's sync rewrites.
+        store.save(6, Some(b"message 6")).unwrap();
+        store.flush().unwrap();
+        assert!(store.file_bytes > before, "appended, not rewritten");
         assert!(store.sync_deferred().unwrap().is_none(), "the rewritten file was synced");
         assert!(store.file_bytes < before, "rewritten from the state: {}", store.file_bytes);
         drop(store);
-        assert_eq!(reopened(&config), (vec![3, 4, 5], 6, 7), "messages_max is 3");
+        assert_eq!(reopened(&config), (vec![4, 5, 6], 7, 7), "messages_max is 3");
     }
 
     /// The kept messages' sequence numbers and the next sender and target numbers of the

@@ -44,17 +44,17 @@ impl Session {
 
     /// Processes queued messages while the next expected one is queued.
     fn process_queue(&mut self, io: &mut Io<'_>) -> Result<Status, SessionError> {
-        if self.queue.is_empty() {
-            return Ok(Status::Active);
-        }
-        let mut fields = Fields::with_capacity(self.config.fields_max);
+        // Built when a queued frame is due, not for every inbound message.
+        let mut fields: Option<Fields> = None;
         loop {
             let expected = io.store.next_target_seq();
             while self.queue.first_key_value().is_some_and(|(&seq, _)| seq < expected) {
                 self.queue.pop_first();
             }
             let Some(frame) = self.queue.remove(&expected) else { return Ok(Status::Active) };
-            let Ok(view) = parse(&frame, &mut fields) else { continue };
+            let fields =
+                fields.get_or_insert_with(|| Fields::with_capacity(self.config.fields_max));
+            let Ok(view) = parse(&frame, fields) else { continue };
             if matches!(view.msg_type(), b"A" | b"2") {
                 // Acted on when it arrived; only its sequence number remains to be consumed.
                 io.store.set_next_target_seq(expected + 1)?;

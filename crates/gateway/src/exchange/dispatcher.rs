@@ -58,6 +58,10 @@ struct Dispatcher {
     /// Reused to encode and queue every message sent.
     buffers: SendBuffers,
     stats: Stats,
+    /// Set once a report for a trader could not be stored: from then on no delivery watermark
+    /// moves, so that after a restart the engine delivers again everything from the last
+    /// watermark on (a report nobody stored must not fall behind a watermark on disk).
+    watermarks_held: bool,
 }
 
 /// Counters of one stats interval.
@@ -97,6 +101,7 @@ pub(crate) fn spawn(
         messages: Vec::new(),
         body: Body::new(),
         buffers: SendBuffers::default(),
+        watermarks_held: false,
         stats: Stats {
             started: Instant::now(),
             trades: 0,
@@ -155,7 +160,9 @@ impl Dispatcher {
             self.output(output, replayed, batch.shard);
         }
         self.flush_market_data();
-        self.checkpoints.advance(batch.shard, batch.seq_durable);
+        if !self.watermarks_held {
+            self.checkpoints.advance(batch.shard, batch.seq_durable);
+        }
         self.stats.seq_now[batch.shard] = batch.seq_durable;
     }
 
@@ -225,6 +232,13 @@ impl Dispatcher {
         let outgoing = Outgoing { msg_type, body: self.body.as_bytes(), poss_resend };
         if let Err(error) = self.sessions.send_stored(code, &outgoing, &mut self.buffers) {
             error!(trader = %code, %error, "cannot store a message for a trader");
+            if !self.watermarks_held {
+                self.watermarks_held = true;
+                error!(
+                    "delivery watermarks held until restart: after it the engine delivers \
+                     again every report from the last one on disk"
+                );
+            }
         }
     }
 
