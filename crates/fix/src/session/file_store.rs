@@ -337,7 +337,9 @@ impl SessionStore for FileStore {
 /// [`SessionStore::sync_deferred`] so that it can run without the store's lock. Running it
 /// makes durable every record the store had written when it was taken (records written since
 /// may be covered too, but are not counted: the next sync covers them). One that is dropped
-/// unrun, or overtaken by a compaction, changes nothing.
+/// unrun, or overtaken by a compaction, changes nothing. Run one at a time per store (the
+/// gateway's checkpoint thread is the only one): the kernel reports a failed write-back to one
+/// sync only, and the failure flag is read after the sync.
 #[derive(Debug)]
 #[must_use = "nothing is durable until the sync runs"]
 pub struct DeferredSync {
