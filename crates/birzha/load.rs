@@ -256,7 +256,7 @@ pub(crate) async fn generate(plan: &Plan) -> anyhow::Result<Report> {
     ticker.abort();
     progress.finish_and_clear();
     drain(&sessions).await;
-    finish(plan, sessions, &counters, (seconds, cpu)).await
+    finish(plan, sessions, &counters, seconds, cpu).await
 }
 
 /// Logs every session on (concurrently) and starts its receiver.
@@ -519,7 +519,8 @@ async fn finish(
     plan: &Plan,
     sessions: Vec<Session>,
     counters: &Counters,
-    (seconds, cpu): (f64, Option<cpu::CpuShare>),
+    seconds: f64,
+    cpu: Option<cpu::CpuShare>,
 ) -> anyhow::Result<Report> {
     let unanswered: usize = sessions.iter().map(|s| lock(&s.shared.in_flight).len()).sum();
     for session in &sessions {

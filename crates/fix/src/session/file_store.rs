@@ -173,21 +173,21 @@ impl FileStore {
     /// with a record that `state` does not hold yet).
     fn sync_written(&mut self) -> Result<(), StoreError> {
         self.write_pending()?;
-        if self.synced.load(Ordering::Acquire) >= self.written {
-            return Ok(());
-        }
-        self.deferred().run()
+        self.unsynced().map_or(Ok(()), DeferredSync::run)
     }
 
-    /// A sync of everything written so far.
-    fn deferred(&self) -> DeferredSync {
-        DeferredSync {
+    /// A sync of everything written so far, or `None` if it is all durable already.
+    fn unsynced(&self) -> Option<DeferredSync> {
+        if self.synced.load(Ordering::Acquire) >= self.written {
+            return None;
+        }
+        Some(DeferredSync {
             file: Arc::clone(&self.file),
             path: self.path.clone(),
             generation: self.written,
             synced: Arc::clone(&self.synced),
             failed: Arc::clone(&self.sync_failed),
-        }
+        })
     }
 
     /// Writes the records waiting in memory to the file. If the write fails, the file is cut
@@ -215,7 +215,7 @@ impl FileStore {
     /// they are dropped rather than written to the file being replaced), synced, renamed over
     /// the old one, and the directory synced. Then everything recorded is durable and a failed
     /// sync is forgotten; if the directory cannot be synced, the error is returned and the next
-    /// append or sync compacts again.
+    /// sync (with fsync durability, the next append) compacts again.
     fn compact(&mut self) -> Result<(), StoreError> {
         let temporary = self.path.with_extension("session.tmp");
         let mut bytes = encode_record(b'S', self.state.next_sender_seq, &[]);
@@ -326,10 +326,7 @@ impl SessionStore for FileStore {
             self.compact()?;
         }
         self.write_pending()?;
-        if self.synced.load(Ordering::Acquire) >= self.written {
-            return Ok(None);
-        }
-        Ok(Some(self.deferred()))
+        Ok(self.unsynced())
     }
 }
 
