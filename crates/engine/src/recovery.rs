@@ -136,13 +136,17 @@ fn replay(
     while let Some(record) = reader.next_record()? {
         let input = Input::decode(record.kind, record.payload)
             .map_err(|source| EngineError::Decode { seq: record.seq, source })?;
-        let seq = record.seq;
-        state.apply(seq, Timestamp(record.timestamp_ns), &input, &mut outputs);
+        let (seq, time) = (record.seq, Timestamp(record.timestamp_ns));
         replayed += 1;
-        if seq > resend_after && !outputs.is_empty() {
+        if seq <= resend_after {
+            // Delivered before the restart: only the state is wanted.
+            state.apply_quietly(seq, time, &input);
+            continue;
+        }
+        state.apply(seq, time, &input, &mut outputs);
+        if !outputs.is_empty() {
             resend(std::mem::take(&mut outputs));
         }
-        outputs.clear();
     }
     Ok(replayed)
 }

@@ -165,6 +165,12 @@ impl Driver {
         out.into_iter().map(|output| output.event).collect()
     }
 
+    /// Applies `input` as a replay of an input already delivered does: no outputs.
+    pub(crate) fn apply_quietly_at(&mut self, time: Timestamp, input: Input) {
+        self.seq += 1;
+        self.state.apply_quietly(self.seq, time, &input);
+    }
+
     pub(crate) fn apply(&mut self, input: Input) -> Vec<OutputEvent> {
         self.apply_at(at(self.seq), input)
     }

@@ -3,6 +3,9 @@
 //! - A stream is applied to a shard state while every input is also encoded as the journal
 //!   would hold it; a second state that only sees the decoded journal payloads must produce the
 //!   same outputs and end in the same state (equal state hashes).
+//! - A fourth state applies the first half of the inputs quietly, without outputs (as recovery
+//!   replays inputs whose outputs were delivered before a restart), then must produce the same
+//!   outputs as the live state and end in the same state.
 //! - Halfway, the state is snapshotted and restored into a third state, which must continue to
 //!   the same end.
 //! - After every input, each firm's deposit in each currency is conserved
@@ -50,6 +53,7 @@ fn credited(input: &Input, shard: u16) -> Option<(usize, i128)> {
 fn run(seed: u64, shard: u16, outcomes: &mut std::collections::BTreeSet<String>) {
     let mut live = Driver::new(shard);
     let mut journaled = Driver::new(shard);
+    let mut quiet = Driver::new(shard);
     let mut restored: Option<Driver> = None;
     let mut stream = Stream::new(seed);
     let mut expected_totals = totals(&live);
@@ -62,6 +66,11 @@ fn run(seed: u64, shard: u16, outcomes: &mut std::collections::BTreeSet<String>)
         let decoded = Input::decode(input.kind(), &payload).expect("own encoding decodes");
         assert_eq!(decoded, input, "seed {seed} step {step}: codec round trip");
         let outputs = live.apply_at(time, input);
+        if step < INPUTS / 2 {
+            quiet.apply_quietly_at(time, input);
+        } else {
+            assert_eq!(quiet.apply_at(time, input), outputs, "seed {seed} step {step}: quiet");
+        }
         assert_eq!(journaled.apply_at(time, decoded), outputs, "seed {seed} step {step}: replay");
         if let Some(restored) = restored.as_mut() {
             assert_eq!(restored.apply_at(time, input), outputs, "seed {seed} step {step}: restore");
@@ -89,6 +98,7 @@ fn run(seed: u64, shard: u16, outcomes: &mut std::collections::BTreeSet<String>)
     }
     let hash = live.state.state_hash();
     assert_eq!(journaled.state.state_hash(), hash, "seed {seed}: replayed state differs");
+    assert_eq!(quiet.state.state_hash(), hash, "seed {seed}: quietly replayed state differs");
     let restored = restored.expect("restored halfway");
     assert_eq!(restored.state.state_hash(), hash, "seed {seed}: restored state differs");
     assert!(working_max > 20, "seed {seed}: the stream must build a book: {working_max}");

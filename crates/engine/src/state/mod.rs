@@ -111,6 +111,8 @@ pub struct ShardState {
     exec_index: u32,
     /// The current input's requester, if it is a trader's request.
     requester: Option<Requester>,
+    /// Whether outputs are built: false only inside [`ShardState::apply_quietly`].
+    reporting: bool,
     /// Scratch buffer for the book's events; reused, so applying does not allocate.
     events: Vec<Event>,
 }
@@ -178,6 +180,7 @@ impl ShardState {
             now: Timestamp(0),
             exec_index: 0,
             requester: None,
+            reporting: true,
             events: Vec::with_capacity(1024),
             registry,
             shard,
@@ -287,6 +290,20 @@ impl ShardState {
         }
     }
 
+    /// Applies one input exactly as [`ShardState::apply`] does but builds none of its
+    /// outputs: for replaying inputs whose outputs were delivered before a restart. The state
+    /// afterwards is the same (the outputs are made from the state, never the other way).
+    ///
+    /// # Panics
+    /// As [`ShardState::apply`].
+    pub fn apply_quietly(&mut self, seq: u64, now: Timestamp, input: &Input) {
+        let mut none = Vec::new();
+        self.reporting = false;
+        self.apply(seq, now, input, &mut none);
+        self.reporting = true;
+        debug_assert!(none.is_empty(), "Invariant: a quiet apply pushes no output");
+    }
+
     /// At the first input of a new Minsk day: Day orders expire and ClOrdIDs may be reused.
     fn roll_day(&mut self, out: &mut Vec<Output>) {
         if self.now < self.day_end {
@@ -350,8 +367,11 @@ impl ShardState {
         result
     }
 
+    /// Appends an output of the current input (unless applying quietly).
     fn push(&mut self, event: OutputEvent, out: &mut Vec<Output>) {
-        out.push(Output { seq: self.seq_last, event });
+        if self.reporting {
+            out.push(Output { seq: self.seq_last, event });
+        }
     }
 
     fn exec_id(&mut self) -> ExecId {

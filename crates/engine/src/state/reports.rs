@@ -284,6 +284,9 @@ impl ShardState {
         execution: Execution,
         out: &mut Vec<Output>,
     ) {
+        if !self.reporting {
+            return;
+        }
         let mut owner = execution;
         match self.requester {
             Some(requester) if requester.order_id == order_id => {
