@@ -278,3 +278,28 @@ fn operators_cancel_everything_of_an_instrument() {
     assert_eq!(reasons, [Reason::Cancel(CancelReason::Operator); 2]);
     assert_eq!(driver.state.orders_working(), 0);
 }
+
+/// Regression: a new order refused before its ClOrdID is checked (firm suspended, instrument
+/// halted) reused the ClOrdID of a working order, and recording the refused ClOrdID as used
+/// overwrote the working order's entry, so the order could no longer be cancelled by it.
+#[test]
+fn a_refused_order_reusing_a_working_orders_clordid_leaves_that_order_reachable() {
+    let mut driver = Driver::new(0);
+    driver.apply(limit(T1, "O1", BUTTER, Side::Buy, "6800", 1));
+    driver.apply(Input::Admin(Admin::SuspendFirm(FirmId(0))));
+    let events = driver.apply(limit(T1, "O1", BUTTER, Side::Buy, "6800", 1));
+    assert_eq!(reject_reason(&events), Some(RejectReason::FirmSuspended));
+    driver.apply(Input::Admin(Admin::ReinstateFirm(FirmId(0))));
+    driver.apply(Input::Admin(Admin::Halt(BUTTER)));
+    let events = driver.apply(limit(T1, "O1", BUTTER, Side::Buy, "6800", 1));
+    assert_eq!(reject_reason(&events), Some(RejectReason::Phase(Phase::Halted)));
+    driver.apply(Input::Admin(Admin::Resume(BUTTER)));
+    let events = driver.apply(limit(T1, "O1", BUTTER, Side::Buy, "6800", 1));
+    assert_eq!(reject_reason(&events), Some(RejectReason::DuplicateClOrdId), "still used");
+    let events = driver.apply(cancel(T1, "O2", "O1", BUTTER));
+    assert_eq!(
+        executions(&events),
+        [(T1, "O2".to_string(), ExecType::Cancelled, OrdStatus::Cancelled)],
+        "the working order is still found by its ClOrdID: {events:?}"
+    );
+}

@@ -77,6 +77,14 @@ impl ClOrdIds {
         self.map.get(key).copied()
     }
 
+    /// Records that `trader` used `cl_ord_id` for an order that was refused, unless the
+    /// ClOrdID already names an order: an order refused before its ClOrdID is checked (firm
+    /// suspended, instrument halted) may carry the ClOrdID of a working order, whose entry
+    /// must stay.
+    pub(crate) fn mark_used(&mut self, trader: TraderId, cl_ord_id: &ClOrdId) {
+        self.map.entry(Self::key(trader, cl_ord_id)).or_insert(OrderId(0));
+    }
+
     pub(crate) fn insert(&mut self, trader: TraderId, cl_ord_id: &ClOrdId, order_id: OrderId) {
         self.map.insert(Self::key(trader, cl_ord_id), order_id);
     }

@@ -61,7 +61,7 @@ impl ShardState {
                 if reason != RejectReason::DuplicateClOrdId
                     && self.cl_ord_ids.len() < CL_ORD_IDS_MAX
                 {
-                    self.cl_ord_ids.insert(input.trader, &input.cl_ord_id, OrderId(0));
+                    self.cl_ord_ids.mark_used(input.trader, &input.cl_ord_id);
                 }
                 self.reject_new(input, reason, out);
             }
