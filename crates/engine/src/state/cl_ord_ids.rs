@@ -12,11 +12,19 @@
 //! can aim many keys at one bucket.
 //!
 //! # Determinism
-//! The map is looked up, never iterated, except by [`ClOrdIds::sorted`] for snapshots.
+//! The map is looked up, never iterated. Beside it the table keeps every entry in the order it
+//! was made (a function of the inputs alone), and snapshots write that list: a snapshot needs
+//! no sort of a million entries on the shard thread, and equal journals give equal snapshots.
+//!
+//! # Invariants
+//! An entry, once made, never changes until the day ends: [`ClOrdIds::insert`] and
+//! [`ClOrdIds::insert_key`] are called only for keys not in the table, and
+//! [`ClOrdIds::mark_used`] leaves an existing entry alone. So the list and the map hold the
+//! same entries.
 //!
 //! # Limits
 //! At most [`CL_ORD_IDS_MAX`](super::CL_ORD_IDS_MAX) entries per day; room for
-//! [`RESERVED`] is reserved up front, and `clear` keeps the room.
+//! [`RESERVED`] is reserved up front (map and list), and `clear` keeps the room.
 
 use birzha_book::{OrderId, TraderId};
 use xxhash_rust::xxh3::xxh3_128;
@@ -24,7 +32,8 @@ use xxhash_rust::xxh3::xxh3_128;
 use crate::text::ClOrdId;
 
 /// Entries the table has room for before it first grows: 2²¹ buckets of 24 bytes (48 MiB of
-/// address space, touched as it fills) and 2 MiB of control bytes, written at creation.
+/// address space, touched as it fills) and 2 MiB of control bytes, written at creation, and a
+/// list of 24-byte entries (24 MiB of address space, touched as it fills).
 pub(crate) const RESERVED: usize = 1 << 20;
 
 /// A trader's ClOrdID, digested: `[trader << 32 | digest bits 64..96, digest bits 0..64]`.
@@ -43,11 +52,16 @@ type Map = std::collections::HashMap<Key, OrderId, ahash::RandomState>;
 #[derive(Debug, Clone)]
 pub(crate) struct ClOrdIds {
     map: Map,
+    /// The map's entries in the order they were made.
+    entries: Vec<(Key, OrderId)>,
 }
 
 impl ClOrdIds {
     pub(crate) fn new() -> ClOrdIds {
-        ClOrdIds { map: Map::with_capacity_and_hasher(RESERVED, ahash::RandomState::new()) }
+        ClOrdIds {
+            map: Map::with_capacity_and_hasher(RESERVED, ahash::RandomState::new()),
+            entries: Vec::with_capacity(RESERVED),
+        }
     }
 
     pub(crate) fn key(trader: TraderId, cl_ord_id: &ClOrdId) -> Key {
@@ -82,16 +96,31 @@ impl ClOrdIds {
     /// suspended, instrument halted) may carry the ClOrdID of a working order, whose entry
     /// must stay.
     pub(crate) fn mark_used(&mut self, trader: TraderId, cl_ord_id: &ClOrdId) {
-        self.map.entry(Self::key(trader, cl_ord_id)).or_insert(OrderId(0));
+        let key = Self::key(trader, cl_ord_id);
+        if !self.map.contains_key(&key) {
+            self.insert_key(key, OrderId(0));
+        }
     }
 
+    /// Records a ClOrdID not in the table (checked by the caller).
     pub(crate) fn insert(&mut self, trader: TraderId, cl_ord_id: &ClOrdId, order_id: OrderId) {
-        self.map.insert(Self::key(trader, cl_ord_id), order_id);
+        self.insert_key(Self::key(trader, cl_ord_id), order_id);
     }
 
-    /// Records a digested key (from [`ClOrdIds::key`]), or puts back a snapshot's entry.
+    /// Records a digested key (from [`ClOrdIds::key`]) not in the table.
     pub(crate) fn insert_key(&mut self, key: Key, order_id: OrderId) {
-        self.map.insert(key, order_id);
+        let earlier = self.map.insert(key, order_id);
+        debug_assert!(earlier.is_none(), "Invariant: an entry is made once a day");
+        self.entries.push((key, order_id));
+    }
+
+    /// Puts back a snapshot's entry; false (and nothing changed) if the key is in the table.
+    pub(crate) fn restore(&mut self, key: Key, order_id: OrderId) -> bool {
+        if self.map.contains_key(&key) {
+            return false;
+        }
+        self.insert_key(key, order_id);
+        true
     }
 
     pub(crate) fn len(&self) -> usize {
@@ -101,13 +130,12 @@ impl ClOrdIds {
     /// Forgets every entry (a new trading day), keeping the room.
     pub(crate) fn clear(&mut self) {
         self.map.clear();
+        self.entries.clear();
     }
 
-    /// Every entry, sorted: the canonical order of snapshots.
-    pub(crate) fn sorted(&self) -> Vec<(Key, OrderId)> {
-        let mut entries: Vec<(Key, OrderId)> = self.map.iter().map(|(k, v)| (*k, *v)).collect();
-        entries.sort_unstable();
-        entries
+    /// Every entry, in the order it was made: what a snapshot writes.
+    pub(crate) fn entries(&self) -> &[(Key, OrderId)] {
+        &self.entries
     }
 }
 

@@ -1,6 +1,8 @@
 //! Snapshot encoding of a shard's state: everything [`ShardState::apply`] depends on, in a
-//! canonical byte form (books in priority order, ClOrdIDs sorted), so that equal states have
-//! equal snapshots and a [`ShardState::state_hash`] identifies a state.
+//! canonical byte form (books in priority order, ClOrdIDs in the order they were used), so
+//! that equal states have equal snapshots and a [`ShardState::state_hash`] identifies a state.
+//! (Snapshots written by earlier builds hold the ClOrdIDs sorted: they restore the same, and
+//! the order only decides the bytes of later snapshots.)
 
 use std::sync::Arc;
 
@@ -39,6 +41,12 @@ pub enum RestoreError {
     Band {
         /// The reference price.
         reference: Ticks,
+    },
+    /// A trader's ClOrdID is in the snapshot twice.
+    #[error("snapshot holds a ClOrdID of trader {trader} twice")]
+    DuplicateClOrdId {
+        /// The trader's id.
+        trader: u32,
     },
     /// A restored order breaks a book rule.
     #[error("snapshot order {order_id} cannot be restored: {reject}")]
@@ -84,7 +92,7 @@ impl ShardState {
                 encode_order(&mut encoder, &order, &self.orders[&order.order_id]);
             }
         }
-        let cl_ord_ids = self.cl_ord_ids.sorted();
+        let cl_ord_ids = self.cl_ord_ids.entries();
         encoder.u32(cl_ord_ids.len() as u32);
         for (key, order_id) in cl_ord_ids {
             let (trader, digest) = ClOrdIds::parts(&key);
@@ -130,7 +138,9 @@ impl ShardState {
             let digest = decoder.i128("cl_ord_id")? as u128;
             // Snapshots before keys were cut to 96 bits hold whole digests: `key_of` cuts them.
             let key = ClOrdIds::key_of(trader, digest);
-            state.cl_ord_ids.insert_key(key, OrderId(decoder.u64("order_id")?));
+            if !state.cl_ord_ids.restore(key, OrderId(decoder.u64("order_id")?)) {
+                return Err(RestoreError::DuplicateClOrdId { trader });
+            }
         }
         decoder.finish("snapshot")?;
         Ok(state)
