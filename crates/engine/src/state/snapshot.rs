@@ -95,7 +95,7 @@ impl ShardState {
         let cl_ord_ids = self.cl_ord_ids.entries();
         encoder.u32(cl_ord_ids.len() as u32);
         for (key, order_id) in cl_ord_ids {
-            let (trader, digest) = ClOrdIds::parts(&key);
+            let (trader, digest) = ClOrdIds::parts(key);
             encoder.u32(trader).i128(digest as i128).u64(order_id.0);
         }
     }
