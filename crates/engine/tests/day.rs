@@ -10,7 +10,7 @@ use birzha_engine::*;
 use crate::fixture::{BUTTER, Driver, T1, T3, config, limit};
 
 /// 10:45 PreOpen, 11:00 open (+ up to 30 s), 15:00 close, 15:05 closing uncross, 15:30 closed.
-fn day_schedule() -> Schedule {
+pub(crate) fn day_schedule() -> Schedule {
     let at = |hours: u32, minutes: u32| hours * 3_600 + minutes * 60;
     Schedule {
         pre_open: at(10, 45),
@@ -22,12 +22,12 @@ fn day_schedule() -> Schedule {
 }
 
 /// A time on 2026-11-30 in Minsk.
-fn minsk(hours: u64, minutes: u64, seconds: u64) -> Timestamp {
+pub(crate) fn minsk(hours: u64, minutes: u64, seconds: u64) -> Timestamp {
     let midnight = minsk_end_of(20261129).expect("valid date").0;
     Timestamp(midnight + ((hours * 60 + minutes) * 60 + seconds) * 1_000_000_000)
 }
 
-fn scheduled_driver() -> Driver {
+pub(crate) fn scheduled_driver() -> Driver {
     let mut config = config();
     config.phases.schedule = Some(day_schedule());
     let registry = std::sync::Arc::new(config.validate().expect("valid"));

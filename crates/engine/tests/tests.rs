@@ -37,6 +37,7 @@ mod exchange;
 mod fault;
 mod fixture;
 mod journal;
+mod operator;
 mod payloads;
 mod replay;
 mod restart;

@@ -83,6 +83,9 @@ pub struct ShardState {
     call_end: Vec<Option<Timestamp>>,
     /// The indicative uncross last published for each instrument in a call.
     indicative: Vec<Option<birzha_book::Auction>>,
+    /// Whether an operator closed each instrument: it then stays closed until an operator
+    /// moves it again or, with a schedule, until the next trading day's pre-open.
+    operator_closed: Vec<bool>,
     /// No phase transition is due before this time.
     phase_deadline: Timestamp,
     /// Each instrument's currency, as an index into the registry's sorted currencies.
@@ -165,6 +168,7 @@ impl ShardState {
             phases: vec![first_phase; books.len()],
             call_end: vec![None; books.len()],
             indicative: vec![None; books.len()],
+            operator_closed: vec![false; books.len()],
             phase_deadline: Timestamp(0),
             books,
             currency_of,
@@ -317,6 +321,7 @@ impl ShardState {
         let first_day = self.trading_day == 0;
         self.trading_day = today;
         self.cl_ord_ids.clear();
+        self.operator_closed.fill(false);
         // With a schedule, Day orders expired at PostClose already.
         if !first_day && self.registry.config.phases.schedule.is_none() {
             self.expire_all(true, out);

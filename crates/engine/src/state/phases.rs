@@ -12,7 +12,12 @@
 //! by the day schedule (Minsk time), the end of a call by its `call_end`. Random ends (opening
 //! and volatility auctions) are drawn from the timestamp of the input that starts the call, so
 //! they are unpredictable to traders yet replay exactly. Without a schedule every instrument is
-//! always open.
+//! always open unless an operator moves it.
+//!
+//! An instrument an operator closed stays closed until an operator moves it again or, with a
+//! schedule, the next trading day's pre-open; a closed instrument opens only for the open part
+//! of the session (PreOpen, Continuous). `phase_deadline` only says when a step may next be
+//! due (snapshots keep it, so a restored state steps when the live one would).
 //!
 //! On entering PreOpen the band is re-based on the previous close and orders outside it are
 //! cancelled; Day orders expire on entering PostClose, and GTD orders of the day on entering
@@ -72,7 +77,13 @@ impl ShardState {
         let call_over = self.call_end[index].is_some_and(|end| self.now >= end);
         match self.phases[index] {
             Phase::Halted => false,
-            Phase::Closed if target != Phase::Closed => {
+            // A closed instrument opens for the session's open part only (not for its close),
+            // never by itself after an operator closed it today, and never without a schedule.
+            Phase::Closed
+                if matches!(target, Phase::PreOpen | Phase::Continuous)
+                    && !self.operator_closed[index]
+                    && self.registry.config.phases.schedule.is_some() =>
+            {
                 self.enter_pre_open(id, out);
                 true
             }
@@ -179,6 +190,7 @@ impl ShardState {
 
     /// An operator's move to any phase, with the side effects of entering it.
     pub(super) fn force_phase(&mut self, id: InstrumentId, phase: Phase, out: &mut Vec<Output>) {
+        self.operator_closed[id.0 as usize] = phase == Phase::Closed;
         let collecting =
             self.books[id.0 as usize].as_ref().is_some_and(|book| book.mode() == Mode::Call);
         match phase {

@@ -20,8 +20,10 @@ use crate::input::{OrderKind, Tif};
 use crate::phase::Phase;
 use crate::text::{Account as AccountText, ClOrdId};
 
-/// The snapshot payload's format version.
-const VERSION: u16 = 3;
+/// The snapshot payload's format version. Version 4 added the phase deadline and, per book,
+/// the last indicative uncross and whether an operator closed it; version 3 still restores
+/// (with none of them, as it did).
+const VERSION: u16 = 4;
 
 /// Why a snapshot payload could not be restored.
 #[derive(Debug, thiserror::Error)]
@@ -63,7 +65,7 @@ impl ShardState {
     pub fn encode_snapshot(&self, out: &mut Vec<u8>) {
         let mut encoder = Encoder::new(out);
         encoder.u16(VERSION).u16(self.shard).u64(self.seq_last).u64(self.now.0);
-        encoder.u32(self.trading_day).u64(self.order_counter);
+        encoder.u32(self.trading_day).u64(self.order_counter).u64(self.phase_deadline.0);
         encoder.u32(self.suspended.len() as u32);
         for suspended in &self.suspended {
             encoder.bool(*suspended);
@@ -87,6 +89,10 @@ impl ShardState {
             encoder.option(book.last_trade_price(), |e, price| {
                 e.i64(price.0);
             });
+            encoder.option(self.indicative[index], |e, auction| {
+                e.i64(auction.price.0).u64(auction.volume).i64(auction.surplus);
+            });
+            encoder.bool(self.operator_closed[index]);
             encoder.u32(book.len() as u32);
             for order in book.orders(Side::Buy).chain(book.orders(Side::Sell)) {
                 encode_order(&mut encoder, &order, &self.orders[&order.order_id]);
@@ -117,7 +123,8 @@ impl ShardState {
     /// config, or holds an order the book refuses.
     pub fn restore(registry: Arc<Registry>, payload: &[u8]) -> Result<ShardState, RestoreError> {
         let mut decoder = Decoder::new(payload);
-        if decoder.u16("version")? != VERSION {
+        let version = decoder.u16("version")?;
+        if !(3..=VERSION).contains(&version) {
             return Err(RestoreError::Mismatch { what: "format version" });
         }
         let shard = decoder.u16("shard")?;
@@ -130,8 +137,11 @@ impl ShardState {
         state.trading_day = decoder.u32("trading_day")?;
         state.day_end = crate::calendar::minsk_end_of(state.trading_day).unwrap_or(Timestamp(0));
         state.order_counter = decoder.u64("order_counter")?;
+        if version >= 4 {
+            state.phase_deadline = Timestamp(decoder.u64("phase_deadline")?);
+        }
         state.restore_firms(&mut decoder)?;
-        state.restore_books(&mut decoder)?;
+        state.restore_books(&mut decoder, version)?;
         let count = decoder.u32("cl_ord_ids")?;
         for _ in 0..count {
             let trader = decoder.u32("trader")?;
@@ -169,7 +179,11 @@ impl ShardState {
         Ok(())
     }
 
-    fn restore_books(&mut self, decoder: &mut Decoder<'_>) -> Result<(), RestoreError> {
+    fn restore_books(
+        &mut self,
+        decoder: &mut Decoder<'_>,
+        version: u16,
+    ) -> Result<(), RestoreError> {
         if decoder.u32("instruments")? as usize != self.books.len() {
             return Err(RestoreError::Mismatch { what: "number of instruments" });
         }
@@ -189,6 +203,10 @@ impl ShardState {
             self.call_end[index] =
                 decoder.option("call_end", |d| d.u64("call_end").map(Timestamp))?;
             let last_price = decoder.option("last_trade_price", |d| d.i64("price").map(Ticks))?;
+            if version >= 4 {
+                self.indicative[index] = decoder.option("indicative", decode_auction)?;
+                self.operator_closed[index] = decoder.bool("operator_closed")?;
+            }
             let count = decoder.u32("orders")?;
             let book = self.books[index].as_mut().expect("checked present");
             book.restore_trades(trade_id, last_price);
@@ -208,6 +226,14 @@ impl ShardState {
         }
         Ok(())
     }
+}
+
+fn decode_auction(decoder: &mut Decoder<'_>) -> Result<birzha_book::Auction, DecodeError> {
+    Ok(birzha_book::Auction {
+        price: Ticks(decoder.i64("indicative_price")?),
+        volume: decoder.u64("indicative_volume")?,
+        surplus: decoder.i64("indicative_surplus")?,
+    })
 }
 
 fn encode_order(encoder: &mut Encoder<'_>, order: &OrderView, record: &OrderRecord) {

@@ -1,0 +1,92 @@
+//! Operator phase commands, snapshots taken in the middle of a day, and a restart across a
+//! night: each checked against the state that never stopped (regressions of a review).
+//!
+//! - Without a schedule an instrument an operator closed stays closed while the others trade,
+//!   and after a restore from a snapshot (it used to panic, looking for a schedule to reopen it
+//!   by, and again on every restart).
+//! - With a schedule an instrument an operator closed stays closed until the next day's
+//!   pre-open; a state restored from a snapshot agrees with the one that never stopped (the
+//!   snapshot lacked the phase deadline, so the restored state reopened the instrument at once).
+//! - A state restored during a call publishes the indicative uncross only when it changes, as
+//!   the live one does (the snapshot lacked the last one published).
+
+use std::sync::Arc;
+
+use birzha_book::Side;
+use birzha_engine::*;
+
+use crate::day::{minsk, scheduled_driver};
+use crate::fixture::{BUTTER, Driver, MILK, T1, T3, at, limit, reject_reason};
+
+/// A state restored from `driver`'s snapshot, as a restart would have it.
+fn restored(driver: &Driver) -> Driver {
+    let mut bytes = Vec::new();
+    driver.state.encode_snapshot(&mut bytes);
+    let registry = Arc::clone(driver.state.registry());
+    let state = ShardState::restore(registry, &bytes).expect("own snapshot restores");
+    assert_eq!(state.state_hash(), driver.state.state_hash(), "a snapshot is the whole state");
+    Driver { state, seq: driver.seq }
+}
+
+/// Applies `input` to both states and checks they agree on the outputs and the state after.
+fn both(live: &mut Driver, restarted: &mut Driver, time: birzha_book::Timestamp, input: Input) {
+    let outputs = live.apply_at(time, input);
+    assert_eq!(restarted.apply_at(time, input), outputs, "restored state answers the same");
+    assert_eq!(restarted.state.state_hash(), live.state.state_hash(), "and ends the same");
+}
+
+#[test]
+fn without_a_schedule_an_instrument_an_operator_closed_stays_closed() {
+    let mut live = Driver::new(0);
+    live.apply_at(at(0), Input::Admin(Admin::SetPhase(MILK, Phase::Closed)));
+    let mut restarted = restored(&live);
+    // Another instrument's call ends: every instrument's phase is looked at.
+    for driver in [&mut live, &mut restarted] {
+        driver.apply_at(at(1), Input::Admin(Admin::Halt(BUTTER)));
+        driver.apply_at(at(2), Input::Admin(Admin::Resume(BUTTER)));
+        driver.apply_at(at(500), Input::Tick);
+        assert_eq!(driver.state.phase(BUTTER), Phase::Continuous, "the resume call ended");
+        assert_eq!(driver.state.phase(MILK), Phase::Closed);
+        let events = driver.apply_at(at(501), limit(T1, "M1", MILK, Side::Buy, "0.95", 1));
+        assert_eq!(reject_reason(&events), Some(RejectReason::Phase(Phase::Closed)));
+    }
+    live.apply_at(at(502), Input::Admin(Admin::SetPhase(MILK, Phase::Continuous)));
+    let events = live.apply_at(at(503), limit(T1, "M2", MILK, Side::Buy, "0.95", 1));
+    assert_eq!(reject_reason(&events), None, "the operator reopened it");
+}
+
+#[test]
+fn with_a_schedule_an_operator_close_holds_until_the_next_pre_open_and_survives_a_restore() {
+    let mut live = scheduled_driver();
+    for time in [minsk(10, 0, 0), minsk(10, 46, 0), minsk(11, 1, 0)] {
+        live.apply_at(time, Input::Tick);
+    }
+    assert_eq!(live.state.phase(BUTTER), Phase::Continuous);
+    live.apply_at(minsk(12, 0, 0), Input::Admin(Admin::SetPhase(BUTTER, Phase::Closed)));
+    let mut restarted = restored(&live);
+    let order = limit(T1, "A", BUTTER, Side::Buy, "6800", 1);
+    both(&mut live, &mut restarted, minsk(12, 1, 0), order);
+    assert_eq!(restarted.state.phase(BUTTER), Phase::Closed);
+    // Through the rest of the day's transitions (and another instrument's) it stays closed.
+    for time in [minsk(15, 0, 1), minsk(15, 5, 1), minsk(15, 30, 1)] {
+        both(&mut live, &mut restarted, time, Input::Tick);
+        assert_eq!(restarted.state.phase(BUTTER), Phase::Closed);
+    }
+    // The next day's pre-open opens it again.
+    let next_day =
+        |time: birzha_book::Timestamp| birzha_book::Timestamp(time.0 + 86_400 * 1_000_000_000);
+    both(&mut live, &mut restarted, next_day(minsk(10, 46, 0)), Input::Tick);
+    assert_eq!(restarted.state.phase(BUTTER), Phase::PreOpen);
+}
+
+#[test]
+fn a_state_restored_in_a_call_publishes_the_indicative_uncross_only_when_it_changes() {
+    let mut live = Driver::new(0);
+    live.apply_at(at(0), Input::Admin(Admin::SetPhase(BUTTER, Phase::PreOpen)));
+    live.apply_at(at(1), limit(T1, "B1", BUTTER, Side::Buy, "6800", 5));
+    live.apply_at(at(2), limit(T3, "S1", BUTTER, Side::Sell, "6800", 5));
+    let mut restarted = restored(&live);
+    // A bid below the uncross price changes the book, not the indicative uncross.
+    let order = limit(T1, "B2", BUTTER, Side::Buy, "6700", 1);
+    both(&mut live, &mut restarted, at(3), order);
+}
