@@ -27,6 +27,10 @@ pub const ENTITIES_MAX: usize = 1 << 16;
 /// The most matching threads.
 pub const SHARDS_MAX: usize = 64;
 
+/// The most inputs between two journal commits ([`EngineConfig::batch_inputs_max`]): a batch
+/// of them (and a tick) fits the journal's batch buffer, sized from the setting.
+pub const BATCH_INPUTS_MAX: usize = 1 << 16;
+
 /// What happens to a trader's orders when its session ends without a logout.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum CancelOnDisconnect {
@@ -97,7 +101,7 @@ pub struct EngineConfig {
     pub snapshot_every_inputs: u64,
     /// Capacity of each shard's input queue: a full queue is back-pressure.
     pub input_queue_capacity: usize,
-    /// Inputs applied between two journal commits at most.
+    /// Inputs applied between two journal commits at most (1 to [`BATCH_INPUTS_MAX`]).
     pub batch_inputs_max: usize,
     /// The size at which a journal segment is closed and the next started
     /// ([`JOURNAL_SEGMENT_BYTES_MIN`] to [`SEGMENT_SIZE_LIMIT`](crate::journal::SEGMENT_SIZE_LIMIT)).
@@ -279,8 +283,8 @@ impl EngineConfig {
             let capacity = self.input_queue_capacity;
             return Err(range("engine.input_queue_capacity", capacity, "16 to 16777216"));
         }
-        if self.batch_inputs_max == 0 || self.batch_inputs_max > 1 << 20 {
-            return Err(range("engine.batch_inputs_max", self.batch_inputs_max, "1 to 1048576"));
+        if self.batch_inputs_max == 0 || self.batch_inputs_max > BATCH_INPUTS_MAX {
+            return Err(range("engine.batch_inputs_max", self.batch_inputs_max, "1 to 65536"));
         }
         let segment = self.journal_segment_bytes;
         if !(JOURNAL_SEGMENT_BYTES_MIN..=crate::journal::SEGMENT_SIZE_LIMIT).contains(&segment) {

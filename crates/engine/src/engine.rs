@@ -13,7 +13,7 @@ use crossbeam::channel::{self, SendTimeoutError, Sender, TrySendError};
 use crate::codec::DecodeError;
 use crate::config::Registry;
 use crate::input::{Admin, Input};
-use crate::journal::{JournalError, JournalOptions};
+use crate::journal::{JournalError, JournalOptions, RECORD_HEADER_SIZE};
 use crate::output::Output;
 use crate::recovery::{self, RecoveryReport, ShardDirs};
 use crate::sequencer::{Sequencer, ShardStats};
@@ -206,6 +206,7 @@ impl Engine {
                 shard_id: shard as u32,
                 durability: config.durability,
                 segment_size_max: config.journal_segment_bytes,
+                batch_size_max: journal_batch_bytes(config.batch_inputs_max),
                 ..JournalOptions::default()
             };
             let after = resend_after.get(shard).copied().unwrap_or(u64::MAX);
@@ -417,4 +418,14 @@ pub enum Route {
     One(usize),
     /// To every shard.
     All,
+}
+
+/// The journal batch buffer of a shard: room for `batch_inputs_max` inputs and a tick, each at
+/// most [`Input::ENCODED_MAX`] bytes of payload, and never less than the journal's default. A
+/// batch that did not fit would stop the shard.
+fn journal_batch_bytes(batch_inputs_max: usize) -> u32 {
+    let record = RECORD_HEADER_SIZE + Input::ENCODED_MAX;
+    let bytes = batch_inputs_max.saturating_add(1).saturating_mul(record);
+    let default = JournalOptions::default().batch_size_max;
+    u32::try_from(bytes).unwrap_or(u32::MAX).max(default)
 }

@@ -191,6 +191,10 @@ pub enum Input {
 }
 
 impl Input {
+    /// The largest journal payload of any input, in bytes (a replace with every option and
+    /// 64-byte ClOrdIDs is about 200): what the sequencer sizes a journal batch by.
+    pub const ENCODED_MAX: usize = 256;
+
     /// Returns the journal record kind of this input.
     #[must_use]
     pub fn kind(&self) -> u16 {

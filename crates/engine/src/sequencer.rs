@@ -253,6 +253,10 @@ impl Sequencer {
             seq += 1;
             payload.clear();
             input.encode(payload);
+            debug_assert!(
+                payload.len() <= Input::ENCODED_MAX,
+                "Invariant: batches are sized by it"
+            );
             self.journal.append(seq, now.0, input.kind(), payload)?;
             self.state.apply(seq, now, input, &mut outputs);
         }

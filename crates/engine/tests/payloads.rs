@@ -117,6 +117,69 @@ pub(crate) fn decode_input(kind: u16, payload: &[u8]) {
     let mut encoded = Vec::new();
     input.encode(&mut encoded);
     assert_eq!(encoded, payload, "decoding is canonical: {input:?}");
+    assert!(encoded.len() <= Input::ENCODED_MAX, "{} bytes: {input:?}", encoded.len());
+}
+
+/// The largest input of each kind (every option present, the longest texts, the widest
+/// decimals) encodes within [`Input::ENCODED_MAX`], which the journal's batches are sized by.
+#[test]
+fn the_largest_inputs_encode_within_the_bound() {
+    use birzha_book::{OrderId, SelfMatchMode, TraderId};
+    use birzha_engine::{
+        Account, Admin, CancelInput, InstrumentId, MassCancelInput, NewOrderInput, OrderKind,
+        OrderRef, ReplaceInput, StatusInput, Tif,
+    };
+    let text = "X".repeat(64);
+    let cl_ord_id = ClOrdId::new(&text).expect("64 bytes");
+    let order = OrderRef { order_id: Some(OrderId(u64::MAX)), cl_ord_id };
+    let (trader, instrument, wide) = (TraderId(u32::MAX), InstrumentId(u32::MAX), Decimal::MAX);
+    let inputs = [
+        Input::NewOrder(NewOrderInput {
+            trader,
+            cl_ord_id,
+            instrument,
+            side: Side::Sell,
+            kind: OrderKind::Limit,
+            price: Some(wide),
+            quantity: wide,
+            tif: Tif::GoodTillDate(u32::MAX),
+            display: Some(wide),
+            post_only: true,
+            self_match: Some(SelfMatchMode::Decrement),
+            account: Some(Account::new(&text[..32]).expect("32 bytes")),
+        }),
+        Input::Cancel(CancelInput { trader, cl_ord_id, order, instrument, side: Side::Sell }),
+        Input::Replace(ReplaceInput {
+            trader,
+            cl_ord_id,
+            order,
+            instrument,
+            side: Side::Sell,
+            price: Some(wide),
+            quantity: wide,
+            display: Some(wide),
+        }),
+        Input::MassCancel(MassCancelInput {
+            trader,
+            cl_ord_id,
+            instrument: Some(instrument),
+            side: Some(Side::Sell),
+        }),
+        Input::OrderStatus(StatusInput { trader, order, instrument, side: Side::Sell }),
+        Input::Disconnect { trader },
+        Input::Tick,
+        Input::Admin(Admin::Deposit {
+            firm: birzha_book::FirmId(u32::MAX),
+            currency: birzha_engine::InlineText::new("CNY").expect("code"),
+            amount_micros: i128::MIN,
+        }),
+        Input::Admin(Admin::MassCancel(Some(instrument))),
+    ];
+    for input in inputs {
+        let mut encoded = Vec::new();
+        input.encode(&mut encoded);
+        decode_input(input.kind(), &encoded);
+    }
 }
 
 /// Restores a payload; a restored state's snapshot must restore to the same snapshot.

@@ -9,6 +9,10 @@
 //!   SIGKILL at random moments several times, and after each kill every acknowledged order is
 //!   resting in the recovered book, in acknowledgement order (priority survives). The seed is
 //!   printed; rerun with `BIRZHA_ENGINE_CRASH_SEED=<seed>`.
+//! - `the_largest_batches_of_the_largest_inputs_do_not_stop_the_shard`: with the largest
+//!   `batch_inputs_max` the config allows, a burst of the largest inputs is journaled and
+//!   answered in full (the journal's batch buffer was a fixed 4 MiB, and a batch that overran
+//!   it stopped the shard: a review's regression).
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
@@ -23,6 +27,44 @@ use crossbeam::channel;
 
 use crate::fixture::{BUTTER, T1, config, limit};
 use crate::stream::{Rng, Stream};
+
+#[test]
+fn the_largest_batches_of_the_largest_inputs_do_not_stop_the_shard() {
+    const INPUTS: u32 = 300_000;
+    let mut config = config();
+    config.batch_inputs_max = BATCH_INPUTS_MAX;
+    config.input_queue_capacity = 1 << 17;
+    let registry = Arc::new(config.validate().expect("the largest batches are allowed"));
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let (sender, receiver) = channel::unbounded::<OutputBatch>();
+    let answers =
+        std::thread::spawn(move || receiver.iter().map(|batch| batch.outputs.len()).sum::<usize>());
+    let (engine, _) = Engine::start(registry, dir.path(), sender, &[]).expect("engine");
+    // Cancels of an unknown order with 64-byte ClOrdIDs: about 170 journal bytes each, each
+    // answered by a cancel reject. Made before they are sent, so that they arrive faster than
+    // the shard takes them and its batches grow to the limit.
+    let long = "X".repeat(64);
+    let orig = OrderRef { order_id: None, cl_ord_id: ClOrdId::new(&long).expect("64 bytes") };
+    let inputs: Vec<Input> = (0..INPUTS)
+        .map(|n| {
+            let cl_ord_id = ClOrdId::new(&format!("{n:0>20}{}", &long[..44])).expect("64 bytes");
+            let side = Side::Buy;
+            Input::Cancel(CancelInput {
+                trader: T1,
+                cl_ord_id,
+                order: orig,
+                instrument: BUTTER,
+                side,
+            })
+        })
+        .collect();
+    for input in inputs {
+        engine.submit(input).expect("the shard takes every input");
+    }
+    let stats = engine.shutdown().expect("the shard ran to the end");
+    assert!(stats.iter().map(|s| s.inputs).sum::<u64>() >= u64::from(INPUTS), "{stats:?}");
+    assert!(answers.join().expect("consumer") >= INPUTS as usize, "every input answered");
+}
 
 fn journal_options(shard: usize, durability: Durability) -> JournalOptions {
     JournalOptions { shard_id: shard as u32, durability, ..JournalOptions::default() }
