@@ -44,7 +44,7 @@ fn phases(events: &[OutputEvent]) -> Vec<Phase> {
         .collect()
 }
 
-fn with_tif(input: Input, tif: Tif) -> Input {
+pub(crate) fn with_tif(input: Input, tif: Tif) -> Input {
     match input {
         Input::NewOrder(order) => Input::NewOrder(NewOrderInput { tif, ..order }),
         other => other,

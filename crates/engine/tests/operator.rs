@@ -7,16 +7,18 @@
 //! - With a schedule an instrument an operator closed stays closed until the next day's
 //!   pre-open; a state restored from a snapshot agrees with the one that never stopped (the
 //!   snapshot lacked the phase deadline, so the restored state reopened the instrument at once).
+//! - A restart the next morning closes yesterday's session (Day orders expire) and opens
+//!   today's; an instrument an operator closed loses its Day orders with the day too.
 //! - A state restored during a call publishes the indicative uncross only when it changes, as
 //!   the live one does (the snapshot lacked the last one published).
 
 use std::sync::Arc;
 
-use birzha_book::Side;
+use birzha_book::{Side, Timestamp};
 use birzha_engine::*;
 
 use crate::day::{minsk, scheduled_driver};
-use crate::fixture::{BUTTER, Driver, MILK, T1, T3, at, limit, reject_reason};
+use crate::fixture::{BUTTER, Driver, MILK, T1, T3, at, executions, limit, reject_reason};
 
 /// A state restored from `driver`'s snapshot, as a restart would have it.
 fn restored(driver: &Driver) -> Driver {
@@ -29,7 +31,7 @@ fn restored(driver: &Driver) -> Driver {
 }
 
 /// Applies `input` to both states and checks they agree on the outputs and the state after.
-fn both(live: &mut Driver, restarted: &mut Driver, time: birzha_book::Timestamp, input: Input) {
+fn both(live: &mut Driver, restarted: &mut Driver, time: Timestamp, input: Input) {
     let outputs = live.apply_at(time, input);
     assert_eq!(restarted.apply_at(time, input), outputs, "restored state answers the same");
     assert_eq!(restarted.state.state_hash(), live.state.state_hash(), "and ends the same");
@@ -89,4 +91,58 @@ fn a_state_restored_in_a_call_publishes_the_indicative_uncross_only_when_it_chan
     // A bid below the uncross price changes the book, not the indicative uncross.
     let order = limit(T1, "B2", BUTTER, Side::Buy, "6700", 1);
     both(&mut live, &mut restarted, at(3), order);
+}
+
+/// The engine stopped at 14:00 and started again the next morning at 11:30: yesterday's
+/// session is closed (its Day order expires, a GTD order for today stays) and today's opens
+/// with its opening call (before, the instrument carried on in yesterday's Continuous with
+/// yesterday's Day order, or sat in a closing call all day).
+#[test]
+fn a_restart_the_next_day_closes_yesterdays_session_and_opens_todays() {
+    let mut live = scheduled_driver();
+    for time in [minsk(10, 0, 0), minsk(10, 46, 0), minsk(11, 1, 0)] {
+        live.apply_at(time, Input::Tick);
+    }
+    live.apply_at(minsk(12, 0, 0), limit(T1, "DAY", BUTTER, Side::Buy, "6800", 1));
+    let tomorrow = minsk_date(next_day(minsk(12, 0, 0)));
+    let gtd = crate::day::with_tif(
+        limit(T1, "GTD", BUTTER, Side::Buy, "6790", 1),
+        Tif::GoodTillDate(tomorrow),
+    );
+    assert_eq!(reject_reason(&live.apply_at(minsk(12, 1, 0), gtd)), None);
+    assert_eq!(live.state.orders_working(), 2);
+    let mut restarted = restored(&live);
+    let events = restarted.apply_at(next_day(minsk(11, 30, 0)), Input::Tick);
+    let expired = executions(&events);
+    assert_eq!(
+        expired,
+        [(T1, "DAY".to_string(), ExecType::Expired, OrdStatus::Expired)],
+        "yesterday's Day order, and only it, expired: {events:?}"
+    );
+    assert_eq!(restarted.state.orders_working(), 1);
+    assert_eq!(restarted.state.phase(BUTTER), Phase::PreOpen, "today opens with a call");
+}
+
+/// An instrument an operator closed in the middle of the day still loses its Day orders at
+/// the end of the day (they used to expire only on entering PostClose, which it never did).
+#[test]
+fn day_orders_of_an_instrument_an_operator_closed_expire_with_the_day() {
+    let mut live = scheduled_driver();
+    for time in [minsk(10, 0, 0), minsk(10, 46, 0), minsk(11, 1, 0)] {
+        live.apply_at(time, Input::Tick);
+    }
+    live.apply_at(minsk(12, 0, 0), limit(T1, "DAY", BUTTER, Side::Buy, "6800", 1));
+    live.apply_at(minsk(12, 1, 0), Input::Admin(Admin::SetPhase(BUTTER, Phase::Closed)));
+    for time in [minsk(15, 0, 1), minsk(15, 5, 1), minsk(15, 30, 1)] {
+        live.apply_at(time, Input::Tick);
+    }
+    assert_eq!(live.state.orders_working(), 1, "closed by the operator, not by the schedule");
+    let events = live.apply_at(next_day(minsk(9, 0, 0)), Input::Tick);
+    assert_eq!(executions(&events)[0].2, ExecType::Expired);
+    assert_eq!(live.state.orders_working(), 0);
+}
+
+/// The same time a day later.
+fn next_day(time: Timestamp) -> Timestamp {
+    Timestamp(time.0 + 86_400 * 1_000_000_000)
 }

@@ -322,10 +322,15 @@ impl ShardState {
         self.trading_day = today;
         self.cl_ord_ids.clear();
         self.operator_closed.fill(false);
-        // With a schedule, Day orders expired at PostClose already.
-        if !first_day && self.registry.config.phases.schedule.is_none() {
-            self.expire_all(true, out);
+        if first_day {
+            return;
         }
+        if self.registry.config.phases.schedule.is_some() {
+            self.close_stale_sessions(out);
+        }
+        // Day orders and past GTD orders of every instrument, whatever its phase (with a
+        // schedule most went at yesterday's PostClose and Closed).
+        self.expire_all(true, out);
     }
 
     fn tick(&mut self, out: &mut Vec<Output>) {

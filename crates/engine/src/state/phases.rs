@@ -114,6 +114,27 @@ impl ShardState {
         }
     }
 
+    /// At a new trading day with a schedule: closes what is left open of the previous day's
+    /// session (the engine was down through its close, or an operator's command kept it
+    /// open), as the close would have: a call ends with its uncross, and the instrument goes
+    /// through PostClose to Closed; the day roll then expires Day orders and past GTD orders.
+    /// A halted instrument stays halted; today's schedule takes over from Closed.
+    pub(super) fn close_stale_sessions(&mut self, out: &mut Vec<Output>) {
+        for index in 0..self.books.len() {
+            let Some(book) = &self.books[index] else { continue };
+            let id = InstrumentId(index as u32);
+            let collecting = book.mode() == Mode::Call;
+            match self.phases[index] {
+                Phase::Closed | Phase::Halted => continue,
+                _ if collecting => self.end_call(id, Phase::PostClose, out),
+                _ => self.set_phase_only(id, Phase::PostClose, out),
+            }
+            self.set_phase_only(id, Phase::Closed, out);
+        }
+        // Today's first transitions are due at once.
+        self.phase_deadline = Timestamp(0);
+    }
+
     /// The schedule, which scheduled transitions only happen with.
     fn schedule(&self) -> Schedule {
         self.registry.config.phases.schedule.expect("scheduled transitions have a schedule")
