@@ -60,9 +60,7 @@ fn without_a_schedule_an_instrument_an_operator_closed_stays_closed() {
 #[test]
 fn with_a_schedule_an_operator_close_holds_until_the_next_pre_open_and_survives_a_restore() {
     let mut live = scheduled_driver();
-    for time in [minsk(10, 0, 0), minsk(10, 46, 0), minsk(11, 1, 0)] {
-        live.apply_at(time, Input::Tick);
-    }
+    open_the_day(&mut live);
     assert_eq!(live.state.phase(BUTTER), Phase::Continuous);
     live.apply_at(minsk(12, 0, 0), Input::Admin(Admin::SetPhase(BUTTER, Phase::Closed)));
     let mut restarted = restored(&live);
@@ -100,9 +98,7 @@ fn a_state_restored_in_a_call_publishes_the_indicative_uncross_only_when_it_chan
 #[test]
 fn a_restart_the_next_day_closes_yesterdays_session_and_opens_todays() {
     let mut live = scheduled_driver();
-    for time in [minsk(10, 0, 0), minsk(10, 46, 0), minsk(11, 1, 0)] {
-        live.apply_at(time, Input::Tick);
-    }
+    open_the_day(&mut live);
     live.apply_at(minsk(12, 0, 0), limit(T1, "DAY", BUTTER, Side::Buy, "6800", 1));
     let tomorrow = minsk_date(next_day(minsk(12, 0, 0)));
     let gtd = crate::day::with_tif(
@@ -128,9 +124,7 @@ fn a_restart_the_next_day_closes_yesterdays_session_and_opens_todays() {
 #[test]
 fn day_orders_of_an_instrument_an_operator_closed_expire_with_the_day() {
     let mut live = scheduled_driver();
-    for time in [minsk(10, 0, 0), minsk(10, 46, 0), minsk(11, 1, 0)] {
-        live.apply_at(time, Input::Tick);
-    }
+    open_the_day(&mut live);
     live.apply_at(minsk(12, 0, 0), limit(T1, "DAY", BUTTER, Side::Buy, "6800", 1));
     live.apply_at(minsk(12, 1, 0), Input::Admin(Admin::SetPhase(BUTTER, Phase::Closed)));
     for time in [minsk(15, 0, 1), minsk(15, 5, 1), minsk(15, 30, 1)] {
@@ -140,6 +134,14 @@ fn day_orders_of_an_instrument_an_operator_closed_expire_with_the_day() {
     let events = live.apply_at(next_day(minsk(9, 0, 0)), Input::Tick);
     assert_eq!(executions(&events)[0].2, ExecType::Expired);
     assert_eq!(live.state.orders_working(), 0);
+}
+
+/// Ticks through the morning's transitions into continuous trading.
+fn open_the_day(driver: &mut Driver) {
+    for time in [minsk(10, 0, 0), minsk(10, 46, 0), minsk(11, 1, 0)] {
+        driver.apply_at(time, Input::Tick);
+    }
+    assert_eq!(driver.state.phase(BUTTER), Phase::Continuous);
 }
 
 /// The same time a day later.
