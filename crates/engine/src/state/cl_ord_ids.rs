@@ -96,10 +96,7 @@ impl ClOrdIds {
     /// suspended, instrument halted) may carry the ClOrdID of a working order, whose entry
     /// must stay.
     pub(crate) fn mark_used(&mut self, trader: TraderId, cl_ord_id: &ClOrdId) {
-        let key = Self::key(trader, cl_ord_id);
-        if !self.map.contains_key(&key) {
-            self.insert_key(key, OrderId(0));
-        }
+        self.insert_new(Self::key(trader, cl_ord_id), OrderId(0));
     }
 
     /// Records a ClOrdID not in the table (checked by the caller).
@@ -116,11 +113,20 @@ impl ClOrdIds {
 
     /// Puts back a snapshot's entry; false (and nothing changed) if the key is in the table.
     pub(crate) fn restore(&mut self, key: Key, order_id: OrderId) -> bool {
-        if self.map.contains_key(&key) {
-            return false;
+        self.insert_new(key, order_id)
+    }
+
+    /// Makes an entry for `key` unless it has one (one probe of the map); returns whether
+    /// it made one.
+    fn insert_new(&mut self, key: Key, order_id: OrderId) -> bool {
+        match self.map.entry(key) {
+            std::collections::hash_map::Entry::Occupied(_) => false,
+            std::collections::hash_map::Entry::Vacant(vacant) => {
+                vacant.insert(order_id);
+                self.entries.push((key, order_id));
+                true
+            }
         }
-        self.insert_key(key, order_id);
-        true
     }
 
     pub(crate) fn len(&self) -> usize {
