@@ -518,3 +518,54 @@ async fn a_report_that_cannot_be_stored_holds_the_delivery_watermarks() {
     assert_eq!(running.watermarks(), held, "no checkpoint moves them past the lost report");
     running.stop().await;
 }
+
+/// Regression (a review's): a trader pipelining requests the dispatcher answers (here
+/// SecurityListRequests) filled the bounded command channel while its session held its store
+/// lock; the session then waited for room, and the dispatcher, storing one of that trader's
+/// replies, waited for the lock: every trader's reports stopped. Now a full channel refuses
+/// the request in-band (BusinessMessageReject 380=4). Runs on its own runtime and thread, so
+/// that a deadlock fails the test instead of hanging it.
+#[test]
+fn a_flood_of_requests_answered_by_the_dispatcher_does_not_stop_the_exchange() {
+    let (done, finished) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("runtime");
+        runtime.block_on(async {
+            use tokio::io::{AsyncReadExt, AsyncWriteExt};
+            let running = start(500).await;
+            let address = running.server.address;
+            let flooder = Trader::logon(address, "TRADER1", 1).await;
+            let mut seq = flooder.seq;
+            // A fast reader: its replies are read (and dropped) while it writes.
+            let (mut reader, mut writer) = flooder.client.into_stream().into_split();
+            tokio::spawn(async move {
+                let mut sink = vec![0u8; 1 << 16];
+                while reader.read(&mut sink).await.is_ok_and(|n| n > 0) {}
+            });
+            let mut batch = Vec::new();
+            for n in 0..6000 {
+                let text =
+                    format!("35=x|49=TRADER1|56=BIRZHA|34={seq}|52={}|320=R{n}|559=4", utc_now(0));
+                seq += 1;
+                batch.extend_from_slice(&frame(&text));
+            }
+            writer.write_all(&batch).await.expect("flood written");
+            tokio::time::sleep(Duration::from_millis(2000)).await;
+            // Another firm's trader, unrelated to the flood, is still served.
+            let mut other = Trader::logon(address, "TRADER3", 1).await;
+            other.order("OK1", BUTTER, 1, 1, "6700", "").await;
+            other.report("OK1", "0").await;
+            drop(writer);
+            running.stop().await;
+        });
+        let _ = done.send(());
+    });
+    assert!(
+        finished.recv_timeout(Duration::from_secs(60)).is_ok(),
+        "deadlock: another trader's order was not acknowledged within 60 s of a request flood"
+    );
+}

@@ -87,6 +87,11 @@ pub(crate) struct Client {
 }
 
 impl Client {
+    /// The socket, for tests that read and write at once (bytes already buffered are lost).
+    pub(crate) fn into_stream(self) -> TcpStream {
+        self.stream
+    }
+
     pub(crate) async fn connect(address: SocketAddr) -> Self {
         Self { stream: TcpStream::connect(address).await.expect("connect"), buffer: Vec::new() }
     }

@@ -35,7 +35,7 @@ use birzha_book::TraderId;
 use birzha_engine::{EngineHandle, Input, OutputBatch, Registry, SubmitError};
 use birzha_fix::MessageView;
 use birzha_fix::session::{Application, Delivery, LogonRequest, Refusal, SessionId};
-use crossbeam::channel::{self, Receiver, Sender};
+use crossbeam::channel::{self, Receiver, Sender, TrySendError};
 use tracing::{info, warn};
 
 pub use dispatcher::STATS_INTERVAL;
@@ -160,7 +160,12 @@ impl Exchange {
         throttles.entry(comp_id.to_owned()).or_insert(throttle).check(cost, now)
     }
 
-    fn reply(&self, comp_id: &str, request: Request) {
+    /// Hands a reply to the dispatcher, which stores and sends it. Never waits for room: the
+    /// caller holds the trader's store lock, which the dispatcher needs to store any of the
+    /// trader's messages, so waiting could deadlock them (a trader flooding requests answered
+    /// this way filled the channel and stopped every trader's reports). With the channel full
+    /// the request is refused in-band: the session sends a BusinessMessageReject itself.
+    fn reply(&self, comp_id: &str, request: Request) -> Delivery {
         let command = match request {
             Request::Reply(msg_type, body) => {
                 Command::Reply { comp_id: comp_id.to_owned(), msg_type, body }
@@ -168,13 +173,26 @@ impl Exchange {
             Request::MarketData(request) => {
                 Command::MarketData { comp_id: comp_id.to_owned(), request }
             }
-            Request::Engine(_) => return,
+            Request::Engine(_) => return Delivery::Accepted,
         };
-        if self.commands.send(command).is_err() {
-            warn!(comp_id, "the dispatcher has stopped: reply dropped");
+        match self.commands.try_send(command) {
+            Ok(()) => Delivery::Accepted,
+            Err(TrySendError::Full(_)) => {
+                warn!(comp_id, "BUSY: the dispatcher's queue is full: request refused");
+                let text = "BUSY: the exchange cannot answer this request now; send it again";
+                Delivery::Rejected { reason: BUSINESS_REJECT_UNAVAILABLE, text: text.into() }
+            }
+            Err(TrySendError::Disconnected(_)) => {
+                warn!(comp_id, "the dispatcher has stopped: reply dropped");
+                Delivery::Accepted
+            }
         }
     }
 }
+
+/// BusinessRejectReason (380) 4, "Application not available": the exchange cannot take the
+/// request now.
+const BUSINESS_REJECT_UNAVAILABLE: u32 = 4;
 
 fn cost(msg_type: &[u8]) -> Cost {
     match msg_type {
@@ -215,12 +233,13 @@ impl Application for Exchange {
                     warn!(trader = comp_id, "THROTTLED: the session is over its message rate");
                 }
                 let reason = "THROTTLED: over the session's message rate; slow down";
-                self.reply(comp_id, inbound::refusal(message, reason, &self.local_ids));
+                let delivery =
+                    self.reply(comp_id, inbound::refusal(message, reason, &self.local_ids));
                 if verdict == Verdict::Abuse {
                     warn!(trader = comp_id, "sustained throttle abuse: disconnecting the session");
                     self.sessions.disconnect(comp_id);
                 }
-                return Delivery::Accepted;
+                return delivery;
             }
         }
         match inbound::parse(message, trader, &self.registry, &self.local_ids) {
@@ -229,15 +248,18 @@ impl Application for Exchange {
                 if let Request::Reply(b"8" | b"9" | b"r", _) = &request {
                     info!(trader = comp_id, msg_type = ?String::from_utf8_lossy(message.msg_type()), "request refused by the gateway");
                 }
-                self.reply(comp_id, request);
+                self.reply(comp_id, request)
             }
         }
-        Delivery::Accepted
     }
 
     fn on_logout(&self, session: &SessionId, voluntary: bool) {
         info!(trader = %session.remote, voluntary, "trader logged out");
-        let _ = self.commands.send(Command::SessionEnded { comp_id: session.remote.clone() });
+        // Bounded: a caller may hold the trader's store lock, which the dispatcher may need.
+        let ended = Command::SessionEnded { comp_id: session.remote.clone() };
+        if self.commands.send_timeout(ended, Duration::from_secs(1)).is_err() {
+            warn!(trader = %session.remote, "dispatcher busy: market data subscriptions kept");
+        }
         let was_on =
             self.logged_on.lock().unwrap_or_else(PoisonError::into_inner).remove(&session.remote);
         if was_on
@@ -256,9 +278,9 @@ impl Application for Exchange {
 }
 
 impl Exchange {
-    fn submit(&self, comp_id: &str, message: &MessageView<'_>, input: Input) {
+    fn submit(&self, comp_id: &str, message: &MessageView<'_>, input: Input) -> Delivery {
         let refusal = match self.engine.submit_timeout(input, self.options.submit_timeout) {
-            Ok(()) => return,
+            Ok(()) => return Delivery::Accepted,
             Err(SubmitError::Busy) => "BUSY: the exchange is busy; try again",
             Err(SubmitError::Unavailable) => {
                 "UNAVAILABLE: the exchange cannot record orders now (journal fault); not accepted"
@@ -266,6 +288,6 @@ impl Exchange {
             Err(SubmitError::Stopped) => "STOPPED: the exchange is shutting down",
         };
         warn!(trader = comp_id, refusal, "input refused");
-        self.reply(comp_id, inbound::refusal(message, refusal, &self.local_ids));
+        self.reply(comp_id, inbound::refusal(message, refusal, &self.local_ids))
     }
 }
