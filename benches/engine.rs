@@ -22,6 +22,9 @@
 //!   last output of the last input arrives.
 //! - `engine/replay`: recovery of a shard from its journal alone (1 000 000 records).
 //! - `engine/restore`: recovery from a snapshot holding 1 000 000 resting orders.
+//! - `engine/snapshot_encode/steady`: encoding the snapshot of the state the steady stream
+//!   leaves (a million ClOrdIDs, about 10 000 working orders), which the shard thread does
+//!   every `snapshot_every_inputs` inputs while matching waits.
 //!
 //! Input-to-output latency at a fixed rate is measured by `benches/engine_latency.rs`.
 //!
@@ -190,5 +193,27 @@ fn pipeline_in(dir: &std::path::Path, inputs: &[Input]) {
     drain.join().expect("drain");
 }
 
-criterion_group!(benches, apply, pipeline, recovery);
+fn snapshot_encode(c: &mut Criterion) {
+    let mut group = c.benchmark_group("engine");
+    group.sample_size(20);
+    let registry = Arc::new(config(Durability::None, 1 << 20).validate().expect("valid"));
+    let mut state = ShardState::new(registry, 0);
+    let mut out = Vec::new();
+    for (index, input) in stream_steady(STREAM).iter().enumerate() {
+        let seq = index as u64 + 1;
+        state.apply(seq, Timestamp(1_795_000_000_000_000_000 + seq), input, &mut out);
+        out.clear();
+    }
+    let mut payload = Vec::new();
+    group.bench_function("snapshot_encode/steady", |b| {
+        b.iter(|| {
+            payload.clear();
+            state.encode_snapshot(&mut payload);
+            payload.len()
+        });
+    });
+    group.finish();
+}
+
+criterion_group!(benches, apply, pipeline, recovery, snapshot_encode);
 criterion_main!(benches);
