@@ -244,6 +244,7 @@ impl Engine {
                 seq_durable: Arc::clone(&seq_durable),
                 faulted: Arc::clone(&faulted),
                 snapshot_pending: None,
+                snapshot_buffer: Vec::new(),
                 snapshots_written: 0,
             };
             let thread = std::thread::Builder::new()

@@ -86,8 +86,11 @@ pub(crate) struct Sequencer {
     /// Every shard's journal fault flag, indexed by shard: set while this shard cannot write
     /// its journal, so that producers refuse new orders for it.
     pub(crate) faulted: Arc<[AtomicBool]>,
-    /// The snapshot being written on its own thread, if any.
-    pub(crate) snapshot_pending: Option<std::thread::JoinHandle<Result<(), EngineError>>>,
+    /// The snapshot being written on its own thread, if any; it hands back its buffer.
+    pub(crate) snapshot_pending: Option<std::thread::JoinHandle<SnapshotWritten>>,
+    /// The last snapshot's buffer, reused: encoding the next one (on the shard thread, while
+    /// matching waits) then neither grows a vector nor faults in fresh pages.
+    pub(crate) snapshot_buffer: Vec<u8>,
     /// Snapshots written so far.
     pub(crate) snapshots_written: u64,
 }
@@ -281,7 +284,8 @@ impl Sequencer {
     /// interval tries again.
     fn snapshot(&mut self, background: bool) {
         self.snapshot_wait();
-        let mut payload = Vec::new();
+        let mut payload = std::mem::take(&mut self.snapshot_buffer);
+        payload.clear();
         self.state.encode_snapshot(&mut payload);
         let job = SnapshotJob {
             shard: self.state.shard(),
@@ -297,7 +301,9 @@ impl Sequencer {
                 Err(error) => tracing::error!(%error, "cannot start a snapshot thread"),
             }
         } else {
-            self.snapshot_done(job.write());
+            let (result, buffer) = job.write();
+            self.snapshot_buffer = buffer;
+            self.snapshot_done(result);
         }
     }
 
@@ -305,9 +311,15 @@ impl Sequencer {
     fn snapshot_wait(&mut self) {
         if let Some(thread) = self.snapshot_pending.take() {
             let shard = usize::from(self.state.shard());
-            let result = thread.join().unwrap_or_else(|_| {
-                Err(EngineError::Thread { shard, what: "snapshot writer panicked".into() })
-            });
+            let result = match thread.join() {
+                Ok((result, buffer)) => {
+                    self.snapshot_buffer = buffer;
+                    result
+                }
+                Err(_) => {
+                    Err(EngineError::Thread { shard, what: "snapshot writer panicked".into() })
+                }
+            };
             self.snapshot_done(result);
         }
     }
@@ -320,6 +332,9 @@ impl Sequencer {
     }
 }
 
+/// How writing a snapshot went, and its buffer for the next one.
+pub(crate) type SnapshotWritten = (Result<(), EngineError>, Vec<u8>);
+
 /// A snapshot to write: its encoded state and where it goes.
 struct SnapshotJob {
     shard: u16,
@@ -331,8 +346,13 @@ struct SnapshotJob {
 
 impl SnapshotJob {
     /// Writes the snapshot, keeps the newest [`SNAPSHOTS_KEPT`] and removes the journal
-    /// segments the oldest kept one covers.
-    fn write(self) -> Result<(), EngineError> {
+    /// segments the oldest kept one covers; hands back the payload's buffer for the next one.
+    fn write(self) -> SnapshotWritten {
+        let result = self.write_files();
+        (result, self.payload)
+    }
+
+    fn write_files(&self) -> Result<(), EngineError> {
         let path = snapshot::write(&self.dirs.snapshots, self.seq, &self.payload)?;
         let retention = snapshot::retain(&self.dirs.snapshots, SNAPSHOTS_KEPT)?;
         if let Some(oldest) = retention.seq_oldest_kept {
