@@ -498,3 +498,50 @@ fn restoring_orders_in_priority_order_rebuilds_the_queues() {
     let next = limit(5, owner(3, 31), BUY, 6800, 4);
     assert_eq!(submit(&mut copy, next), submit(&mut book, next));
 }
+
+// Regressions found by a review of the matching core.
+
+/// A FOK order is decided level by level against the last trade price as its own fills move
+/// it, as matching measures it: a sweep that a volatility interruption would cut short is
+/// killed whole (it used to fill one of two lots, then be interrupted).
+#[test]
+fn a_fok_order_never_fills_in_part_across_a_volatility_interruption() {
+    let mut book = butter(); // reference 6800
+    book.set_volatility_limit(Some(300));
+    submit(&mut book, limit(1, firm_a(), SELL, 6650, 1));
+    submit(&mut book, limit(2, firm_a(), SELL, 6950, 1)); // 2.2 % from 6800, 4.5 % from 6650
+    let fok = with_tif(limit(3, firm_b(), BUY, 7000, 2), TimeInForce::FillOrKill);
+    let events = submit(&mut book, fok);
+    assert_eq!(fills(&events), [], "killed whole: {events:?}");
+    assert_eq!(book.mode(), Mode::Continuous);
+    assert_eq!(book.len(), 2, "the asks are untouched");
+}
+
+/// A level holding only the taker's own firm's orders trades with nobody, so it cannot
+/// interrupt: self-trade prevention cancels them and matching goes on (the interruption used
+/// to trip first, and the uncross then traded the firm with itself).
+#[test]
+fn only_own_orders_beyond_the_volatility_limit_do_not_interrupt() {
+    let mut book = butter();
+    book.set_volatility_limit(Some(300));
+    submit(&mut book, limit(1, owner(1, 1), SELL, 7100, 5)); // 4.4 % from 6800, firm 1
+    let events = submit(&mut book, limit(2, owner(1, 2), BUY, 7200, 3));
+    assert_eq!(fills(&events), []);
+    assert_eq!(book.mode(), Mode::Continuous, "no trade, no interruption: {events:?}");
+    assert!(book.order(OrderId(1)).is_none(), "the resting self-match was cancelled");
+    let mut uncross = Vec::new();
+    book.uncross(&mut uncross);
+    assert_eq!(fills(&uncross), [], "nobody trades with itself");
+}
+
+/// An iceberg must be a limit order in every phase (a market order with a display quantity
+/// was accepted in a call).
+#[test]
+fn a_market_iceberg_is_refused_in_a_call_too() {
+    let mut book = butter();
+    book.start_call();
+    let order =
+        NewOrder { display: Some(Lots(1)), ..market(1, firm_a(), BUY, 5, TimeInForce::Day) };
+    let events = submit(&mut book, order);
+    assert!(matches!(rejection(&events), Some(Reject::Unsupported { .. })), "{events:?}");
+}

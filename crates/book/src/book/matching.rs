@@ -220,12 +220,16 @@ impl Book {
         let ladder = self.ladder(taker.side.opposite());
         let wanted = u64::from(taker.leaves);
         let mut available = 0u64;
+        // As in matching, each level is measured against the last trade, which the taker's
+        // own fills at earlier levels move.
+        let mut last = self.last_trade_price.unwrap_or(self.reference);
         let mut next = ladder.best();
         while let Some(index) = next {
             let price = ladder.price(index);
-            if !taker.side.accepts(taker.limit, price) || self.interrupts(price).is_some() {
+            if !taker.side.accepts(taker.limit, price) {
                 break;
             }
+            let interrupted = self.interrupts_from(price, last).is_some();
             let (mut level_full, mut level_ahead) = (0u64, 0u64);
             let mut slot = ladder.level(index).head;
             while slot != NIL {
@@ -237,6 +241,10 @@ impl Book {
                     }
                     return available + level_ahead >= wanted;
                 }
+                if interrupted {
+                    // Matching stops before this fill, short of the whole quantity.
+                    return false;
+                }
                 level_full += u64::from(order.leaves);
                 level_ahead += u64::from(order.visible);
                 if available + level_ahead >= wanted {
@@ -247,13 +255,16 @@ impl Book {
             if available >= wanted {
                 return true;
             }
+            if level_full > 0 {
+                last = price;
+            }
             next = ladder.next_from(index + 1);
         }
         false
     }
 
     /// Matches `taker` against the opposite side while it has leaves and the prices cross. A
-    /// price too far from the last trade interrupts: the book switches to a call and stops.
+    /// trade too far from the last one interrupts: the book switches to a call and stops.
     fn match_taker(&mut self, taker: &mut Taker, sink: &mut impl Sink) {
         let maker_side = taker.side.opposite();
         while taker.leaves > 0 {
@@ -263,31 +274,39 @@ impl Book {
             if !taker.side.accepts(taker.limit, price) {
                 break;
             }
-            if let Some(reference) = self.interrupts(price) {
-                self.mode = Mode::Call;
-                sink.event(Event::Interrupted(Interruption { price, reference }));
+            let interrupted = self.match_level(taker, index, sink);
+            self.emit_level(maker_side, index, sink);
+            if interrupted {
                 break;
             }
-            self.match_level(taker, index, sink);
-            self.emit_level(maker_side, index, sink);
         }
     }
 
     /// Matches `taker` against the queue of one level until either is exhausted or self-trade
-    /// prevention stops the taker.
-    fn match_level(&mut self, taker: &mut Taker, index: u32, sink: &mut impl Sink) {
+    /// prevention stops the taker. Returns whether a volatility interruption stopped it: it is
+    /// checked before each trade, not before self-trade prevention, so a level of the taker's
+    /// own firm's orders alone (which trade with nobody) never interrupts.
+    fn match_level(&mut self, taker: &mut Taker, index: u32, sink: &mut impl Sink) -> bool {
         let maker_side = taker.side.opposite();
         while taker.leaves > 0 {
             let slot = self.ladder(maker_side).level(index).head;
             if slot == NIL {
-                return;
+                return false;
             }
             if self.orders[slot].owner.firm == taker.owner.firm {
                 self.prevent_self_match(taker, slot, index, sink);
-            } else {
-                self.fill(taker, slot, index, sink);
+                continue;
             }
+            let price = self.orders[slot].price;
+            let last = self.last_trade_price.unwrap_or(self.reference);
+            if let Some(reference) = self.interrupts_from(price, last) {
+                self.mode = Mode::Call;
+                sink.event(Event::Interrupted(Interruption { price, reference }));
+                return true;
+            }
+            self.fill(taker, slot, index, sink);
         }
+        false
     }
 
     /// Trades the taker with the maker in `slot` (at the head of level `index`) for as much as
@@ -575,13 +594,12 @@ impl Book {
         }
     }
 
-    /// If a trade at `price` would be a volatility interruption, returns the price it is
-    /// measured against (the last trade, else the reference).
-    fn interrupts(&self, price: Ticks) -> Option<Ticks> {
+    /// If a trade at `price` after one at `last` (the last trade, else the reference) would
+    /// be a volatility interruption, returns `last`, the price it is measured against.
+    fn interrupts_from(&self, price: Ticks, last: Ticks) -> Option<Ticks> {
         let limit = i128::from(self.volatility_limit_bp?);
-        let reference = self.last_trade_price.unwrap_or(self.reference);
-        let distance = i128::from((price.0 - reference.0).abs()) * 10_000;
-        (distance > limit * i128::from(reference.0)).then_some(reference)
+        let distance = i128::from((price.0 - last.0).abs()) * 10_000;
+        (distance > limit * i128::from(last.0)).then_some(last)
     }
 
     /// The far end of the band for `side`: the nominal price of a market order in a call.
@@ -599,12 +617,15 @@ impl Book {
 fn validate_shape(order: &NewOrder, mode: Mode) -> Result<(), Reject> {
     let market = order.order_type == OrderType::Market;
     let rests = order.time_in_force.rests();
+    let iceberg = "an iceberg must be a limit order allowed to rest (not IOC or FOK)";
     let what = if mode == Mode::Call && !rests {
         "IOC and FOK orders are not accepted in a call phase"
     } else if mode == Mode::Call && order.post_only {
         "post-only orders are not accepted in a call phase"
     } else if mode == Mode::Call && market && order.time_in_force != TimeInForce::Day {
         "market orders in a call phase must be Day orders"
+    } else if mode == Mode::Call && market && order.display.is_some() {
+        iceberg
     } else if mode == Mode::Call && market {
         return Ok(());
     } else if market && rests {
@@ -614,7 +635,7 @@ fn validate_shape(order: &NewOrder, mode: Mode) -> Result<(), Reject> {
     } else if order.post_only && !rests {
         "a post-only order must be allowed to rest (not IOC or FOK)"
     } else if order.display.is_some() && (market || !rests) {
-        "an iceberg must be a limit order allowed to rest (not IOC or FOK)"
+        iceberg
     } else {
         return Ok(());
     };
