@@ -303,3 +303,27 @@ fn a_refused_order_reusing_a_working_orders_clordid_leaves_that_order_reachable(
         "the working order is still found by its ClOrdID: {events:?}"
     );
 }
+
+/// Regression (a review's): a GTC order expires a year after entry, at any time of day, and
+/// expiries ran only on ticks, which come only so often; an order in between traded with the
+/// expired one. Now every input expires what is due first.
+#[test]
+fn an_expired_good_till_cancel_order_never_trades() {
+    let mut driver = Driver::new(0);
+    let gtc = match limit(T1, "GTC", BUTTER, Side::Buy, "6800", 1) {
+        Input::NewOrder(order) => {
+            Input::NewOrder(NewOrderInput { tif: Tif::GoodTillCancel, ..order })
+        }
+        other => other,
+    };
+    driver.apply_at(at(0), gtc);
+    let year = 365 * 86_400;
+    driver.apply_at(at(year - 3_600), Input::Tick); // the day has rolled; nothing is due yet
+    let events = driver.apply_at(at(year + 1), limit(T3, "S", BUTTER, Side::Sell, "6800", 1));
+    assert!(!events.iter().any(|e| matches!(e, OutputEvent::Trade(_))), "{events:?}");
+    assert_eq!(
+        executions(&events)[0],
+        (T1, "GTC".to_string(), ExecType::Expired, OrdStatus::Expired),
+        "the GTC order expires first"
+    );
+}

@@ -282,6 +282,9 @@ impl ShardState {
         if self.now >= self.phase_deadline {
             self.advance_phases(out);
         }
+        // Orders whose expiry has passed go before anything can trade with them: a GTC
+        // order's year ends at any time of day, and ticks come only so often.
+        self.expire_all(false, out);
         match input {
             Input::NewOrder(order) => self.new_order(order, out),
             Input::Cancel(cancel) => self.cancel(cancel, out),
