@@ -292,7 +292,8 @@ impl ShardState {
             Input::MassCancel(mass) => self.trader_mass_cancel(mass, out),
             Input::OrderStatus(status) => self.order_status(status, out),
             Input::Disconnect { trader } => self.disconnect(*trader, out),
-            Input::Tick => self.tick(out),
+            // Time alone: the day roll, phases and expiries above did its work.
+            Input::Tick => {}
             Input::Admin(admin) => self.admin(admin, out),
         }
     }
@@ -334,10 +335,6 @@ impl ShardState {
         // Day orders and past GTD orders of every instrument, whatever its phase (with a
         // schedule most went at yesterday's PostClose and Closed).
         self.expire_all(true, out);
-    }
-
-    fn tick(&mut self, out: &mut Vec<Output>) {
-        self.expire_all(false, out);
     }
 
     fn expire_all(&mut self, end_of_day: bool, out: &mut Vec<Output>) {
