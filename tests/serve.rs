@@ -50,6 +50,33 @@ fn config_errors_name_the_key_and_exit_with_code_3() {
             "admin.listen = \"0.0.0.0:9879\" is not allowed: expected a loopback address",
         ),
         ("band_percent = 10", "band_percent = 0.1", "instruments[0].band_percent"),
+        // Values a review found accepted and then fatal or silently changed: a deposit whose
+        // millionths overflow (serve panicked), call lengths whose deadlines overflow (a
+        // shard panicked at the resume), volatility limits below 0 or above 100 % (off).
+        (
+            "USD = 1_000_000_000_000",
+            "USD = \"100000000000000000000000\"",
+            "firms[0].deposits.USD = 100000000000000000000000 is not allowed",
+        ),
+        ("USD = 1_000_000_000_000", "USD = \"0.0000001\"", "firms[0].deposits.USD"),
+        (
+            "resume_call_seconds = 120",
+            "resume_call_seconds = 100_000_000_000",
+            "engine.resume_call_seconds = 100000000000 is not allowed: expected 1 to 86400",
+        ),
+        ("resume_call_seconds = 120", "resume_call_seconds = 0", "engine.resume_call_seconds"),
+        (
+            "volatility_auction_seconds = 120",
+            "volatility_auction_seconds = 100_000_000_000",
+            "engine.volatility_auction_seconds",
+        ),
+        ("volatility_percent = \"3\"", "volatility_percent = \"-5\"", "engine.volatility_percent"),
+        ("volatility_percent = \"3\"", "volatility_percent = \"250\"", "engine.volatility_percent"),
+        (
+            "volatility_percent = \"3\"",
+            "volatility_percent = \"0.001\"",
+            "engine.volatility_percent",
+        ),
     ];
     for (from, to, expected) in cases {
         assert!(default.contains(from), "the default config has {from}");

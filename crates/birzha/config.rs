@@ -170,6 +170,7 @@ impl Config {
     pub(crate) fn validate(&self) -> Result<Registry, ConfigError> {
         validate::validate_server(&self.server)?;
         validate::validate_fix(&self.fix)?;
+        validate::validate_engine(&self.engine)?;
         if let Some(admin) = &self.admin {
             validate::validate_admin(admin)?;
         }

@@ -10,7 +10,7 @@ use rust_decimal::Decimal;
 use super::error::{ConfigError, quoted};
 use super::password::check_hash;
 use super::sections::{
-    AdminSection, FirmEntry, FixSection, InstrumentEntry, ServerSection, TraderEntry,
+    AdminSection, EngineSection, FirmEntry, FixSection, InstrumentEntry, ServerSection, TraderEntry,
 };
 
 /// The longest symbol, firm or trader code, and the exchange's CompID.
@@ -48,6 +48,25 @@ pub(crate) fn validate_fix(fix: &FixSection) -> Result<(), ConfigError> {
     let throttle = &fix.throttle;
     check_range("fix.throttle.orders_per_second", throttle.orders_per_second, 1, 1_000_000)?;
     check_range("fix.throttle.cancels_per_second", throttle.cancels_per_second, 1, 1_000_000)?;
+    Ok(())
+}
+
+/// Checks `[engine]`'s phase settings (the engine checks the rest of the section): calls of
+/// 1 s to a day, and a volatility limit of 0 (off) to 100 % in whole basis points.
+pub(crate) fn validate_engine(engine: &EngineSection) -> Result<(), ConfigError> {
+    let (day, seconds) = (birzha_engine::CALL_SECONDS_MAX, engine.volatility_auction_seconds);
+    check_range("engine.volatility_auction_seconds", seconds, 1, day)?;
+    check_range("engine.resume_call_seconds", engine.resume_call_seconds, 1, day)?;
+    let percent = engine.volatility_percent.0;
+    let whole_basis_points = (percent * Decimal::ONE_HUNDRED).fract().is_zero();
+    if percent < Decimal::ZERO || percent > Decimal::ONE_HUNDRED || !whole_basis_points {
+        let allowed = "0 (off) to 100, with at most 2 decimal places";
+        return Err(ConfigError::invalid(
+            "engine.volatility_percent",
+            quoted(&percent.to_string()),
+            allowed,
+        ));
+    }
     Ok(())
 }
 
@@ -101,8 +120,12 @@ pub(crate) fn validate_firms(firms: &[FirmEntry]) -> Result<(), ConfigError> {
         for (currency, amount) in &firm.deposits {
             let deposit_key = key(&format!("deposits.{currency}"));
             check_currency(&format!("{deposit_key} (currency)"), currency)?;
-            if amount.0 < Decimal::ZERO {
-                return Err(ConfigError::invalid(deposit_key, amount.0, "an amount of 0 or more"));
+            let micros = amount.0.checked_mul(Decimal::from(1_000_000));
+            let most = Decimal::from(birzha_engine::DEPOSIT_UNITS_MAX);
+            let whole_micros = micros.is_some_and(|micros| micros.fract().is_zero());
+            if amount.0 < Decimal::ZERO || amount.0 > most || !whole_micros {
+                let allowed = "an amount of 0 to 10^18, with at most 6 decimal places";
+                return Err(ConfigError::invalid(deposit_key, amount.0, allowed));
             }
         }
     }

@@ -27,6 +27,13 @@ pub const ENTITIES_MAX: usize = 1 << 16;
 /// The most matching threads.
 pub const SHARDS_MAX: usize = 64;
 
+/// The largest deposit a config may give a firm in one currency, in whole units (10¹⁸, the
+/// same bound operators' deposit commands have); deposits have at most 6 decimal places.
+pub const DEPOSIT_UNITS_MAX: i64 = 1_000_000_000_000_000_000;
+
+/// The longest call a config may set (volatility auction, resume call, random end): a day.
+pub const CALL_SECONDS_MAX: u64 = 86_400;
+
 /// The most inputs between two journal commits ([`EngineConfig::batch_inputs_max`]): a batch
 /// of them (and a tick) fits the journal's batch buffer, sized from the setting.
 pub const BATCH_INPUTS_MAX: usize = 1 << 16;
@@ -297,6 +304,32 @@ impl EngineConfig {
         if self.snapshot_every_inputs == 0 {
             return Err(range("engine.snapshot_every_inputs", 0, "at least 1"));
         }
+        self.check_phases()?;
+        self.check_amounts()
+    }
+
+    /// Call lengths and the volatility limit: in range, so that no deadline overflows.
+    fn check_phases(&self) -> Result<(), ConfigError> {
+        let phases = &self.phases;
+        let seconds = |field: &str, value: u64, least: u64| {
+            if (least..=CALL_SECONDS_MAX).contains(&value) {
+                return Ok(());
+            }
+            let allowed = if least == 0 { "0 to 86400" } else { "1 to 86400" };
+            Err(ConfigError::Range { field: field.into(), value: value.to_string(), allowed })
+        };
+        seconds("engine.volatility_auction_seconds", phases.volatility_auction_seconds, 1)?;
+        seconds("engine.resume_call_seconds", phases.resume_call_seconds, 1)?;
+        seconds("engine.random_end_seconds_max", phases.random_end_seconds_max, 0)?;
+        if let Some(bp) = phases.volatility_limit_bp
+            && !(1..=10_000).contains(&bp)
+        {
+            return Err(ConfigError::Range {
+                field: "engine.volatility_limit_bp".into(),
+                value: bp.to_string(),
+                allowed: "1 to 10000 basis points (0.01 % to 100 %)",
+            });
+        }
         if let Some(schedule) = &self.phases.schedule {
             let times = [
                 schedule.pre_open,
@@ -310,6 +343,37 @@ impl EngineConfig {
                     field: "schedule".into(),
                     value: format!("{times:?}"),
                     allowed: "pre_open < open < close < closing_call_end < post_close_end ≤ 24:00",
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Deposits within [`DEPOSIT_UNITS_MAX`] in whole millionths, and each instrument's
+    /// `tick × lot_size` in millionths within range: the engine counts money in millionths.
+    fn check_amounts(&self) -> Result<(), ConfigError> {
+        let micros = Decimal::from(1_000_000);
+        for firm in &self.firms {
+            for (currency, amount) in &firm.deposits {
+                let exact = amount.checked_mul(micros).is_some_and(|m| m.fract().is_zero());
+                if amount.is_sign_negative() || *amount > Decimal::from(DEPOSIT_UNITS_MAX) || !exact
+                {
+                    return Err(ConfigError::Range {
+                        field: format!("firms.{}.deposits.{currency}", firm.code),
+                        value: amount.to_string(),
+                        allowed: "0 to 10^18, with at most 6 decimal places",
+                    });
+                }
+            }
+        }
+        for instrument in &self.instruments {
+            let spec = &instrument.spec;
+            let tick_lot = spec.tick.checked_mul(spec.lot_size).and_then(|v| v.checked_mul(micros));
+            if tick_lot.is_none_or(|v| v > Decimal::from(i64::MAX)) {
+                return Err(ConfigError::Range {
+                    field: format!("instruments.{}.tick", spec.symbol),
+                    value: format!("{} × lot_size {}", spec.tick, spec.lot_size),
+                    allowed: "tick × lot_size below 9.2 × 10^12 (in millionths, a 64-bit number)",
                 });
             }
         }

@@ -52,9 +52,10 @@ mod text;
 pub use calendar::{minsk_date, minsk_end_of};
 pub use codec::DecodeError;
 pub use config::{
-    BATCH_INPUTS_MAX, CancelOnDisconnect, ConfigError, ENTITIES_MAX, EngineConfig, FirmConfig,
-    InstrumentConfig, InstrumentId, JOURNAL_SEGMENT_BYTES_DEFAULT, JOURNAL_SEGMENT_BYTES_MIN,
-    PhaseConfig, Registry, SHARDS_MAX, Schedule, TraderConfig,
+    BATCH_INPUTS_MAX, CALL_SECONDS_MAX, CancelOnDisconnect, ConfigError, DEPOSIT_UNITS_MAX,
+    ENTITIES_MAX, EngineConfig, FirmConfig, InstrumentConfig, InstrumentId,
+    JOURNAL_SEGMENT_BYTES_DEFAULT, JOURNAL_SEGMENT_BYTES_MIN, PhaseConfig, Registry, SHARDS_MAX,
+    Schedule, TraderConfig,
 };
 pub use deposit::Account as DepositAccount;
 pub use engine::{

@@ -1,5 +1,6 @@
 //! Integration tests of the engine, in one binary.
 //!
+//! - `config`: what `EngineConfig::validate` refuses (values that would overflow later).
 //! - `day`: a scheduled trading day driven by ticks, phases in order, replayed exactly.
 //! - `exchange`: the shard state machine's rules, input by input, on a small exchange
 //!   (`fixture`).
@@ -31,6 +32,7 @@
 //!   must be readable afterwards.
 
 mod allocation;
+mod config;
 mod crash;
 mod day;
 mod exchange;

@@ -35,6 +35,9 @@ use records::OrderRecords;
 
 pub use snapshot::RestoreError;
 
+/// Millionths in a unit of a currency: the engine counts money in millionths.
+const MICROS: rust_decimal::Decimal = rust_decimal::Decimal::from_parts(1_000_000, 0, 0, false, 0);
+
 /// The most ClOrdIDs one shard remembers per trading day.
 pub const CL_ORD_IDS_MAX: usize = 1 << 24;
 
@@ -146,16 +149,19 @@ impl ShardState {
             }));
             let spec = instrument.spec();
             currency_of.push(currencies.iter().position(|c| **c == spec.currency).unwrap_or(0));
-            let micros = spec.tick * spec.lot_size * rust_decimal::Decimal::from(1_000_000);
-            tick_lot_micros.push(i128::try_from(micros.ceil()).unwrap_or(i128::MAX).max(1));
+            // In range: the config's validation checked the product.
+            let micros = spec.tick.checked_mul(spec.lot_size).and_then(|v| v.checked_mul(MICROS));
+            let micros = micros.and_then(|v| i128::try_from(v.ceil()).ok()).unwrap_or(i128::MAX);
+            tick_lot_micros.push(micros.max(1));
         }
         let firms = &registry.config.firms;
         let mut deposits = Deposits::new(firms.len(), currencies.len());
         for (firm, config) in firms.iter().enumerate() {
             for (currency, amount) in &config.deposits {
                 if let Some(index) = currencies.iter().position(|c| *c == currency) {
-                    let micros = *amount * rust_decimal::Decimal::from(1_000_000);
-                    deposits.credit(firm as u32, index, i128::try_from(micros).unwrap_or(0));
+                    // Exact and in range: the config's validation checked the amount.
+                    let micros = amount.checked_mul(MICROS).and_then(|v| i128::try_from(v).ok());
+                    deposits.credit(firm as u32, index, micros.unwrap_or(0));
                 }
             }
         }

@@ -189,7 +189,8 @@ impl ShardState {
     /// configured time plus a random end.
     pub(super) fn interrupted(&mut self, id: InstrumentId, out: &mut Vec<Output>) {
         let seconds = self.registry.config.phases.volatility_auction_seconds;
-        let end = Timestamp(self.now.0 + seconds * SECOND_NS + self.random_end(id));
+        let end = self.now.0.saturating_add(seconds.saturating_mul(SECOND_NS));
+        let end = Timestamp(end.saturating_add(self.random_end(id)));
         self.call_end[id.0 as usize] = Some(end);
         self.set_phase_only(id, Phase::VolatilityAuction, out);
         self.phase_deadline = self.phase_deadline.min(end);
@@ -199,7 +200,7 @@ impl ShardState {
     /// uncross into continuous trading.
     pub(super) fn resume(&mut self, id: InstrumentId, out: &mut Vec<Output>) {
         let seconds = self.registry.config.phases.resume_call_seconds;
-        let end = Timestamp(self.now.0 + seconds * SECOND_NS);
+        let end = Timestamp(self.now.0.saturating_add(seconds.saturating_mul(SECOND_NS)));
         self.start_call(id, Phase::PreOpen, Some(end), out);
         self.phase_deadline = self.phase_deadline.min(end);
     }
@@ -266,7 +267,8 @@ impl ShardState {
     /// A random end in `0 ..= random_end_seconds_max` seconds, drawn from the current input's
     /// timestamp and the instrument: journaled, so replay draws the same.
     fn random_end(&self, id: InstrumentId) -> u64 {
-        let range = self.registry.config.phases.random_end_seconds_max * SECOND_NS + 1;
+        let seconds = self.registry.config.phases.random_end_seconds_max;
+        let range = seconds.saturating_mul(SECOND_NS).saturating_add(1);
         splitmix(self.now.0 ^ (u64::from(id.0) << 40)) % range
     }
 
