@@ -569,3 +569,42 @@ fn a_flood_of_requests_answered_by_the_dispatcher_does_not_stop_the_exchange() {
         "deadlock: another trader's order was not acknowledged within 60 s of a request flood"
     );
 }
+
+/// Regressions (a review's): a price or quantity with more digits than a decimal holds was
+/// rounded (6799.99…9 became 6800, on the tick; 0.99…9 lots became 1 lot), an unreadable
+/// price on a replace was taken for an absent one (the replace kept the old price), and the
+/// gateway's own rejects all said OrdRejReason 99. Now such values are refused with
+/// `INCORRECT_PRICE` / `INCORRECT_QUANTITY`, and the gateway's rejects carry the profile's
+/// reasons (1 unknown symbol, 11 unsupported, 13 incorrect quantity).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn inexact_decimals_are_refused_and_gateway_rejects_carry_the_profiles_reasons() {
+    let running = start(500).await;
+    let mut trader = Trader::logon(running.server.address, "TRADER1", 1).await;
+    let nines = "9".repeat(30);
+    let refused = |report: &[u8]| {
+        (field(report, 150), field(report, 103), field(report, 58).map(|t| t[..16].to_string()))
+    };
+    trader.order("P1", BUTTER, 1, 1, &format!("6799.{nines}"), "").await;
+    let report = trader.report("P1", "8").await;
+    let expected = (Some("8".into()), Some("99".into()), Some("INCORRECT_PRICE:".into()));
+    assert_eq!(refused(&report), expected);
+    let body = format!("11=Q1|55={BUTTER}|54=1|60={}|38=0.{nines}|40=2|44=6800", utc_now(0));
+    trader.send("D", &body).await;
+    let report = trader.report("Q1", "8").await;
+    let expected = (Some("8".into()), Some("13".into()), Some("INCORRECT_QUANTI".into()));
+    assert_eq!(refused(&report), expected);
+    trader.order("U1", "NO-SUCH", 1, 1, "1", "").await;
+    assert_eq!(field(&trader.report("U1", "8").await, 103).as_deref(), Some("1"));
+    trader.order("U2", BUTTER, 1, 1, "6800", "|59=2").await;
+    assert_eq!(field(&trader.report("U2", "8").await, 103).as_deref(), Some("11"));
+    // A replace whose price cannot be read is refused, not applied at the old price.
+    trader.order("O1", BUTTER, 1, 5, "6790", "").await;
+    trader.report("O1", "0").await;
+    let huge = "100000000000000000000000000000";
+    let replace = format!("11=O2|41=O1|55={BUTTER}|54=1|60={}|38=4|40=2|44={huge}", utc_now(0));
+    trader.send("G", &replace).await;
+    let answer = trader.of_type("9").await;
+    assert_eq!(field(&answer, 11).as_deref(), Some("O2"));
+    assert!(field(&answer, 58).is_some_and(|text| text.starts_with("INCORRECT_PRICE")));
+    running.stop().await;
+}

@@ -8,7 +8,6 @@
 //! business reject the gateway sends itself (an ExecutionReport with OrdStatus rejected, or an
 //! OrderCancelReject), with the reason in Text (58).
 
-use std::str::FromStr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -81,8 +80,32 @@ fn text<'a>(view: &MessageView<'a>, tag: u32) -> Option<&'a str> {
     view.get(tag).and_then(|value| std::str::from_utf8(value).ok())
 }
 
-fn decimal(view: &MessageView<'_>, tag: u32) -> Option<Decimal> {
-    text(view, tag).and_then(|value| Decimal::from_str(value).ok())
+/// A decimal field: `None` when absent, refused when present but not an exact decimal (a
+/// value with more digits than a decimal holds was rounded, onto another price or a whole
+/// lot, and an unreadable one was taken for an absent one: a replace kept its old price).
+fn decimal(view: &MessageView<'_>, tag: u32) -> Result<Option<Decimal>, String> {
+    let Some(value) = view.get(tag) else { return Ok(None) };
+    let exact = std::str::from_utf8(value).ok().and_then(|v| Decimal::from_str_exact(v).ok());
+    exact.map(Some).ok_or_else(|| {
+        let (code, name) = match tag {
+            44 => ("INCORRECT_PRICE", "Price"),
+            111 => ("INCORRECT_QUANTITY", "MaxFloor"),
+            _ => ("INCORRECT_QUANTITY", "OrderQty"),
+        };
+        let value = String::from_utf8_lossy(value);
+        format!("{code}: {name} ({tag}) {value} is not an exact decimal")
+    })
+}
+
+/// OrdRejReason (103) of a gateway's own refusal, from the code its text starts with.
+fn ord_rej_reason_of(text: &str) -> u64 {
+    match text.split(':').next() {
+        Some("UNKNOWN_SYMBOL") => 1,
+        Some("UNAVAILABLE" | "STOPPED") => 2,
+        Some("UNSUPPORTED") => 11,
+        Some("INCORRECT_QUANTITY") => 13,
+        _ => 99,
+    }
 }
 
 fn char_of(view: &MessageView<'_>, tag: u32) -> Option<u8> {
@@ -138,7 +161,7 @@ pub(crate) fn refusal(view: &MessageView<'_>, reason: &str, ids: &LocalIds) -> R
         }
         _ => {
             body.str(37, b"NONE").str(11, cl_ord_id).str(17, ids.exec_id().as_bytes());
-            body.char(150, b'8').char(39, b'8').uint(103, 99);
+            body.char(150, b'8').char(39, b'8').uint(103, ord_rej_reason_of(reason));
             if let Some(symbol) = view.get(55) {
                 body.str(55, symbol);
             }
@@ -226,10 +249,10 @@ fn new_order(
         instrument: instrument(view, registry)?,
         side: side(view)?,
         kind: order_kind(view)?,
-        price: decimal(view, 44),
-        quantity: decimal(view, 38).ok_or("OrderQty (38) is required")?,
+        price: decimal(view, 44)?,
+        quantity: decimal(view, 38)?.ok_or("OrderQty (38) is required")?,
         tif: tif(view)?,
-        display: decimal(view, 111),
+        display: decimal(view, 111)?,
         post_only,
         self_match: self_match(view)?,
         account,
@@ -268,9 +291,9 @@ fn replace(
         order: order_ref(view)?,
         instrument: instrument(view, registry)?,
         side: side(view)?,
-        price: decimal(view, 44),
-        quantity: decimal(view, 38).ok_or("OrderQty (38) is required")?,
-        display: decimal(view, 111),
+        price: decimal(view, 44)?,
+        quantity: decimal(view, 38)?.ok_or("OrderQty (38) is required")?,
+        display: decimal(view, 111)?,
     })
 }
 
