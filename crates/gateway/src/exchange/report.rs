@@ -10,9 +10,15 @@ use birzha_engine::{
 use birzha_fix::{Body, UtcTimestamp, WriteFields};
 use rust_decimal::Decimal;
 
-/// Writes a decimal field in plain notation.
+/// Writes a decimal field in plain notation. A value whose digits do not fit 64 bits (an
+/// average price of a large instrument, with 8 decimal places) loses decimal places, never
+/// magnitude (it used to be written as 92233720368.54775807). The integer part always fits:
+/// prices are 64-bit tick counts times the tick, quantities 32-bit lot counts.
 pub(crate) fn put_decimal(body: &mut Body, tag: u32, value: Decimal) {
-    let value = value.normalize();
+    let mut value = value.normalize();
+    while i64::try_from(value.mantissa()).is_err() && value.scale() > 0 {
+        value = value.round_dp(value.scale() - 1);
+    }
     let mantissa = i64::try_from(value.mantissa()).unwrap_or(i64::MAX);
     body.decimal(tag, mantissa, value.scale());
 }
@@ -250,4 +256,22 @@ pub(crate) fn cancel_reject(rejected: &CancelRejected, registry: &Registry, body
     body.char(434, response_to);
     body.uint(102, cxl_rej_reason(&rejected.reason));
     body.str(58, reject_text(&rejected.reason, instrument).as_bytes());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn written(value: &str) -> String {
+        let mut body = Body::new();
+        put_decimal(&mut body, 6, value.parse().expect("decimal"));
+        String::from_utf8_lossy(body.as_bytes()).into_owned()
+    }
+
+    #[test]
+    fn decimals_beyond_64_bits_lose_places_not_magnitude() {
+        assert_eq!(written("6800.50"), "6=6800.5\x01");
+        assert_eq!(written("100000000000.33333333"), "6=100000000000.3333333\x01");
+        assert_eq!(written("-9223372036854775807"), "6=-9223372036854775807\x01");
+    }
 }
