@@ -16,8 +16,8 @@ use argon2::PasswordHasher;
 use birzha_book::{InstrumentSpec, SelfMatchMode};
 use birzha_engine::journal::Durability;
 use birzha_engine::{
-    CancelOnDisconnect, Engine, EngineConfig, FirmConfig, InstrumentConfig, PhaseConfig, Registry,
-    TraderConfig,
+    Admin, CancelOnDisconnect, Engine, EngineConfig, FirmConfig, Input, InstrumentConfig,
+    InstrumentId, Phase, PhaseConfig, Registry, TraderConfig,
 };
 use birzha_fix::session::FileStoreConfig;
 use birzha_fix::{Dictionary, Fields, parse};
@@ -144,6 +144,11 @@ async fn start_with(orders_per_second: u32, phases: PhaseConfig, store_bytes_max
 }
 
 impl Running {
+    /// Submits an engine input, as the operator's commands are.
+    fn submit(&self, input: Input) {
+        self.engine.as_ref().expect("running").submit(input).expect("submitted");
+    }
+
     /// The delivery watermarks on disk, per shard.
     fn watermarks(&self) -> Vec<u64> {
         let path = self.dir.path().join("gateway/watermarks");
@@ -606,5 +611,44 @@ async fn inexact_decimals_are_refused_and_gateway_rejects_carry_the_profiles_rea
     let answer = trader.of_type("9").await;
     assert_eq!(field(&answer, 11).as_deref(), Some("O2"));
     assert!(field(&answer, 58).is_some_and(|text| text.starts_with("INCORRECT_PRICE")));
+    running.stop().await;
+}
+
+/// Regression (a review's): an indicative uncross that vanished in a call (nothing would trade
+/// any more) stayed on subscribers' screens, and snapshots never showed one. Now it is
+/// withdrawn (279=2), a snapshot in a call carries it, and the end of the call withdraws it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_indicative_uncross_is_shown_in_snapshots_and_withdrawn_when_it_vanishes() {
+    let running = start(500).await;
+    let address = running.server.address;
+    running.submit(Input::Admin(Admin::SetPhase(InstrumentId(0), Phase::PreOpen)));
+    let mut watcher = Trader::logon(address, "TRADER2", 1).await;
+    let subscribe = format!("262=MD|263=1|264=0|265=1|267=2|269=0|269=1|146=1|55={BUTTER}");
+    watcher.send("V", &subscribe).await;
+    watcher.of_type("W").await;
+    let mut seller = Trader::logon(address, "TRADER1", 1).await;
+    let mut buyer = Trader::logon(address, "TRADER3", 1).await;
+    seller.order("S1", BUTTER, 2, 2, "6800", "").await;
+    seller.report("S1", "0").await;
+    buyer.order("B1", BUTTER, 1, 2, "6800", "").await;
+    buyer.report("B1", "0").await;
+    let is_indicative =
+        |m: &[u8]| field(m, 35).as_deref() == Some("X") && field(m, 269).as_deref() == Some("4");
+    let shown = watcher.expect(is_indicative, "the indicative uncross").await;
+    assert_eq!((field(&shown, 279), field(&shown, 270)), (Some("0".into()), Some("6800".into())));
+    // A snapshot shows it.
+    watcher.send("V", &subscribe.replace("262=MD|263=1", "262=MD2|263=0")).await;
+    let snapshot = watcher.of_type("W").await;
+    let text = String::from_utf8_lossy(&snapshot).replace('\x01', "|");
+    assert!(text.contains("|269=4|270=6800|271=2|"), "{text}");
+    // The bid goes: nothing would trade, and the indicative is withdrawn.
+    buyer.send("F", &format!("11=B2|41=B1|55={BUTTER}|54=1|60={}", utc_now(0))).await;
+    buyer.report("B2", "4").await;
+    let withdrawn = watcher.expect(is_indicative, "the indicative's withdrawal").await;
+    assert_eq!(
+        (field(&withdrawn, 279), field(&withdrawn, 270)),
+        (Some("2".into()), Some("6800".into()))
+    );
+    watcher.validate();
     running.stop().await;
 }

@@ -23,6 +23,9 @@ struct Picture {
     asks: BTreeMap<Ticks, u64>,
     last_trade: Option<(Ticks, u32)>,
     phase: Option<Phase>,
+    /// The indicative uncross subscribers were last shown during a call: its MDEntryType
+    /// (4 or 5), price and volume.
+    indicative: Option<(u8, Ticks, u64)>,
 }
 
 /// What a subscriber wants of one instrument.
@@ -79,16 +82,27 @@ impl MarketData {
                 b'1'
             }
         };
-        let instrument = &registry.instruments[level.instrument.0 as usize];
-        for subscription in
-            self.subscriptions[level.instrument.0 as usize].iter().filter(|s| s.book)
-        {
+        let entry = (action, entry_type(level.side), level.price, level.lots);
+        self.publish_book_entry(level.instrument.0 as usize, entry, registry, out);
+    }
+
+    /// An incremental refresh of one book entry (MDUpdateAction, MDEntryType, price, size)
+    /// for every book subscriber of an instrument.
+    fn publish_book_entry(
+        &self,
+        index: usize,
+        (action, entry_type, price, size): (u8, u8, Ticks, u64),
+        registry: &Registry,
+        out: &mut Vec<Message>,
+    ) {
+        let instrument = &registry.instruments[index];
+        for subscription in self.subscriptions[index].iter().filter(|s| s.book) {
             let mut body = Body::new();
             body.str(262, subscription.request_id.as_bytes()).uint(268, 1);
-            body.char(279, action).char(269, entry_type(level.side));
+            body.char(279, action).char(269, entry_type);
             body.str(55, instrument.symbol().as_bytes());
-            put_price(&mut body, 270, instrument, level.price);
-            body.uint(271, level.lots);
+            put_price(&mut body, 270, instrument, price);
+            body.uint(271, size);
             out.push((subscription.comp_id.clone(), b"X", body));
         }
     }
@@ -118,6 +132,9 @@ impl MarketData {
     ) {
         let index = change.instrument.0 as usize;
         self.pictures[index].phase = Some(change.to);
+        if !matches!(change.to, Phase::PreOpen | Phase::VolatilityAuction | Phase::ClosingCall) {
+            self.withdraw_indicative(index, registry, out);
+        }
         let symbol = registry.instruments[index].symbol();
         for subscription in &self.subscriptions[index] {
             out.push((subscription.comp_id.clone(), b"h", session_status(symbol, change.to)));
@@ -135,18 +152,30 @@ impl MarketData {
         out: &mut Vec<Message>,
     ) {
         let index = indicative.instrument.0 as usize;
-        let Some(auction) = indicative.auction else { return };
+        let Some(auction) = indicative.auction else {
+            // Nothing would trade any more: the indicative shown is withdrawn.
+            return self.withdraw_indicative(index, registry, out);
+        };
         let entry_type =
             if self.pictures[index].phase == Some(Phase::ClosingCall) { b'5' } else { b'4' };
-        let instrument = &registry.instruments[index];
-        for subscription in self.subscriptions[index].iter().filter(|s| s.book) {
-            let mut body = Body::new();
-            body.str(262, subscription.request_id.as_bytes()).uint(268, 1);
-            body.char(279, b'0').char(269, entry_type);
-            body.str(55, instrument.symbol().as_bytes());
-            put_price(&mut body, 270, instrument, auction.price);
-            body.uint(271, auction.volume);
-            out.push((subscription.comp_id.clone(), b"X", body));
+        let shown = (entry_type, auction.price, auction.volume);
+        let action = match self.pictures[index].indicative.replace(shown) {
+            Some((kind, price, _)) if (kind, price) == (entry_type, auction.price) => b'1',
+            Some((kind, price, volume)) => {
+                // Another price is another entry: the old one goes first.
+                self.publish_book_entry(index, (b'2', kind, price, volume), registry, out);
+                b'0'
+            }
+            None => b'0',
+        };
+        let entry = (action, entry_type, auction.price, auction.volume);
+        self.publish_book_entry(index, entry, registry, out);
+    }
+
+    /// Withdraws the indicative uncross shown to subscribers, if any (MDUpdateAction 2).
+    fn withdraw_indicative(&mut self, index: usize, registry: &Registry, out: &mut Vec<Message>) {
+        if let Some((kind, price, volume)) = self.pictures[index].indicative.take() {
+            self.publish_book_entry(index, (b'2', kind, price, volume), registry, out);
         }
     }
 
@@ -178,6 +207,14 @@ impl MarketData {
                 entries.uint(271, *lots);
                 count += 1;
             }
+        }
+        if subscription.book
+            && let Some((kind, price, volume)) = picture.indicative
+        {
+            entries.char(269, kind);
+            put_price(&mut entries, 270, spec, price);
+            entries.uint(271, volume);
+            count += 1;
         }
         if subscription.trades
             && let Some((price, lots)) = picture.last_trade
