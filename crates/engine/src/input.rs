@@ -195,6 +195,19 @@ impl Input {
     /// 64-byte ClOrdIDs is about 200): what the sequencer sizes a journal batch by.
     pub const ENCODED_MAX: usize = 256;
 
+    /// The instrument whose book the input is about, if it names one.
+    #[must_use]
+    pub fn instrument(&self) -> Option<InstrumentId> {
+        match self {
+            Input::NewOrder(order) => Some(order.instrument),
+            Input::Cancel(cancel) => Some(cancel.instrument),
+            Input::Replace(replace) => Some(replace.instrument),
+            Input::OrderStatus(status) => Some(status.instrument),
+            Input::MassCancel(mass) => mass.instrument,
+            Input::Disconnect { .. } | Input::Tick | Input::Admin(_) => None,
+        }
+    }
+
     /// Returns the journal record kind of this input.
     #[must_use]
     pub fn kind(&self) -> u16 {

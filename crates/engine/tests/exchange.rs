@@ -306,7 +306,7 @@ fn a_refused_order_reusing_a_working_orders_clordid_leaves_that_order_reachable(
 
 /// Regression (a review's): a GTC order expires a year after entry, at any time of day, and
 /// expiries ran only on ticks, which come only so often; an order in between traded with the
-/// expired one. Now every input expires what is due first.
+/// expired one. Now an input about a book first expires that book's due orders.
 #[test]
 fn an_expired_good_till_cancel_order_never_trades() {
     let mut driver = Driver::new(0);

@@ -288,9 +288,9 @@ impl ShardState {
         if self.now >= self.phase_deadline {
             self.advance_phases(out);
         }
-        // Orders whose expiry has passed go before anything can trade with them: a GTC
-        // order's year ends at any time of day, and ticks come only so often.
-        self.expire_all(false, out);
+        if let Some(instrument) = input.instrument() {
+            self.expire_due(instrument, out);
+        }
         match input {
             Input::NewOrder(order) => self.new_order(order, out),
             Input::Cancel(cancel) => self.cancel(cancel, out),
@@ -298,8 +298,7 @@ impl ShardState {
             Input::MassCancel(mass) => self.trader_mass_cancel(mass, out),
             Input::OrderStatus(status) => self.order_status(status, out),
             Input::Disconnect { trader } => self.disconnect(*trader, out),
-            // Time alone: the day roll, phases and expiries above did its work.
-            Input::Tick => {}
+            Input::Tick => self.expire_all(false, out),
             Input::Admin(admin) => self.admin(admin, out),
         }
     }
@@ -341,6 +340,16 @@ impl ShardState {
         // Day orders and past GTD orders of every instrument, whatever its phase (with a
         // schedule most went at yesterday's PostClose and Closed).
         self.expire_all(true, out);
+    }
+
+    /// Expires the orders of `instrument` whose expiry has passed, before an input about the
+    /// book is checked or matched: a GTC order's year ends at any time of day, and ticks (which
+    /// expire every book) come only so often.
+    fn expire_due(&mut self, instrument: InstrumentId, out: &mut Vec<Output>) {
+        let due = self.books.get(instrument.0 as usize).and_then(Option::as_ref);
+        if due.is_some_and(|book| book.expiry_next() <= self.now) {
+            self.with_book(instrument, out, |book, now, events| book.expire(now, false, events));
+        }
     }
 
     fn expire_all(&mut self, end_of_day: bool, out: &mut Vec<Output>) {
