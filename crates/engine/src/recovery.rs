@@ -1,4 +1,5 @@
-//! Start-up of one shard: the newest valid snapshot, then the journal after it.
+//! Start-up of one shard: the newest valid snapshot the consumer's delivery allows, then the
+//! journal after it.
 //!
 //! A torn tail (a record cut short by a crash) is detected by its checksum, reported and cut by
 //! the journal writer; it was never acknowledged, since outputs wait for durability. A corrupt
@@ -14,7 +15,7 @@ use birzha_book::Timestamp;
 use crate::config::Registry;
 use crate::engine::EngineError;
 use crate::input::Input;
-use crate::journal::{JournalOptions, JournalReader, JournalWriter, TornTail};
+use crate::journal::{JournalError, JournalOptions, JournalReader, JournalWriter, TornTail};
 use crate::output::Output;
 use crate::snapshot;
 use crate::state::ShardState;
@@ -69,9 +70,13 @@ pub struct Recovered {
     pub report: RecoveryReport,
 }
 
-/// Recovers shard `shard`: loads its newest valid snapshot, cuts a torn journal tail, and
-/// replays the journal. Outputs of replayed inputs with a sequence number above `resend_after`
-/// go to `resend` (the consumer missed them); earlier ones are dropped.
+/// Recovers shard `shard`: cuts a torn journal tail, loads the newest valid snapshot at or
+/// before `resend_after`, and replays the journal after it. Outputs of replayed inputs with a
+/// sequence number above `resend_after` go to `resend` (the consumer missed them); earlier
+/// ones are not built. A snapshot newer than `resend_after` (written after the consumer's
+/// last checkpoint) is passed over, since starting there would skip outputs the consumer
+/// must get; if the journal before it is gone, recovery starts from the newest snapshot and
+/// logs an error naming the outputs that cannot be delivered again.
 ///
 /// # Errors
 /// Returns an [`EngineError`] if the snapshot or journal is unreadable or corrupt, a record
@@ -86,22 +91,28 @@ pub fn recover(
 ) -> Result<Recovered, EngineError> {
     #[allow(clippy::disallowed_methods, reason = "measures recovery for the operator log only")]
     let started = Instant::now();
-    let loaded = snapshot::load_newest_valid(&dirs.snapshots)?;
-    let snapshots_skipped = loaded.skipped.len();
-    let (mut state, snapshot) = match loaded.snapshot {
-        Some(found) => {
-            let state = ShardState::restore(Arc::clone(registry), &found.payload)
-                .map_err(|source| EngineError::Restore { path: found.path.clone(), source })?;
-            if usize::from(state.shard()) != shard || state.seq_last() != found.seq {
-                return Err(EngineError::SnapshotMismatch { path: found.path });
-            }
-            (state, Some(found.path))
-        }
-        None => (ShardState::new(Arc::clone(registry), shard as u16), None),
-    };
     let journal = JournalWriter::open(&dirs.journal, options.clone())?;
     let torn_tail = journal.torn_tail().cloned();
-    let replayed = replay(&mut state, dirs, options, resend_after, resend)?;
+    let mut start = Start::load(registry, shard, dirs, resend_after)?;
+    let replayed = match replay(&mut start.state, dirs, options, resend_after, resend) {
+        Err(EngineError::Journal(JournalError::SeqBeforeJournal { seq_first, .. }))
+            if resend_after != u64::MAX =>
+        {
+            let newest = Start::load(registry, shard, dirs, u64::MAX)?;
+            tracing::error!(
+                shard,
+                delivered_through = resend_after,
+                journal_from = seq_first,
+                snapshot_seq = newest.state.seq_last(),
+                "reports of inputs after delivered_through up to snapshot_seq cannot be \
+                 delivered again: the journal before the snapshot was removed"
+            );
+            start = newest;
+            replay(&mut start.state, dirs, options, resend_after, resend)?
+        }
+        other => other?,
+    };
+    let Start { state, snapshot, snapshots_skipped } = start;
     let seq_next = journal.seq_next().unwrap_or(state.seq_last() + 1);
     if seq_next != state.seq_last() + 1 {
         return Err(EngineError::JournalBehindSnapshot {
@@ -120,6 +131,36 @@ pub fn recover(
         duration: started.elapsed(),
     };
     Ok(Recovered { state, journal, report })
+}
+
+/// The state recovery starts from: a snapshot's, or the empty one.
+struct Start {
+    state: ShardState,
+    snapshot: Option<PathBuf>,
+    snapshots_skipped: usize,
+}
+
+impl Start {
+    /// The newest valid snapshot at or before `seq_max`, or the empty state if none.
+    fn load(
+        registry: &Arc<Registry>,
+        shard: usize,
+        dirs: &ShardDirs,
+        seq_max: u64,
+    ) -> Result<Start, EngineError> {
+        let loaded = snapshot::load_newest_valid_until(&dirs.snapshots, seq_max)?;
+        let snapshots_skipped = loaded.skipped.len();
+        let Some(found) = loaded.snapshot else {
+            let state = ShardState::new(Arc::clone(registry), shard as u16);
+            return Ok(Start { state, snapshot: None, snapshots_skipped });
+        };
+        let state = ShardState::restore(Arc::clone(registry), &found.payload)
+            .map_err(|source| EngineError::Restore { path: found.path.clone(), source })?;
+        if usize::from(state.shard()) != shard || state.seq_last() != found.seq {
+            return Err(EngineError::SnapshotMismatch { path: found.path });
+        }
+        Ok(Start { state, snapshot: Some(found.path), snapshots_skipped })
+    }
 }
 
 /// Applies every journal record after the state's last input.

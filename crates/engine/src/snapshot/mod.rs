@@ -125,13 +125,26 @@ fn write_temporary(
 /// Returns `Io` if the directory or a snapshot file cannot be read (an unreadable file is an
 /// operating problem, not a damaged snapshot) and `SnapshotsTooMany` past [`SNAPSHOTS_MAX`].
 pub fn load_newest_valid(dir: impl AsRef<Path>) -> Result<Loaded, SnapshotError> {
+    load_newest_valid_until(dir, u64::MAX)
+}
+
+/// As [`load_newest_valid`], among the snapshots at or before `seq_max` only (newer ones are
+/// passed over, not reported as skipped).
+///
+/// # Errors
+///
+/// As [`load_newest_valid`].
+pub fn load_newest_valid_until(
+    dir: impl AsRef<Path>,
+    seq_max: u64,
+) -> Result<Loaded, SnapshotError> {
     let dir = dir.as_ref();
     let mut loaded = Loaded { snapshot: None, skipped: Vec::new() };
     if !dir.try_exists().map_err(|error| SnapshotError::io(dir, "stat", error))? {
         return Ok(loaded);
     }
     let snapshots = snapshots_list(dir)?;
-    for (seq, path) in snapshots.into_iter().rev() {
+    for (seq, path) in snapshots.into_iter().rev().filter(|(seq, _)| *seq <= seq_max) {
         match snapshot_read(&path, seq)? {
             Ok(payload) => {
                 loaded.snapshot = Some(Snapshot { seq, path, payload });
