@@ -7,6 +7,8 @@
 //! it talks FIX 4.4 over TCP as the demo traders, runs `birzha admin` and `birzha journal`, and
 //! reads the JSON log lines on the server's standard output.
 //!
+//! - `restart`: a restart with more reports to deliver again than the output channel holds
+//!   opens its port (it hung once).
 //! - `serve`: the default config starts and logs a JSON start-up summary; SIGTERM stops it
 //!   cleanly; config errors name the key and exit with code 3.
 //! - `trading`: demo traders of two firms trade, both get fills, the log has the trade; a
@@ -30,6 +32,7 @@ mod admin;
 mod battery;
 mod crash;
 mod journal;
+mod restart;
 mod serve;
 mod trading;
 mod util;

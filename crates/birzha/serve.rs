@@ -9,7 +9,7 @@ use std::time::Duration;
 use anyhow::Context;
 use birzha_engine::{Engine, RecoveryReport, Registry};
 use birzha_fix::session::{Durability as StoreDurability, FileStoreConfig};
-use birzha_gateway::exchange::{Exchange, ExchangeOptions, Login, Watermarks};
+use birzha_gateway::exchange::{Dispatching, ExchangeOptions, Login, Watermarks};
 use birzha_gateway::{Sessions, StoreConfig};
 use tracing::{info, warn};
 
@@ -50,21 +50,25 @@ async fn serve(served: ServedConfig) -> anyhow::Result<()> {
             "durability = none: acknowledged orders can be lost on a power failure (benchmarks only)"
         );
     }
-    let (engine, reports) =
-        Engine::start(Arc::clone(&registry), &data_dir, outputs, watermarks.values())
-            .context("the engine could not recover")?;
-    log_recovery(&reports);
+    // The dispatcher runs before the engine starts: the engine's recovery sends what it
+    // replays for delivery before it returns, which may be more than the channel holds.
+    let resend_after = watermarks.values().to_vec();
     let gateway = gateway_config(&config);
     let sessions = Sessions::new(&gateway);
-    let running = Exchange::start(
-        Arc::clone(&registry),
-        engine.handle(),
-        sessions.clone(),
+    let options = exchange_options(&config);
+    let dispatching = Dispatching::start(
+        &registry,
+        &sessions,
         outputs_received,
         watermarks,
-        exchange_options(&config),
+        options.commands_max,
     )
     .context("cannot start the dispatcher")?;
+    let (engine, reports) = Engine::start(Arc::clone(&registry), &data_dir, outputs, &resend_after)
+        .context("the engine could not recover")?;
+    log_recovery(&reports);
+    let running =
+        dispatching.with_engine(Arc::clone(&registry), engine.handle(), sessions.clone(), options);
     let listen = config.server.listen;
     let listener = tokio::net::TcpListener::bind(listen)
         .await

@@ -101,27 +101,49 @@ pub struct Running {
     pub dispatcher: JoinHandle<()>,
 }
 
-impl Exchange {
-    /// Starts the dispatcher on the engine's `outputs` and returns the application.
+/// The dispatcher, started on the engine's outputs before the engine itself: the engine's
+/// recovery sends the reports it replays for delivery before it returns, and they may be more
+/// than the output channel holds. [`Dispatching::with_engine`] then makes the application.
+#[derive(Debug)]
+pub struct Dispatching {
+    commands: Sender<Command>,
+    thread: JoinHandle<()>,
+}
+
+impl Dispatching {
+    /// Starts the dispatcher on `outputs` (the receiving end of the channel the engine will
+    /// be started with), delivering from the `watermarks` on.
     ///
     /// # Errors
     /// Returns the I/O error if the dispatcher thread cannot start.
     pub fn start(
-        registry: Arc<Registry>,
-        engine: EngineHandle,
-        sessions: Sessions,
+        registry: &Arc<Registry>,
+        sessions: &Sessions,
         outputs: Receiver<OutputBatch>,
         watermarks: Watermarks,
-        options: ExchangeOptions,
-    ) -> std::io::Result<Running> {
-        let (commands, commands_received) = channel::bounded(options.commands_max.max(16));
-        let dispatcher = dispatcher::spawn(
-            Arc::clone(&registry),
+        commands_max: usize,
+    ) -> std::io::Result<Dispatching> {
+        let (commands, commands_received) = channel::bounded(commands_max.max(16));
+        let thread = dispatcher::spawn(
+            Arc::clone(registry),
             sessions.clone(),
             outputs,
             commands_received,
             watermarks,
         )?;
+        Ok(Dispatching { commands, thread })
+    }
+
+    /// The application over the started engine.
+    #[must_use]
+    pub fn with_engine(
+        self,
+        registry: Arc<Registry>,
+        engine: EngineHandle,
+        sessions: Sessions,
+        options: ExchangeOptions,
+    ) -> Running {
+        let Dispatching { commands, thread: dispatcher } = self;
         let logins = options
             .logins
             .iter()
@@ -142,7 +164,29 @@ impl Exchange {
             started: Instant::now(),
             local_ids: LocalIds::new(),
         };
-        Ok(Running { exchange: Arc::new(exchange), dispatcher })
+        Running { exchange: Arc::new(exchange), dispatcher }
+    }
+}
+
+impl Exchange {
+    /// Starts the dispatcher on the engine's `outputs` and returns the application, for an
+    /// engine already started (its replay at start-up must fit the output channel; a server
+    /// starts the dispatcher first, with [`Dispatching`]).
+    ///
+    /// # Errors
+    /// Returns the I/O error if the dispatcher thread cannot start.
+    pub fn start(
+        registry: Arc<Registry>,
+        engine: EngineHandle,
+        sessions: Sessions,
+        outputs: Receiver<OutputBatch>,
+        watermarks: Watermarks,
+        options: ExchangeOptions,
+    ) -> std::io::Result<Running> {
+        let commands_max = options.commands_max;
+        let dispatching =
+            Dispatching::start(&registry, &sessions, outputs, watermarks, commands_max)?;
+        Ok(dispatching.with_engine(registry, engine, sessions, options))
     }
 
     fn trader(&self, session: &SessionId) -> Option<TraderId> {
