@@ -107,7 +107,17 @@ pub(crate) async fn start(orders_per_second: u32) -> Running {
 
 /// An exchange whose traders' store files are compacted past `store_bytes_max`.
 async fn start_with(orders_per_second: u32, phases: PhaseConfig, store_bytes_max: u64) -> Running {
-    let dir = tempfile::tempdir().expect("temp dir");
+    start_in(tempfile::tempdir().expect("temp dir"), orders_per_second, phases, store_bytes_max)
+        .await
+}
+
+/// As [`start_with`], on the data directory `dir` (a restart when it was used before).
+async fn start_in(
+    dir: TempDir,
+    orders_per_second: u32,
+    phases: PhaseConfig,
+    store_bytes_max: u64,
+) -> Running {
     let registry: Arc<Registry> = Arc::new(engine_config(phases).validate().expect("valid config"));
     let watermarks = Watermarks::open(&dir.path().join("gateway/watermarks"), 2).expect("marks");
     let (outputs, received) = crossbeam::channel::bounded(1024);
@@ -153,6 +163,20 @@ impl Running {
     fn watermarks(&self) -> Vec<u64> {
         let path = self.dir.path().join("gateway/watermarks");
         Watermarks::open(&path, 2).expect("watermarks").values().to_vec()
+    }
+
+    /// Stops as [`Running::stop`] does (a clean shutdown) and keeps the data directory.
+    async fn stop_keeping_data(mut self) -> TempDir {
+        let engine = self.engine.take().expect("running");
+        let dispatcher = self.dispatcher.take().expect("running");
+        self.server.stop().await;
+        tokio::task::spawn_blocking(move || {
+            engine.shutdown().expect("engine stops");
+            dispatcher.join().expect("dispatcher stops");
+        })
+        .await
+        .expect("shutdown");
+        std::mem::replace(&mut self.dir, tempfile::tempdir().expect("temp dir"))
     }
 
     pub(crate) async fn stop(mut self) {
@@ -650,5 +674,53 @@ async fn an_indicative_uncross_is_shown_in_snapshots_and_withdrawn_when_it_vanis
         (Some("2".into()), Some("6800".into()))
     );
     watcher.validate();
+    running.stop().await;
+}
+
+/// Regression (a review's): once a trader's store could not be written the watermarks were
+/// held, as documented, so that "a restart delivers again every report after the last
+/// watermark on disk"; but the clean shutdown's final snapshot, newer than the watermark, was
+/// where recovery started, and those reports were never delivered. Recovery now starts at or
+/// before the watermark.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reports_not_stored_before_a_clean_restart_are_delivered_after_it() {
+    let running = start_with(1000, PhaseConfig::default(), 4096).await;
+    let mut trader = Trader::logon(running.server.address, "TRADER1", 1).await;
+    trader.order("W1", BUTTER, 1, 1, "6800", "").await;
+    trader.report("W1", "0").await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    // The store can no longer be compacted (its temporary file's name is taken).
+    let blocker = running.dir.path().join("fix/TRADER1.session.tmp");
+    std::fs::create_dir(&blocker).expect("block compaction");
+    for n in 2..=41 {
+        trader.order(&format!("W{n}"), BUTTER, 1, 1, "6800", "").await;
+    }
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let held = running.watermarks();
+    let next_seq = trader.seq;
+    drop(trader);
+    let dir = running.stop_keeping_data().await;
+    std::fs::remove_dir(&blocker).expect("the disk is fixed");
+    let running = start_in(dir, 1000, PhaseConfig::default(), 1 << 24).await;
+    let mut trader = Trader::logon(running.server.address, "TRADER1", next_seq).await;
+    trader.send("2", "7=1|16=0").await;
+    trader.send("1", "112=SYNC").await;
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    trader.send("1", "112=SYNC2").await;
+    let synced = |m: &[u8]| {
+        field(m, 35).as_deref() == Some("0") && field(m, 112).as_deref() == Some("SYNC2")
+    };
+    trader.expect(synced, "SYNC2").await;
+    let missing: Vec<String> = (1..=41)
+        .map(|n| format!("W{n}"))
+        .filter(|cl_ord_id| {
+            !trader.received.iter().any(|m| {
+                field(m, 35).as_deref() == Some("8")
+                    && field(m, 11).as_deref() == Some(cl_ord_id.as_str())
+                    && field(m, 150).as_deref() == Some("0")
+            })
+        })
+        .collect();
+    assert!(missing.is_empty(), "never acknowledged (watermarks held at {held:?}): {missing:?}");
     running.stop().await;
 }

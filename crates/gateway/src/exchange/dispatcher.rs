@@ -43,6 +43,17 @@ pub(crate) enum Command {
     SessionEnded { comp_id: String },
 }
 
+/// An all-instrument mass cancel that some shards have answered.
+#[derive(Debug)]
+struct PendingMassCancel {
+    /// Orders cancelled so far.
+    cancelled: u32,
+    /// Shards yet to answer.
+    left: usize,
+    /// The (shard, sequence number) of each part received.
+    parts: Vec<(usize, u64)>,
+}
+
 /// The dispatcher's state. See the module documentation.
 struct Dispatcher {
     registry: Arc<Registry>,
@@ -50,8 +61,10 @@ struct Dispatcher {
     market: MarketData,
     /// Delivery watermarks, written by their own thread.
     checkpoints: Checkpoints,
-    /// All-instrument mass cancels waiting for the other shards: (count so far, shards left).
-    mass: BTreeMap<(TraderId, ClOrdId), (u32, usize)>,
+    /// All-instrument mass cancels waiting for the other shards: the count so far, the shards
+    /// left, and the sequence number of each shard's part received. While one waits, no
+    /// watermark passes a part received (see [`watermark`]).
+    mass: BTreeMap<(TraderId, ClOrdId), PendingMassCancel>,
     /// Scratch for market-data messages.
     messages: Vec<Message>,
     body: Body,
@@ -161,7 +174,8 @@ impl Dispatcher {
         }
         self.flush_market_data();
         if !self.watermarks_held {
-            self.checkpoints.advance(batch.shard, batch.seq_durable);
+            let watermark = watermark(&self.mass, batch.shard, batch.seq_durable);
+            self.checkpoints.advance(batch.shard, watermark);
         }
         self.stats.seq_now[batch.shard] = batch.seq_durable;
     }
@@ -193,7 +207,9 @@ impl Dispatcher {
                 );
                 self.send(rejected.trader, b"9", replayed);
             }
-            OutputEvent::MassCancelDone(done) => self.mass_cancel_done(done, replayed, shard),
+            OutputEvent::MassCancelDone(done) => {
+                self.mass_cancel_done(done, replayed, (shard, output.seq));
+            }
             OutputEvent::Trade(trade) => {
                 self.log_trade(trade);
                 self.stats.trades += 1;
@@ -256,18 +272,23 @@ impl Dispatcher {
     }
 
     /// Sends OrderMassCancelReport (r), once every shard involved has reported.
-    fn mass_cancel_done(&mut self, done: &MassCancelDone, replayed: bool, _shard: usize) {
+    fn mass_cancel_done(&mut self, done: &MassCancelDone, replayed: bool, part: (usize, u64)) {
         let mut cancelled = done.cancelled;
         if done.instrument.is_none() {
             let key = (done.trader, done.cl_ord_id);
             let shards = self.registry.config.shards;
-            let (count, left) = self.mass.entry(key).or_insert((0, shards));
-            *count += done.cancelled;
-            *left -= 1;
-            if *left > 0 {
+            let pending = self.mass.entry(key).or_insert_with(|| PendingMassCancel {
+                cancelled: 0,
+                left: shards,
+                parts: Vec::new(),
+            });
+            pending.cancelled += done.cancelled;
+            pending.left = pending.left.saturating_sub(1);
+            pending.parts.push(part);
+            if pending.left > 0 {
                 return;
             }
-            cancelled = *count;
+            cancelled = pending.cancelled;
             self.mass.remove(&key);
         }
         self.body.clear();
@@ -415,6 +436,19 @@ impl Dispatcher {
     }
 }
 
+/// The watermark `shard` may advance to: `seq_durable`, or just before its part of a mass
+/// cancel still waiting for other shards, so that a restart replays every part of it (else
+/// the shards that had answered would not, and its report would never be sent).
+fn watermark(
+    mass: &BTreeMap<(TraderId, ClOrdId), PendingMassCancel>,
+    shard: usize,
+    seq_durable: u64,
+) -> u64 {
+    let parts = mass.values().flat_map(|pending| &pending.parts);
+    let waiting = parts.filter(|(from, _)| *from == shard).map(|(_, seq)| seq - 1);
+    waiting.fold(seq_durable, u64::min)
+}
+
 fn log_uncross(uncross: &birzha_engine::Uncross, registry: &Registry) {
     let instrument = &registry.instruments[uncross.instrument.0 as usize];
     let symbol = instrument.symbol();
@@ -429,5 +463,23 @@ fn log_uncross(uncross: &birzha_engine::Uncross, registry: &Registry) {
             "uncross"
         ),
         None => info!(symbol, phase = %uncross.phase, "uncross: nothing to trade"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Regression (a review's): shard 1's part of an all-instrument mass cancel was covered by
+    /// a checkpoint while shard 0's was not yet dispatched; after a crash only shard 0 replayed
+    /// its part and the report waited for ever for shard 1's.
+    #[test]
+    fn no_watermark_passes_a_part_of_a_mass_cancel_still_waiting() {
+        let key = (TraderId(0), ClOrdId::new("MC1").expect("text"));
+        let pending = PendingMassCancel { cancelled: 3, left: 1, parts: vec![(1, 40)] };
+        let mass = BTreeMap::from([(key, pending)]);
+        assert_eq!(watermark(&mass, 1, 55), 39, "held before shard 1's part");
+        assert_eq!(watermark(&mass, 0, 55), 55, "shard 0 has sent no part yet");
+        assert_eq!(watermark(&BTreeMap::new(), 1, 55), 55, "nothing waiting");
     }
 }
