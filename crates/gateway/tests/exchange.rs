@@ -165,30 +165,23 @@ impl Running {
         Watermarks::open(&path, 2).expect("watermarks").values().to_vec()
     }
 
-    /// Stops as [`Running::stop`] does (a clean shutdown) and keeps the data directory.
-    async fn stop_keeping_data(mut self) -> TempDir {
-        let engine = self.engine.take().expect("running");
-        let dispatcher = self.dispatcher.take().expect("running");
-        self.server.stop().await;
-        tokio::task::spawn_blocking(move || {
-            engine.shutdown().expect("engine stops");
-            dispatcher.join().expect("dispatcher stops");
-        })
-        .await
-        .expect("shutdown");
-        std::mem::replace(&mut self.dir, tempfile::tempdir().expect("temp dir"))
+    pub(crate) async fn stop(self) {
+        self.stop_keeping_data().await;
     }
 
-    pub(crate) async fn stop(mut self) {
-        let engine = self.engine.take().expect("running");
-        let dispatcher = self.dispatcher.take().expect("running");
-        self.server.stop().await;
+    /// Stops the acceptor, then the engine, then the dispatcher, as the server does, and
+    /// returns the data directory (a restart can use it).
+    async fn stop_keeping_data(self) -> TempDir {
+        let Running { server, engine, dispatcher, dir } = self;
+        let (engine, dispatcher) = (engine.expect("running"), dispatcher.expect("running"));
+        server.stop().await;
         tokio::task::spawn_blocking(move || {
             engine.shutdown().expect("engine stops");
             dispatcher.join().expect("dispatcher stops");
         })
         .await
         .expect("shutdown");
+        dir
     }
 }
 
