@@ -77,6 +77,11 @@ fn config_errors_name_the_key_and_exit_with_code_3() {
             "volatility_percent = \"0.001\"",
             "engine.volatility_percent",
         ),
+        (
+            "volatility_percent = \"3\"",
+            "volatility_percent = \"79228162514264337593543950335\"",
+            "engine.volatility_percent",
+        ),
     ];
     for (from, to, expected) in cases {
         assert!(default.contains(from), "the default config has {from}");

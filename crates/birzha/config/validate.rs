@@ -58,8 +58,8 @@ pub(crate) fn validate_engine(engine: &EngineSection) -> Result<(), ConfigError>
     check_range("engine.volatility_auction_seconds", seconds, 1, day)?;
     check_range("engine.resume_call_seconds", engine.resume_call_seconds, 1, day)?;
     let percent = engine.volatility_percent.0;
-    let whole_basis_points = (percent * Decimal::ONE_HUNDRED).fract().is_zero();
-    if percent < Decimal::ZERO || percent > Decimal::ONE_HUNDRED || !whole_basis_points {
+    let in_range = Decimal::ZERO <= percent && percent <= Decimal::ONE_HUNDRED;
+    if !in_range || !(percent * Decimal::ONE_HUNDRED).fract().is_zero() {
         let allowed = "0 (off) to 100, with at most 2 decimal places";
         return Err(ConfigError::invalid(
             "engine.volatility_percent",
