@@ -717,3 +717,55 @@ async fn reports_not_stored_before_a_clean_restart_are_delivered_after_it() {
     assert!(missing.is_empty(), "never acknowledged (watermarks held at {held:?}): {missing:?}");
     running.stop().await;
 }
+
+/// A PreOpen call on BUTTER with an indicative uncross at 6800 shown to TRADER2's book
+/// subscription: returns the watcher, its subscription request, and the two traders whose
+/// crossing orders make the indicative (kept logged on: cancel on disconnect).
+async fn indicative_in_pre_open(running: &Running) -> (Trader, String, [Trader; 2]) {
+    let address = running.server.address;
+    running.submit(Input::Admin(Admin::SetPhase(InstrumentId(0), Phase::PreOpen)));
+    let mut watcher = Trader::logon(address, "TRADER2", 1).await;
+    let subscribe = format!("262=MD|263=1|264=0|265=1|267=2|269=0|269=1|146=1|55={BUTTER}");
+    watcher.send("V", &subscribe).await;
+    watcher.of_type("W").await;
+    let mut seller = Trader::logon(address, "TRADER1", 1).await;
+    let mut buyer = Trader::logon(address, "TRADER3", 1).await;
+    seller.order("S1", BUTTER, 2, 2, "6800", "").await;
+    seller.report("S1", "0").await;
+    buyer.order("B1", BUTTER, 1, 2, "6800", "").await;
+    buyer.report("B1", "0").await;
+    let is_indicative =
+        |m: &[u8]| field(m, 35).as_deref() == Some("X") && field(m, 269).as_deref() == Some("4");
+    watcher.expect(is_indicative, "the indicative uncross").await;
+    (watcher, subscribe, [seller, buyer])
+}
+
+/// The watcher's snapshot of BUTTER after a session status with TradingSessionStatus `status`.
+async fn snapshot_after_status(watcher: &mut Trader, subscribe: &str, status: &str) -> String {
+    let is_status =
+        |m: &[u8]| field(m, 35).as_deref() == Some("h") && field(m, 340).as_deref() == Some(status);
+    watcher.expect(is_status, "the session status").await;
+    watcher.send("V", &subscribe.replace("262=MD|263=1", "262=MD2|263=0")).await;
+    let snapshot = watcher.of_type("W").await;
+    String::from_utf8_lossy(&snapshot).replace('\x01', "|")
+}
+
+/// Regressions (a review's): the engine published an indicative uncross only when it changed,
+/// so the resume call after a halt (which withdrew it) showed none, and a closing call the
+/// operator started kept the opening call's 269=4 entry.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_call_shows_its_indicative_uncross_with_its_own_entry_type() {
+    let running = start(500).await;
+    let (mut watcher, subscribe, _traders) = indicative_in_pre_open(&running).await;
+    running.submit(Input::Admin(Admin::Halt(InstrumentId(0))));
+    running.submit(Input::Admin(Admin::Resume(InstrumentId(0))));
+    // The halt's status (340=1) comes first; the resume call's (340=4) after it.
+    let text = snapshot_after_status(&mut watcher, &subscribe, "4").await;
+    assert!(text.contains("|269=4|270=6800|271=2|"), "the resume call's indicative: {text}");
+    running.submit(Input::Admin(Admin::SetPhase(InstrumentId(0), Phase::ClosingCall)));
+    let text = snapshot_after_status(&mut watcher, &subscribe, "5").await;
+    assert!(text.contains("|269=5|270=6800|271=2|"), "the closing call's indicative: {text}");
+    assert!(!text.contains("|269=4|"), "no opening-price entry in the closing call: {text}");
+    watcher.validate();
+    running.stop().await;
+}

@@ -166,6 +166,10 @@ impl ShardState {
         }
         self.call_end[id.0 as usize] = end;
         self.set_phase_only(id, phase, out);
+        // Every call shows its indicative uncross afresh after its phase change (a resume
+        // call after a halt, a closing call the operator starts): subscribers dropped or
+        // typed the last one by the phase it was published in.
+        self.indicative[id.0 as usize] = None;
         self.publish_indicative(id, out);
     }
 
