@@ -637,21 +637,8 @@ async fn inexact_decimals_are_refused_and_gateway_rejects_carry_the_profiles_rea
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_indicative_uncross_is_shown_in_snapshots_and_withdrawn_when_it_vanishes() {
     let running = start(500).await;
-    let address = running.server.address;
-    running.submit(Input::Admin(Admin::SetPhase(InstrumentId(0), Phase::PreOpen)));
-    let mut watcher = Trader::logon(address, "TRADER2", 1).await;
-    let subscribe = format!("262=MD|263=1|264=0|265=1|267=2|269=0|269=1|146=1|55={BUTTER}");
-    watcher.send("V", &subscribe).await;
-    watcher.of_type("W").await;
-    let mut seller = Trader::logon(address, "TRADER1", 1).await;
-    let mut buyer = Trader::logon(address, "TRADER3", 1).await;
-    seller.order("S1", BUTTER, 2, 2, "6800", "").await;
-    seller.report("S1", "0").await;
-    buyer.order("B1", BUTTER, 1, 2, "6800", "").await;
-    buyer.report("B1", "0").await;
-    let is_indicative =
-        |m: &[u8]| field(m, 35).as_deref() == Some("X") && field(m, 269).as_deref() == Some("4");
-    let shown = watcher.expect(is_indicative, "the indicative uncross").await;
+    let (mut watcher, subscribe, [_seller, mut buyer], shown) =
+        indicative_in_pre_open(&running).await;
     assert_eq!((field(&shown, 279), field(&shown, 270)), (Some("0".into()), Some("6800".into())));
     // A snapshot shows it.
     watcher.send("V", &subscribe.replace("262=MD|263=1", "262=MD2|263=0")).await;
@@ -661,6 +648,8 @@ async fn an_indicative_uncross_is_shown_in_snapshots_and_withdrawn_when_it_vanis
     // The bid goes: nothing would trade, and the indicative is withdrawn.
     buyer.send("F", &format!("11=B2|41=B1|55={BUTTER}|54=1|60={}", utc_now(0))).await;
     buyer.report("B2", "4").await;
+    let is_indicative =
+        |m: &[u8]| field(m, 35).as_deref() == Some("X") && field(m, 269).as_deref() == Some("4");
     let withdrawn = watcher.expect(is_indicative, "the indicative's withdrawal").await;
     assert_eq!(
         (field(&withdrawn, 279), field(&withdrawn, 270)),
@@ -720,8 +709,9 @@ async fn reports_not_stored_before_a_clean_restart_are_delivered_after_it() {
 
 /// A PreOpen call on BUTTER with an indicative uncross at 6800 shown to TRADER2's book
 /// subscription: returns the watcher, its subscription request, and the two traders whose
-/// crossing orders make the indicative (kept logged on: cancel on disconnect).
-async fn indicative_in_pre_open(running: &Running) -> (Trader, String, [Trader; 2]) {
+/// crossing orders make the indicative (kept logged on: cancel on disconnect), and the
+/// indicative's message.
+async fn indicative_in_pre_open(running: &Running) -> (Trader, String, [Trader; 2], Vec<u8>) {
     let address = running.server.address;
     running.submit(Input::Admin(Admin::SetPhase(InstrumentId(0), Phase::PreOpen)));
     let mut watcher = Trader::logon(address, "TRADER2", 1).await;
@@ -736,8 +726,8 @@ async fn indicative_in_pre_open(running: &Running) -> (Trader, String, [Trader; 
     buyer.report("B1", "0").await;
     let is_indicative =
         |m: &[u8]| field(m, 35).as_deref() == Some("X") && field(m, 269).as_deref() == Some("4");
-    watcher.expect(is_indicative, "the indicative uncross").await;
-    (watcher, subscribe, [seller, buyer])
+    let shown = watcher.expect(is_indicative, "the indicative uncross").await;
+    (watcher, subscribe, [seller, buyer], shown)
 }
 
 /// The watcher's snapshot of BUTTER after a session status with TradingSessionStatus `status`.
@@ -756,7 +746,7 @@ async fn snapshot_after_status(watcher: &mut Trader, subscribe: &str, status: &s
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_call_shows_its_indicative_uncross_with_its_own_entry_type() {
     let running = start(500).await;
-    let (mut watcher, subscribe, _traders) = indicative_in_pre_open(&running).await;
+    let (mut watcher, subscribe, _traders, _) = indicative_in_pre_open(&running).await;
     running.submit(Input::Admin(Admin::Halt(InstrumentId(0))));
     running.submit(Input::Admin(Admin::Resume(InstrumentId(0))));
     // The halt's status (340=1) comes first; the resume call's (340=4) after it.
