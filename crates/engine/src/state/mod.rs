@@ -2,9 +2,9 @@
 //! firms' status, the working orders' records and the trading day's ClOrdIDs.
 //!
 //! [`ShardState::apply`] is a pure function of the state, the input, its sequence number and
-//! its timestamp: no clock, no randomness, no hash-map iteration (snapshots list the ClOrdID table
-//! in the order its entries were made). Replaying the journal into a fresh state yields the same state and the
-//! same outputs.
+//! its timestamp: no clock, no randomness, no hash-map iteration (snapshots list the ClOrdID
+//! table in the order its entries were made). Replaying the journal into a fresh state yields
+//! the same state and the same outputs.
 //!
 //! # Validation order (market model §3)
 //! Firm status → instrument and phase → ClOrdID unique → tick, lot and size → band and the
