@@ -195,7 +195,7 @@ impl Input {
     /// 64-byte ClOrdIDs is about 200): what the sequencer sizes a journal batch by.
     pub const ENCODED_MAX: usize = 256;
 
-    /// The instrument whose book the input is about, if it names one.
+    /// The instrument whose book the input is about, if it is a trader's request about one.
     #[must_use]
     pub fn instrument(&self) -> Option<InstrumentId> {
         match self {

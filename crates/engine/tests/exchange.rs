@@ -327,3 +327,52 @@ fn an_expired_good_till_cancel_order_never_trades() {
         "the GTC order expires first"
     );
 }
+
+/// The GTC order's expiry is due before an input that names no single book too: an
+/// operator's phase change (its uncross would trade it) and a mass cancel of every instrument
+/// (which would report it cancelled). A review's regressions of the fix above.
+#[test]
+fn an_expired_gtc_order_expires_before_operators_commands_and_mass_cancels() {
+    let gtc = || match limit(T1, "GTC", BUTTER, Side::Buy, "6800", 1) {
+        Input::NewOrder(order) => {
+            Input::NewOrder(NewOrderInput { tif: Tif::GoodTillCancel, ..order })
+        }
+        other => other,
+    };
+    let year = 365 * 86_400;
+    let mut driver = Driver::new(0);
+    driver.apply_at(at(0), Input::Admin(Admin::SetPhase(BUTTER, Phase::PreOpen)));
+    driver.apply_at(at(1), gtc());
+    driver.apply_at(at(year - 1_800), limit(T3, "S", BUTTER, Side::Sell, "6800", 1));
+    let events =
+        driver.apply_at(at(year + 10), Input::Admin(Admin::SetPhase(BUTTER, Phase::Continuous)));
+    assert!(!events.iter().any(|e| matches!(e, OutputEvent::Trade(_))), "{events:?}");
+    let mut driver = Driver::new(0);
+    driver.apply_at(at(0), gtc());
+    driver.apply_at(at(year - 3_600), Input::Tick);
+    let mass = MassCancelInput { trader: T1, cl_ord_id: id("MC"), instrument: None, side: None };
+    let events = driver.apply_at(at(year + 1), Input::MassCancel(mass));
+    assert_eq!(
+        executions(&events),
+        [(T1, "GTC".to_string(), ExecType::Expired, OrdStatus::Expired)],
+        "{events:?}"
+    );
+}
+
+/// A halt in a call withdraws the indicative uncross and publishes none while halted (the
+/// resume call publishes it afresh). A review's regression.
+#[test]
+fn a_halt_in_a_call_publishes_no_indicative_uncross() {
+    let mut driver = Driver::new(0);
+    driver.apply_at(at(0), Input::Admin(Admin::SetPhase(BUTTER, Phase::PreOpen)));
+    driver.apply_at(at(1), limit(T1, "B1", BUTTER, Side::Buy, "6800", 2));
+    driver.apply_at(at(2), limit(T3, "S1", BUTTER, Side::Sell, "6800", 2));
+    let events = driver.apply_at(at(3), Input::Admin(Admin::Halt(BUTTER)));
+    assert!(events.iter().any(|e| matches!(e, OutputEvent::Phase(c) if c.to == Phase::Halted)));
+    let shown = |events: &[OutputEvent]| {
+        events.iter().any(|e| matches!(e, OutputEvent::Indicative(i) if i.auction.is_some()))
+    };
+    assert!(!shown(&events), "{events:?}");
+    let events = driver.apply_at(at(4), Input::Admin(Admin::Resume(BUTTER)));
+    assert!(shown(&events), "the resume call shows it: {events:?}");
+}

@@ -288,8 +288,12 @@ impl ShardState {
         if self.now >= self.phase_deadline {
             self.advance_phases(out);
         }
-        if let Some(instrument) = input.instrument() {
-            self.expire_due(instrument, out);
+        // Orders whose expiry has passed go before anything can act on them: an input about one
+        // book checks that book; any other (ticks, operators' commands, disconnects, mass
+        // cancels of every instrument, all rare) checks every book.
+        match input.instrument() {
+            Some(instrument) => self.expire_due(instrument, out),
+            None => self.expire_all(false, out),
         }
         match input {
             Input::NewOrder(order) => self.new_order(order, out),
@@ -298,7 +302,7 @@ impl ShardState {
             Input::MassCancel(mass) => self.trader_mass_cancel(mass, out),
             Input::OrderStatus(status) => self.order_status(status, out),
             Input::Disconnect { trader } => self.disconnect(*trader, out),
-            Input::Tick => self.expire_all(false, out),
+            Input::Tick => {}
             Input::Admin(admin) => self.admin(admin, out),
         }
     }
@@ -343,8 +347,8 @@ impl ShardState {
     }
 
     /// Expires the orders of `instrument` whose expiry has passed, before an input about the
-    /// book is checked or matched: a GTC order's year ends at any time of day, and ticks (which
-    /// expire every book) come only so often.
+    /// book is checked or matched: a GTC order's year ends at any time of day, and ticks come
+    /// only so often.
     fn expire_due(&mut self, instrument: InstrumentId, out: &mut Vec<Output>) {
         let due = self.books.get(instrument.0 as usize).and_then(Option::as_ref);
         if due.is_some_and(|book| book.expiry_next() <= self.now) {

@@ -257,6 +257,10 @@ impl ShardState {
     /// Publishes the indicative uncross of an instrument in a call, if it changed.
     pub(super) fn publish_indicative(&mut self, id: InstrumentId, out: &mut Vec<Output>) {
         let index = id.0 as usize;
+        // A halted book collects no uncross (the resume call publishes one afresh).
+        if self.phases[index] == Phase::Halted {
+            return;
+        }
         let Some(book) = self.books[index].as_ref().filter(|book| book.mode() == Mode::Call) else {
             return;
         };
