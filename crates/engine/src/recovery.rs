@@ -120,6 +120,16 @@ pub fn recover(
             snapshot_seq: state.seq_last(),
         });
     }
+    // Started from an older snapshot, the journal must still reach the newest one: one that
+    // stops short of it lost inputs the newest snapshot holds.
+    if let Some(newest) = newer_snapshot_seq(dirs, state.seq_last())?
+        && newest >= seq_next
+    {
+        return Err(EngineError::JournalBehindSnapshot {
+            journal_next: seq_next,
+            snapshot_seq: newest,
+        });
+    }
     let report = RecoveryReport {
         shard,
         snapshot,
@@ -131,6 +141,17 @@ pub fn recover(
         duration: started.elapsed(),
     };
     Ok(Recovered { state, journal, report })
+}
+
+/// The sequence number of the newest valid snapshot, if it is newer than `seq` (recovery
+/// started from an older one).
+fn newer_snapshot_seq(dirs: &ShardDirs, seq: u64) -> Result<Option<u64>, EngineError> {
+    let listed = snapshot::list(&dirs.snapshots)?;
+    if listed.last().is_none_or(|(newest, _)| *newest <= seq) {
+        return Ok(None);
+    }
+    let newest = snapshot::load_newest_valid(&dirs.snapshots)?;
+    Ok(newest.snapshot.map(|found| found.seq).filter(|newest| *newest > seq))
 }
 
 /// The state recovery starts from: a snapshot's, or the empty one.

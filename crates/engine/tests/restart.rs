@@ -300,3 +300,38 @@ fn a_torn_tail_is_cut_and_reported_and_a_corrupt_middle_stops_the_start() {
     assert!(message.contains("offset"), "names the offset: {message}");
     assert!(length > 10_000, "the journal held a real stream");
 }
+
+/// A journal that stops short of the newest snapshot (its tail lost: durability none and a
+/// power loss, a bad copy) stops the start with `JournalBehindSnapshot`, also when recovery
+/// starts from an older snapshot for a consumer behind the newest one (a review's regression:
+/// the start went on at the journal's end, and new inputs reused sequence numbers the
+/// snapshot holds).
+#[test]
+fn a_journal_behind_the_newest_snapshot_stops_the_start_whatever_the_consumer_has() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let registry = Arc::new(config().validate().expect("valid"));
+    let (sender, receiver) = channel::unbounded();
+    let (engine, _) = Engine::start(Arc::clone(&registry), dir.path(), sender, &[u64::MAX; 2])
+        .expect("engine starts");
+    let mut stream = Stream::new(7);
+    for _ in 0..2_000 {
+        engine.submit(stream.next().1).expect("engine running");
+    }
+    let stats = engine.shutdown().expect("clean shutdown");
+    drop(receiver);
+    let snapshot_seq = stats[0].seq_durable;
+    let dirs = ShardDirs::new(dir.path(), 0);
+    let options = journal_options(0, Durability::None);
+    birzha_engine::journal::cut_after(&dirs.journal, &options, snapshot_seq / 2).expect("cut");
+    for delivered in [u64::MAX, 10] {
+        let recovered = recover(&registry, 0, &dirs, &options, delivered, &mut |_| {});
+        // From the newest snapshot the reader finds the journal ends before it; from an older
+        // one, the replay ends before the newest.
+        assert!(
+            recovered.is_err(),
+            "delivered through {delivered}: recovered to {:?} though the snapshot holds inputs \
+             through {snapshot_seq}",
+            recovered.map(|recovered| recovered.report.seq_last)
+        );
+    }
+}
