@@ -759,3 +759,49 @@ async fn every_call_shows_its_indicative_uncross_with_its_own_entry_type() {
     watcher.validate();
     running.stop().await;
 }
+
+/// An all-instrument mass cancel that only one shard journaled (the process died before the
+/// other took it) is reported, after the restart's replay, with what that shard cancelled, and
+/// holds no watermark back (a review's regression of the hold that keeps a restart replaying
+/// every part: it held this shard's watermark below the part for ever).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_mass_cancel_part_that_never_completes_is_reported_after_the_replay() {
+    use birzha_engine::journal::{JournalOptions, JournalWriter};
+    use birzha_engine::{ClOrdId, MassCancelInput};
+    let running = start(1000).await;
+    let engine = running.engine.as_ref().expect("running").handle();
+    let shard = engine.registry().shard_of(InstrumentId(0));
+    let dir = running.stop_keeping_data().await;
+    // Only this shard journaled the trader's mass cancel of every instrument.
+    let options = JournalOptions {
+        shard_id: shard as u32,
+        durability: Durability::None,
+        segment_size_max: birzha_engine::JOURNAL_SEGMENT_BYTES_DEFAULT,
+        ..JournalOptions::default()
+    };
+    let journal = dir.path().join(format!("shard-{shard}/journal"));
+    let mut writer = JournalWriter::open(&journal, options).expect("journal");
+    let mass_seq = writer.seq_next().unwrap_or(1);
+    let cl_ord_id = ClOrdId::new("MC1").expect("id");
+    let trader = birzha_book::TraderId(0);
+    let mass = MassCancelInput { trader, cl_ord_id, instrument: None, side: None };
+    let input = Input::MassCancel(mass);
+    let mut payload = Vec::new();
+    input.encode(&mut payload);
+    let time = 1_795_000_000_000_000_000 + mass_seq;
+    writer.append(mass_seq, time, input.kind(), &payload).expect("append");
+    writer.commit().expect("commit");
+    drop(writer);
+    // The snapshots would start the replay after it.
+    let _ = std::fs::remove_dir_all(dir.path().join(format!("shard-{shard}/snapshots")));
+    let running = start_in(dir, 1000, PhaseConfig::default(), 1 << 24).await;
+    for _ in 0..3 {
+        running.submit(Input::Admin(Admin::Halt(InstrumentId(0))));
+        running.submit(Input::Admin(Admin::Resume(InstrumentId(0))));
+    }
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    let durable = running.engine.as_ref().expect("running").handle().seq_durable()[shard];
+    let watermark = running.watermarks()[shard];
+    assert!(watermark >= durable, "watermark {watermark}, durable {durable}, part at {mass_seq}");
+    running.stop().await;
+}

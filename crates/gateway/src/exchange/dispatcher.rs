@@ -46,6 +46,10 @@ pub(crate) enum Command {
 /// An all-instrument mass cancel that some shards have answered.
 #[derive(Debug)]
 struct PendingMassCancel {
+    /// The first part received (the request's ids, side and time).
+    first: MassCancelDone,
+    /// Whether that part was replayed at start-up.
+    replayed: bool,
     /// Orders cancelled so far.
     cancelled: u32,
     /// Shards yet to answer.
@@ -65,6 +69,9 @@ struct Dispatcher {
     /// left, and the sequence number of each shard's part received. While one waits, no
     /// watermark passes a part received (see [`watermark`]).
     mass: BTreeMap<(TraderId, ClOrdId), PendingMassCancel>,
+    /// Shards whose start-up book image has not arrived yet: when the last does, every
+    /// shard has replayed its journal.
+    images_pending: usize,
     /// Scratch for market-data messages.
     messages: Vec<Message>,
     body: Body,
@@ -111,6 +118,7 @@ pub(crate) fn spawn(
         registry,
         sessions,
         mass: BTreeMap::new(),
+        images_pending: shards,
         messages: Vec::new(),
         body: Body::new(),
         buffers: SendBuffers::default(),
@@ -171,6 +179,12 @@ impl Dispatcher {
                 continue;
             }
             self.output(output, replayed, batch.shard);
+        }
+        if batch.kind == BatchKind::Image && self.images_pending > 0 {
+            self.images_pending -= 1;
+            if self.images_pending == 0 {
+                self.mass_cancels_settle();
+            }
         }
         self.flush_market_data();
         if !self.watermarks_held {
@@ -278,6 +292,8 @@ impl Dispatcher {
             let key = (done.trader, done.cl_ord_id);
             let shards = self.registry.config.shards;
             let pending = self.mass.entry(key).or_insert_with(|| PendingMassCancel {
+                first: *done,
+                replayed,
                 cancelled: 0,
                 left: shards,
                 parts: Vec::new(),
@@ -291,6 +307,28 @@ impl Dispatcher {
             cancelled = pending.cancelled;
             self.mass.remove(&key);
         }
+        self.mass_cancel_report(done, cancelled, replayed);
+    }
+
+    /// Once every shard has replayed its journal at start-up (their book images are in), a
+    /// mass cancel still waiting for a shard's part never gets it (that shard never took the
+    /// request): it is reported with what the others cancelled, so that its hold on their
+    /// watermarks ends.
+    fn mass_cancels_settle(&mut self) {
+        for (_, pending) in std::mem::take(&mut self.mass) {
+            let trader = self.trader_code(pending.first.trader).to_owned();
+            warn!(
+                trader,
+                cl_ord_id = %pending.first.cl_ord_id,
+                shards_missing = pending.left,
+                "mass cancel reported without the shards that never took it"
+            );
+            self.mass_cancel_report(&pending.first, pending.cancelled, pending.replayed);
+        }
+    }
+
+    /// Sends OrderMassCancelReport (r) for `done`, with `cancelled` orders in all.
+    fn mass_cancel_report(&mut self, done: &MassCancelDone, cancelled: u32, replayed: bool) {
         self.body.clear();
         self.body.str(11, done.cl_ord_id.as_str().as_bytes()).str(37, b"NONE");
         let (request, response) =
@@ -476,7 +514,21 @@ mod tests {
     #[test]
     fn no_watermark_passes_a_part_of_a_mass_cancel_still_waiting() {
         let key = (TraderId(0), ClOrdId::new("MC1").expect("text"));
-        let pending = PendingMassCancel { cancelled: 3, left: 1, parts: vec![(1, 40)] };
+        let first = MassCancelDone {
+            trader: TraderId(0),
+            cl_ord_id: key.1,
+            instrument: None,
+            side: None,
+            cancelled: 3,
+            time: birzha_book::Timestamp(0),
+        };
+        let pending = PendingMassCancel {
+            first,
+            replayed: false,
+            cancelled: 3,
+            left: 1,
+            parts: vec![(1, 40)],
+        };
         let mass = BTreeMap::from([(key, pending)]);
         assert_eq!(watermark(&mass, 1, 55), 39, "held before shard 1's part");
         assert_eq!(watermark(&mass, 0, 55), 55, "shard 0 has sent no part yet");
