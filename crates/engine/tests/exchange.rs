@@ -7,6 +7,7 @@ use birzha_book::{CancelReason, FirmId, Lots, Reject, Side, Ticks};
 use birzha_engine::*;
 use rust_decimal::Decimal;
 
+use crate::day::with_tif;
 use crate::fixture::*;
 
 #[test]
@@ -186,11 +187,8 @@ fn mass_cancel_disconnect_and_end_of_day() {
     let mut driver = Driver::new(0);
     driver.apply(limit(T1, "D1", BUTTER, Side::Buy, "6800", 1));
     driver.apply(limit(T1, "D2", MILK, Side::Buy, "0.95", 1));
-    let gtc = |cl_ord_id: &str| match limit(T1, cl_ord_id, BUTTER, Side::Buy, "6700", 1) {
-        Input::NewOrder(order) => {
-            Input::NewOrder(NewOrderInput { tif: Tif::GoodTillCancel, ..order })
-        }
-        other => other,
+    let gtc = |cl_ord_id: &str| {
+        with_tif(limit(T1, cl_ord_id, BUTTER, Side::Buy, "6700", 1), Tif::GoodTillCancel)
     };
     driver.apply(gtc("G1"));
     let events = driver.apply(Input::Disconnect { trader: T1 });
@@ -310,12 +308,7 @@ fn a_refused_order_reusing_a_working_orders_clordid_leaves_that_order_reachable(
 #[test]
 fn an_expired_good_till_cancel_order_never_trades() {
     let mut driver = Driver::new(0);
-    let gtc = match limit(T1, "GTC", BUTTER, Side::Buy, "6800", 1) {
-        Input::NewOrder(order) => {
-            Input::NewOrder(NewOrderInput { tif: Tif::GoodTillCancel, ..order })
-        }
-        other => other,
-    };
+    let gtc = with_tif(limit(T1, "GTC", BUTTER, Side::Buy, "6800", 1), Tif::GoodTillCancel);
     driver.apply_at(at(0), gtc);
     let year = 365 * 86_400;
     driver.apply_at(at(year - 3_600), Input::Tick); // the day has rolled; nothing is due yet
@@ -333,12 +326,7 @@ fn an_expired_good_till_cancel_order_never_trades() {
 /// (which would report it cancelled). A review's regressions of the fix above.
 #[test]
 fn an_expired_gtc_order_expires_before_operators_commands_and_mass_cancels() {
-    let gtc = || match limit(T1, "GTC", BUTTER, Side::Buy, "6800", 1) {
-        Input::NewOrder(order) => {
-            Input::NewOrder(NewOrderInput { tif: Tif::GoodTillCancel, ..order })
-        }
-        other => other,
-    };
+    let gtc = || with_tif(limit(T1, "GTC", BUTTER, Side::Buy, "6800", 1), Tif::GoodTillCancel);
     let year = 365 * 86_400;
     let mut driver = Driver::new(0);
     driver.apply_at(at(0), Input::Admin(Admin::SetPhase(BUTTER, Phase::PreOpen)));

@@ -9,6 +9,7 @@
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -513,6 +514,19 @@ async fn a_volatility_interruption_is_a_status_change_then_an_auction_fill() {
     running.stop().await;
 }
 
+/// Makes TRADER1's store unable to compact (its temporary file's name is taken), then sends
+/// orders W2..=W41 until the file passes 4 KiB and their reports cannot be stored, and waits a
+/// checkpoint. Returns the blocking directory (remove it and the disk is fixed).
+async fn fill_a_store_that_cannot_compact(running: &Running, trader: &mut Trader) -> PathBuf {
+    let blocker = running.dir.path().join("fix/TRADER1.session.tmp");
+    std::fs::create_dir(&blocker).expect("block compaction");
+    for n in 2..=41 {
+        trader.order(&format!("W{n}"), BUTTER, 1, 1, "6800", "").await;
+    }
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    blocker
+}
+
 /// Regression (review of stop 12): the dispatcher advanced the delivery watermarks past a report
 /// it had failed to store, so that a restart would never deliver that report again.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -524,13 +538,7 @@ async fn a_report_that_cannot_be_stored_holds_the_delivery_watermarks() {
     tokio::time::sleep(Duration::from_millis(1500)).await;
     let stored = running.watermarks();
     assert!(stored.iter().any(|&mark| mark > 0), "a checkpoint moved them: {stored:?}");
-    // From now on the store cannot compact (its temporary file's name is taken), so once the
-    // file passes 4 KiB no record can be added to it.
-    std::fs::create_dir(running.dir.path().join("fix/TRADER1.session.tmp")).expect("dir");
-    for n in 0..40 {
-        trader.order(&format!("W{}", n + 2), BUTTER, 1, 1, "6800", "").await;
-    }
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    fill_a_store_that_cannot_compact(&running, &mut trader).await;
     let held = running.watermarks();
     assert!(held >= stored, "{held:?} {stored:?}");
     let mut other = Trader::logon(running.server.address, "TRADER2", 1).await;
@@ -671,13 +679,7 @@ async fn reports_not_stored_before_a_clean_restart_are_delivered_after_it() {
     trader.order("W1", BUTTER, 1, 1, "6800", "").await;
     trader.report("W1", "0").await;
     tokio::time::sleep(Duration::from_millis(1500)).await;
-    // The store can no longer be compacted (its temporary file's name is taken).
-    let blocker = running.dir.path().join("fix/TRADER1.session.tmp");
-    std::fs::create_dir(&blocker).expect("block compaction");
-    for n in 2..=41 {
-        trader.order(&format!("W{n}"), BUTTER, 1, 1, "6800", "").await;
-    }
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let blocker = fill_a_store_that_cannot_compact(&running, &mut trader).await;
     let held = running.watermarks();
     let next_seq = trader.seq;
     drop(trader);

@@ -292,7 +292,7 @@ impl ShardState {
         // book checks that book; any other (ticks, operators' commands, disconnects, mass
         // cancels of every instrument, all rare) checks every book.
         match input.instrument() {
-            Some(instrument) => self.expire_due(instrument, out),
+            Some(instrument) => self.expire_due(instrument, false, out),
             None => self.expire_all(false, out),
         }
         match input {
@@ -346,27 +346,19 @@ impl ShardState {
         self.expire_all(true, out);
     }
 
-    /// Expires the orders of `instrument` whose expiry has passed, before an input about the
-    /// book is checked or matched: a GTC order's year ends at any time of day, and ticks come
-    /// only so often.
-    fn expire_due(&mut self, instrument: InstrumentId, out: &mut Vec<Output>) {
-        let due = self.books.get(instrument.0 as usize).and_then(Option::as_ref);
-        if due.is_some_and(|book| book.expiry_next() <= self.now) {
-            self.with_book(instrument, out, |book, now, events| book.expire(now, false, events));
+    /// Expires the orders of `instrument` whose expiry has passed (all its Day orders too at
+    /// the `end_of_day`), before an input about the book is checked or matched: a GTC order's
+    /// year ends at any time of day, and ticks come only so often.
+    fn expire_due(&mut self, instrument: InstrumentId, end_of_day: bool, out: &mut Vec<Output>) {
+        let book = self.books.get(instrument.0 as usize).and_then(Option::as_ref);
+        if book.is_some_and(|book| end_of_day || book.expiry_next() <= self.now) {
+            self.expire_book(instrument, end_of_day, out);
         }
     }
 
     fn expire_all(&mut self, end_of_day: bool, out: &mut Vec<Output>) {
         for index in 0..self.books.len() {
-            let due = self.books[index]
-                .as_ref()
-                .is_some_and(|book| end_of_day || book.expiry_next() <= self.now);
-            if due {
-                let instrument = InstrumentId(index as u32);
-                self.with_book(instrument, out, |book, now, events| {
-                    book.expire(now, end_of_day, events);
-                });
-            }
+            self.expire_due(InstrumentId(index as u32), end_of_day, out);
         }
     }
 

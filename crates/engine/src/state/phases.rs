@@ -242,7 +242,12 @@ impl ShardState {
         }
     }
 
-    fn expire_book(&mut self, id: InstrumentId, end_of_day: bool, out: &mut Vec<Output>) {
+    pub(super) fn expire_book(
+        &mut self,
+        id: InstrumentId,
+        end_of_day: bool,
+        out: &mut Vec<Output>,
+    ) {
         self.with_book(id, out, |book, now, events| {
             book.expire(now, end_of_day, events);
         });
