@@ -163,13 +163,14 @@ impl<'a> Decoder<'a> {
         Ok(Decimal::deserialize(bytes))
     }
 
-    pub(crate) fn text(&mut self, field: &'static str) -> Result<&'a str, DecodeError> {
+    /// A length-prefixed byte string (what [`Encoder::bytes`] and [`Encoder::text`] write);
+    /// the caller checks its contents.
+    pub(crate) fn bytes(&mut self, field: &'static str) -> Result<&'a [u8], DecodeError> {
         let length = usize::from(self.u8(field)?);
         let end = self.offset + length;
         let slice = self.bytes.get(self.offset..end).ok_or(self.error(field, "too short"))?;
-        let text = std::str::from_utf8(slice).map_err(|_| self.error(field, "not UTF-8"))?;
         self.offset = end;
-        Ok(text)
+        Ok(slice)
     }
 
     pub(crate) fn option<T>(

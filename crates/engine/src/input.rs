@@ -347,8 +347,8 @@ fn decode_new_order(decoder: &mut Decoder<'_>) -> Result<NewOrderInput, DecodeEr
         post_only: decoder.bool("post_only")?,
         self_match: decoder.option("self_match", self_match)?,
         account: decoder.option("account", |d| {
-            let text = d.text("account")?;
-            Account::new(text).map_err(|_| d.error("account", "invalid account"))
+            let text = d.bytes("account")?;
+            Account::from_bytes(text).map_err(|_| d.error("account", "invalid account"))
         })?,
     })
 }
@@ -422,8 +422,8 @@ fn decode_admin(decoder: &mut Decoder<'_>) -> Result<Admin, DecodeError> {
         3 => Admin::Deposit {
             firm: FirmId(decoder.u32("firm")?),
             currency: {
-                let text = decoder.text("currency")?;
-                InlineText::new(text).map_err(|_| decoder.error("currency", "invalid"))?
+                let text = decoder.bytes("currency")?;
+                InlineText::from_bytes(text).map_err(|_| decoder.error("currency", "invalid"))?
             },
             amount_micros: decoder.i128("amount")?,
         },
@@ -435,8 +435,8 @@ fn decode_admin(decoder: &mut Decoder<'_>) -> Result<Admin, DecodeError> {
 }
 
 fn cl_ord_id(decoder: &mut Decoder<'_>) -> Result<ClOrdId, DecodeError> {
-    let text = decoder.text("cl_ord_id")?;
-    ClOrdId::new(text).map_err(|_| decoder.error("cl_ord_id", "invalid ClOrdID"))
+    let text = decoder.bytes("cl_ord_id")?;
+    ClOrdId::from_bytes(text).map_err(|_| decoder.error("cl_ord_id", "invalid ClOrdID"))
 }
 
 fn side(decoder: &mut Decoder<'_>) -> Result<Side, DecodeError> {

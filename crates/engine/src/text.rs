@@ -44,7 +44,15 @@ impl<const N: usize> InlineText<N> {
     /// Returns a [`TextError`] when `text` is empty, longer than `N` bytes, or not printable
     /// ASCII (`!` to `~`).
     pub fn new(text: &str) -> Result<Self, TextError> {
-        let raw = text.as_bytes();
+        Self::from_bytes(text.as_bytes())
+    }
+
+    /// Returns `raw` as inline text: the check of [`new`](Self::new) on bytes, for decoders
+    /// (printable ASCII is valid UTF-8, so no separate UTF-8 check is needed).
+    ///
+    /// # Errors
+    /// As [`new`](Self::new).
+    pub fn from_bytes(raw: &[u8]) -> Result<Self, TextError> {
         if raw.is_empty() {
             return Err(TextError::Empty);
         }
@@ -98,5 +106,13 @@ mod tests {
         let long = "x".repeat(65);
         assert_eq!(ClOrdId::new(&long), Err(TextError::TooLong { len: 65, max: 64 }));
         assert!(ClOrdId::new(&long[..64]).is_ok());
+    }
+
+    #[test]
+    fn bytes_are_checked_as_text_is() {
+        assert_eq!(ClOrdId::from_bytes(b"ORD-1"), ClOrdId::new("ORD-1"));
+        // Not UTF-8 at all: refused by the printable check alone.
+        assert_eq!(ClOrdId::from_bytes(&[0x4f, 0xff]), Err(TextError::NotPrintable));
+        assert_eq!(ClOrdId::from_bytes(&[0x4f, 0x7f]), Err(TextError::NotPrintable));
     }
 }

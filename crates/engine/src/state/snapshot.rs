@@ -300,8 +300,8 @@ fn decode_order(
         notional_ticks: decoder.i128("notional")?,
         reserved: decoder.i128("reserved")?,
         account: decoder.option("account", |d| {
-            let text = d.text("account")?;
-            AccountText::new(text).map_err(|_| d.error("account", "invalid account"))
+            let text = d.bytes("account")?;
+            AccountText::from_bytes(text).map_err(|_| d.error("account", "invalid account"))
         })?,
     };
     let view = OrderView {
@@ -323,6 +323,6 @@ fn decode_order(
 }
 
 fn cl_ord_id(decoder: &mut Decoder<'_>) -> Result<ClOrdId, DecodeError> {
-    let text = decoder.text("cl_ord_id")?;
-    ClOrdId::new(text).map_err(|_| decoder.error("cl_ord_id", "invalid ClOrdID"))
+    let text = decoder.bytes("cl_ord_id")?;
+    ClOrdId::from_bytes(text).map_err(|_| decoder.error("cl_ord_id", "invalid ClOrdID"))
 }
