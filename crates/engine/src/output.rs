@@ -46,6 +46,14 @@ pub enum OutputEvent {
         /// Whether it is now suspended.
         suspended: bool,
     },
+    /// An operator's halt was refused: an instrument is halted from an open phase only
+    /// (PreOpen, Continuous, VolatilityAuction, ClosingCall).
+    HaltRefused {
+        /// The instrument.
+        instrument: InstrumentId,
+        /// Its phase, which is not an open one.
+        phase: Phase,
+    },
 }
 
 /// Identifies one execution report: unique for ever (the shard, the input's sequence number and

@@ -69,6 +69,16 @@ impl Phase {
         )
     }
 
+    /// Returns whether the phase is part of the open session (an operator may halt it):
+    /// PreOpen, Continuous, VolatilityAuction or ClosingCall.
+    #[must_use]
+    pub fn is_open(self) -> bool {
+        matches!(
+            self,
+            Phase::PreOpen | Phase::Continuous | Phase::VolatilityAuction | Phase::ClosingCall
+        )
+    }
+
     /// Returns whether cancels are accepted.
     #[must_use]
     pub fn accepts_cancels(self) -> bool {

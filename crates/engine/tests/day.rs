@@ -44,6 +44,14 @@ fn phases(events: &[OutputEvent]) -> Vec<Phase> {
         .collect()
 }
 
+/// Ticks a scheduled driver through the morning's transitions into continuous trading.
+pub(crate) fn open_the_day(driver: &mut Driver) {
+    for time in [minsk(10, 0, 0), minsk(10, 46, 0), minsk(11, 1, 0)] {
+        driver.apply_at(time, Input::Tick);
+    }
+    assert_eq!(driver.state.phase(BUTTER), Phase::Continuous);
+}
+
 pub(crate) fn with_tif(input: Input, tif: Tif) -> Input {
     match input {
         Input::NewOrder(order) => Input::NewOrder(NewOrderInput { tif, ..order }),

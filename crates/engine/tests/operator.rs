@@ -17,7 +17,7 @@ use std::sync::Arc;
 use birzha_book::{Side, Timestamp};
 use birzha_engine::*;
 
-use crate::day::{minsk, scheduled_driver};
+use crate::day::{minsk, open_the_day, scheduled_driver};
 use crate::fixture::{BUTTER, Driver, MILK, T1, T3, at, executions, limit, reject_reason};
 
 /// A state restored from `driver`'s snapshot, as a restart would have it.
@@ -134,14 +134,6 @@ fn day_orders_of_an_instrument_an_operator_closed_expire_with_the_day() {
     let events = live.apply_at(next_day(minsk(9, 0, 0)), Input::Tick);
     assert_eq!(executions(&events)[0].2, ExecType::Expired);
     assert_eq!(live.state.orders_working(), 0);
-}
-
-/// Ticks through the morning's transitions into continuous trading.
-fn open_the_day(driver: &mut Driver) {
-    for time in [minsk(10, 0, 0), minsk(10, 46, 0), minsk(11, 1, 0)] {
-        driver.apply_at(time, Input::Tick);
-    }
-    assert_eq!(driver.state.phase(BUTTER), Phase::Continuous);
 }
 
 /// The same time a day later.

@@ -9,6 +9,9 @@
 //!   driver): no panic, and what decodes re-encodes to the same bytes.
 //! - `replay`: seeded streams (`stream`) replayed from their journal encoding and restored from
 //!   a snapshot give the same outputs and state; deposits are conserved.
+//! - `phases`: operator halts and resumes against the day schedule; what Closed takes.
+//! - `reservations`: a firm's reserved deposit equals what its working orders reserve, after
+//!   every input of random streams through every order type, phase and operator command.
 //! - `restart`: a real engine on disk: restart from snapshot or journal, and SIGKILL of a
 //!   child process that loses no acknowledged order.
 //!
@@ -41,7 +44,9 @@ mod fixture;
 mod journal;
 mod operator;
 mod payloads;
+mod phases;
 mod replay;
+mod reservations;
 mod restart;
 mod segments;
 mod snapshot;

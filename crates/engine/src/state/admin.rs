@@ -11,7 +11,12 @@ impl ShardState {
     pub(super) fn admin(&mut self, admin: &Admin, out: &mut Vec<Output>) {
         match *admin {
             Admin::Halt(instrument) if self.book(instrument).is_some() => {
-                self.halt(instrument, out);
+                let phase = self.phases[instrument.0 as usize];
+                if phase.is_open() {
+                    self.halt(instrument, out);
+                } else {
+                    self.push(OutputEvent::HaltRefused { instrument, phase }, out);
+                }
             }
             Admin::Resume(instrument) => {
                 if self.book(instrument).is_some()

@@ -345,7 +345,16 @@ impl ShardState {
     pub(super) fn trader_mass_cancel(&mut self, input: &MassCancelInput, out: &mut Vec<Output>) {
         let firm = self.registry.firm_of(input.trader);
         let filter = MassCancel { firm: Some(firm), side: input.side, ..MassCancel::default() };
-        let cancelled = self.mass_cancel(input.instrument, &filter, CancelReason::MassCancel, out);
+        // Like a single cancel, only where the phase takes cancels (not while Closed).
+        let mut cancelled = 0;
+        for index in 0..self.books.len() {
+            let id = InstrumentId(index as u32);
+            if input.instrument.is_none_or(|wanted| wanted == id)
+                && self.phases[index].accepts_cancels()
+            {
+                cancelled += self.mass_cancel(Some(id), &filter, CancelReason::MassCancel, out);
+            }
+        }
         let done = MassCancelDone {
             trader: input.trader,
             cl_ord_id: input.cl_ord_id,

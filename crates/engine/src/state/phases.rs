@@ -5,8 +5,15 @@
 //!                                         │
 //!                                         ▼
 //!                                   ClosingCall ─uncross─▶ PostClose ─▶ Closed
-//! any open phase ─operator─▶ Halted ─resume─▶ PreOpen (a resume call) ─uncross─▶ Continuous
+//! any open phase ─operator─▶ Halted ─resume─▶ the call the schedule is in now ─uncross─▶ …
 //! ```
+//!
+//! A halted instrument collects nothing and never uncrosses by itself. A resume goes through
+//! a call of at least `resume_call_seconds` into the phase the schedule is in by then: during
+//! the opening call it ends no earlier than the opening uncross, during the closing call no
+//! earlier than the closing uncross, and once the session is over the instrument goes to
+//! PostClose (its Day orders expire) with no call at all. An operator who closes a halted
+//! instrument does not uncross it either.
 //!
 //! Transitions are driven by time, which enters only as inputs' timestamps: the scheduled ones
 //! by the day schedule (Minsk time), the end of a call by its `call_end`. Random ends (opening
@@ -126,7 +133,7 @@ impl ShardState {
             let collecting = book.mode() == Mode::Call;
             match self.phases[index] {
                 Phase::Closed | Phase::Halted => continue,
-                _ if collecting => self.end_call(id, Phase::PostClose, out),
+                phase if collecting && phase.is_open() => self.end_call(id, Phase::PostClose, out),
                 _ => self.set_phase_only(id, Phase::PostClose, out),
             }
             self.set_phase_only(id, Phase::Closed, out);
@@ -200,12 +207,31 @@ impl ShardState {
         self.phase_deadline = self.phase_deadline.min(end);
     }
 
-    /// An operator's resume of a halted instrument: a call of the configured length, then an
-    /// uncross into continuous trading.
+    /// An operator's resume of a halted instrument: a call of at least the configured length
+    /// into the phase the schedule is in (see the module documentation), or, once the
+    /// session is over, PostClose without a call.
     pub(super) fn resume(&mut self, id: InstrumentId, out: &mut Vec<Output>) {
         let seconds = self.registry.config.phases.resume_call_seconds;
         let end = Timestamp(self.now.0.saturating_add(seconds.saturating_mul(SECOND_NS)));
-        self.start_call(id, Phase::PreOpen, Some(end), out);
+        let today = day_start(self.now).0;
+        let (phase, end) = match self.scheduled_phase(self.now) {
+            Phase::PreOpen => {
+                let open = today + u64::from(self.schedule().open) * SECOND_NS;
+                (Phase::PreOpen, end.max(Timestamp(open + self.random_end(id))))
+            }
+            Phase::ClosingCall => {
+                let close = today + u64::from(self.schedule().closing_call_end) * SECOND_NS;
+                (Phase::ClosingCall, end.max(Timestamp(close)))
+            }
+            Phase::PostClose | Phase::Closed => {
+                self.set_phase_only(id, Phase::PostClose, out);
+                self.expire_book(id, true, out);
+                self.phase_deadline = self.now;
+                return;
+            }
+            _ => (Phase::PreOpen, end),
+        };
+        self.start_call(id, phase, Some(end), out);
         self.phase_deadline = self.phase_deadline.min(end);
     }
 
@@ -214,15 +240,17 @@ impl ShardState {
         self.start_call(id, Phase::Halted, None, out);
     }
 
-    /// An operator's move to any phase, with the side effects of entering it.
+    /// An operator's move to any phase, with the side effects of entering it. A call ends
+    /// with its uncross; a halted book (or one a halt left collecting after the session) is
+    /// uncrossed only to trade continuously, never to close.
     pub(super) fn force_phase(&mut self, id: InstrumentId, phase: Phase, out: &mut Vec<Output>) {
-        self.operator_closed[id.0 as usize] = phase == Phase::Closed;
-        let collecting =
-            self.books[id.0 as usize].as_ref().is_some_and(|book| book.mode() == Mode::Call);
+        let index = id.0 as usize;
+        self.operator_closed[index] = phase == Phase::Closed;
+        let collecting = self.books[index].as_ref().is_some_and(|book| book.mode() == Mode::Call);
+        let in_call = collecting && self.phases[index].is_open();
         match phase {
-            Phase::Continuous | Phase::PostClose | Phase::Closed if collecting => {
-                self.end_call(id, phase, out);
-            }
+            Phase::Continuous if collecting => self.end_call(id, phase, out),
+            Phase::PostClose | Phase::Closed if in_call => self.end_call(id, phase, out),
             Phase::PreOpen | Phase::VolatilityAuction | Phase::ClosingCall | Phase::Halted => {
                 self.start_call(id, phase, None, out);
             }

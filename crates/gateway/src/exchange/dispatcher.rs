@@ -253,6 +253,11 @@ impl Dispatcher {
                 suspended,
                 "firm status changed by an operator"
             ),
+            OutputEvent::HaltRefused { instrument, phase } => warn!(
+                symbol = registry.instruments[instrument.0 as usize].symbol(),
+                %phase,
+                "halt refused: an instrument is halted from an open phase only"
+            ),
         }
     }
 
