@@ -124,6 +124,7 @@ where
             Ok(())
         }
     };
+    server.context.application.on_shutdown();
     let Listener { listener, notify_shutdown, shutdown_complete, .. } = server;
     drop(listener);
     drop(notify_shutdown);

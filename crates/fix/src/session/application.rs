@@ -82,4 +82,8 @@ pub trait Application {
     fn on_logout(&self, session: &SessionId, voluntary: bool) {
         let _ = (session, voluntary);
     }
+
+    /// The acceptor is shutting down: every session is about to be logged out, and those
+    /// that end from now on end because of the shutdown. Called once, before any of them.
+    fn on_shutdown(&self) {}
 }

@@ -25,6 +25,7 @@ mod throttle;
 mod watermark;
 
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -85,6 +86,9 @@ pub struct Exchange {
     /// Traders whose session completed its Logon: only their sessions' ends can trigger
     /// cancel-on-disconnect (a refused Logon, e.g. with a stale MsgSeqNum, does not).
     logged_on: Mutex<std::collections::BTreeSet<String>>,
+    /// Set when the acceptor shuts down: sessions ended by a shutdown keep their orders (a
+    /// restart is not a disconnect, market.md), even those that do not answer its Logout.
+    stopping: AtomicBool,
     options: ExchangeOptions,
     /// Origin of the throttles' clock.
     started: Instant,
@@ -160,6 +164,7 @@ impl Dispatching {
             commands,
             throttles: Mutex::new(BTreeMap::new()),
             logged_on: Mutex::new(std::collections::BTreeSet::new()),
+            stopping: AtomicBool::new(false),
             options,
             started: Instant::now(),
             local_ids: LocalIds::new(),
@@ -297,6 +302,10 @@ impl Application for Exchange {
         }
     }
 
+    fn on_shutdown(&self) {
+        self.stopping.store(true, Ordering::Release);
+    }
+
     fn on_logout(&self, session: &SessionId, voluntary: bool) {
         info!(trader = %session.remote, voluntary, "trader logged out");
         // Bounded: a caller may hold the trader's store lock, which the dispatcher may need.
@@ -306,17 +315,17 @@ impl Application for Exchange {
         }
         let was_on =
             self.logged_on.lock().unwrap_or_else(PoisonError::into_inner).remove(&session.remote);
-        if was_on
-            && !voluntary
-            && let Some(trader) = self.trader(session)
+        let Some(trader) = self.trader(session).filter(|_| was_on && !voluntary) else {
+            return;
+        };
+        if self.stopping.load(Ordering::Acquire) {
+            info!(trader = %session.remote, "cancel on disconnect skipped: shutting down");
+        } else if let Err(error) =
+            self.engine.submit_timeout(Input::Disconnect { trader }, Duration::from_secs(5))
         {
-            if let Err(error) =
-                self.engine.submit_timeout(Input::Disconnect { trader }, Duration::from_secs(5))
-            {
-                warn!(trader = %session.remote, %error, "cannot queue cancel-on-disconnect");
-            } else {
-                info!(trader = %session.remote, "cancel on disconnect queued");
-            }
+            warn!(trader = %session.remote, %error, "cannot queue cancel-on-disconnect");
+        } else {
+            info!(trader = %session.remote, "cancel on disconnect queued");
         }
     }
 }
