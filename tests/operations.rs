@@ -1,10 +1,71 @@
 //! What operators do to a running exchange's data directory, through the binary
 //! (regressions of a review):
 //!
+//! - a second server on the data directory of a running one is refused (it ran, and the two
+//!   wrote the same journals);
 //! - a graceful restart keeps the Day orders of every session logged on, even one that does
 //!   not answer the shutdown's Logout (it was ended as a disconnect and lost them).
 
-use crate::util::{Server, Trader};
+use std::path::Path;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use crate::util::{Server, Trader, birzha, run, texts};
+
+/// Starts `birzha serve` on `data_dir` with `config` (ephemeral ports) and returns
+/// `Ok(())` if it logs `birzha started` within 20 s, or `Err(stderr)` if it exits first.
+/// The server is killed either way.
+fn starts(data_dir: &Path, config: &str) -> Result<(), String> {
+    let path = data_dir.join("review.toml");
+    std::fs::write(&path, config).expect("write the config");
+    let log = data_dir.join("review.log");
+    let mut child = birzha()
+        .args(["serve", "--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0"])
+        .args(["--log-format", "json", "--data-dir"])
+        .arg(data_dir)
+        .arg("--config")
+        .arg(&path)
+        .stdout(std::fs::File::create(&log).expect("log file"))
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("birzha serve starts");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            let output = child.wait_with_output().expect("output");
+            return Err(format!("exited with {status}: {}", texts(&output).1));
+        }
+        if std::fs::read_to_string(&log).unwrap_or_default().contains("\"birzha started\"") {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Ok(());
+        }
+        assert!(Instant::now() < deadline, "neither started nor exited");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// A second server started on the data directory of a running one (other ports: an
+/// operator's slip, a start script run twice) ran too, acknowledged orders with the same
+/// order ids and wrote the same journal files: the journal was then damaged and no server
+/// would start on it. The data directory's lock refuses the second at once.
+#[test]
+fn a_second_server_on_the_same_data_directory_is_refused() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let first = Server::start(dir.path());
+    let mut trader = Trader::logon(first.fix, "TRADER1");
+    trader.order("A1", 2, 3, 6800, "|59=1");
+    trader.report("A1", "0");
+    let config = texts(&run(&["config", "default"])).0;
+    let refused = starts(dir.path(), &config).expect_err("a second server is refused");
+    assert!(refused.contains("is in use by another server"), "{refused}");
+    trader.order("A2", 2, 1, 6850, "|59=1");
+    trader.report("A2", "0");
+    trader.logout();
+    assert!(first.terminate().0.success());
+    let verify = run(&["journal", "verify", dir.path().to_str().expect("utf-8")]);
+    assert!(verify.status.success(), "{:?}", texts(&verify));
+}
 
 /// docs/market.md: "A server crash or restart is not such an end [of a session]: the sessions
 /// logged on at that moment keep their orders". On SIGTERM the server sends Logout; a session

@@ -20,8 +20,8 @@
 //!   sequence games, a Logon flood, a slow reader, thousands of idle connections) are turned
 //!   away with a reason while a steady trader keeps its acknowledgements; secrets stay out of
 //!   the log.
-//! - `operations`: what operators do to a data directory: a graceful restart keeps every
-//!   session's orders.
+//! - `operations`: what operators do to a data directory: a second server on it is refused;
+//!   a graceful restart keeps every session's orders.
 //! - `journal`: `birzha journal verify` passes on a clean data directory and fails, naming the
 //!   file and offset, after a byte in the middle of a journal is flipped; the server refuses to
 //!   start on it.

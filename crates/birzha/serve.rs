@@ -41,6 +41,7 @@ async fn serve(served: ServedConfig) -> anyhow::Result<()> {
     let data_dir = config.server.data_dir.clone();
     std::fs::create_dir_all(&data_dir)
         .with_context(|| format!("cannot create the data directory {}", data_dir.display()))?;
+    let _lock = lock_data_dir(&data_dir)?;
     let shards = registry.config.shards;
     let watermarks = Watermarks::open(&data_dir.join("gateway").join("watermarks"), shards)
         .context("cannot open the delivery watermarks")?;
@@ -99,6 +100,34 @@ async fn serve(served: ServedConfig) -> anyhow::Result<()> {
     }
     info!("birzha stopped");
     Ok(())
+}
+
+/// The data directory's lock file: held (an exclusive advisory lock) while the server runs,
+/// so that a second server on the same directory stops at once instead of writing the same
+/// journals. The operating system releases it when the process ends, however it ends.
+const LOCK_FILE: &str = "LOCK";
+
+/// Takes the data directory's lock, or fails naming the directory if another process holds
+/// it.
+fn lock_data_dir(data_dir: &std::path::Path) -> anyhow::Result<std::fs::File> {
+    let path = data_dir.join(LOCK_FILE);
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .with_context(|| format!("cannot open the lock file {}", path.display()))?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => anyhow::bail!(
+            "the data directory {} is in use by another server (its lock file {} is held)",
+            data_dir.display(),
+            path.display()
+        ),
+        Err(std::fs::TryLockError::Error(error)) => {
+            Err(error).with_context(|| format!("cannot lock {}", path.display()))
+        }
+    }
 }
 
 /// Resolves on SIGINT (Ctrl-C) or SIGTERM.
