@@ -3,6 +3,9 @@
 //!
 //! - a second server on the data directory of a running one is refused (it ran, and the two
 //!   wrote the same journals);
+//! - a config whose `engine.shards` changed is refused, naming it (acknowledged orders of the
+//!   currencies that moved shard were silently gone), and one with an instrument appended
+//!   starts (it was refused);
 //! - a graceful restart keeps the Day orders of every session logged on, even one that does
 //!   not answer the shutdown's Logout (it was ended as a disconnect and lost them).
 
@@ -10,7 +13,7 @@ use std::path::Path;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use crate::util::{Server, Trader, birzha, run, texts};
+use crate::util::{Server, Trader, birzha, field, run, texts, utc_now};
 
 /// Starts `birzha serve` on `data_dir` with `config` (ephemeral ports) and returns
 /// `Ok(())` if it logs `birzha started` within 20 s, or `Err(stderr)` if it exits first.
@@ -45,6 +48,13 @@ fn starts(data_dir: &Path, config: &str) -> Result<(), String> {
     }
 }
 
+/// The embedded default config with one replacement.
+fn default_with(from: &str, to: &str) -> String {
+    let default = texts(&run(&["config", "default"])).0;
+    assert!(default.contains(from), "the default config has {from}");
+    default.replacen(from, to, 1)
+}
+
 /// A second server started on the data directory of a running one (other ports: an
 /// operator's slip, a start script run twice) ran too, acknowledged orders with the same
 /// order ids and wrote the same journal files: the journal was then damaged and no server
@@ -65,6 +75,68 @@ fn a_second_server_on_the_same_data_directory_is_refused() {
     assert!(first.terminate().0.success());
     let verify = run(&["journal", "verify", dir.path().to_str().expect("utf-8")]);
     assert!(verify.status.success(), "{:?}", texts(&verify));
+}
+
+/// `engine.shards` changed on a data directory whose server crashed before its first
+/// snapshot: the server started and silently dropped the acknowledged orders of the
+/// currencies that moved to another shard (with a snapshot it refused, without naming the
+/// cause). The data directory's layout now refuses the start, naming `engine.shards`.
+#[test]
+fn changing_engine_shards_after_a_crash_never_drops_an_acknowledged_order() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let server = Server::start(dir.path());
+    let mut trader = Trader::logon(server.fix, "TRADER3");
+    // BUT82-FCA-CNY: CNY is on shard 1 of the default two shards.
+    trader.send(
+        "D",
+        &format!("11=CNY1|55=BUT82-FCA-CNY|54=2|60={}|38=2|40=2|44=48000|59=1", utc_now()),
+    );
+    let ack = trader.report("CNY1", "0");
+    assert_eq!(field(&ack, 39).as_deref(), Some("0"));
+    let _ = server.kill();
+    let config = default_with("shards = 2", "shards = 1");
+    match starts(dir.path(), &config) {
+        Err(refused) => {
+            assert!(refused.contains("shards"), "refused, but without naming the cause: {refused}");
+        }
+        Ok(()) => {
+            let log = std::fs::read_to_string(dir.path().join("review.log")).expect("log");
+            let working: u64 = log
+                .lines()
+                .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+                .filter(|line| line["message"] == "shard recovered")
+                .filter_map(|line| line["orders_working"].as_u64())
+                .sum();
+            assert_eq!(
+                working, 1,
+                "the server started with engine.shards = 1 and the acknowledged GTC order CNY1 \
+                 is gone"
+            );
+        }
+    }
+}
+
+/// docs/operations.md: "The order of entries fixes the engine's instrument ids, so append new
+/// instruments rather than reordering." After a clean stop, a config with one instrument
+/// appended was refused ("snapshot does not match the config: number of instruments"): the
+/// documented way to add an instrument did not work.
+#[test]
+fn appending_an_instrument_as_documented_lets_the_server_start_again() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let server = Server::start(dir.path());
+    let mut trader = Trader::logon(server.fix, "TRADER1");
+    trader.order("G1", 2, 3, 6800, "|59=1");
+    trader.report("G1", "0");
+    trader.logout();
+    assert!(server.terminate().0.success());
+    let appended = "[[instruments]]\nsymbol = \"BUT72-FCA-USD\"\n\
+                    description = \"Butter 72.5% fat, FCA Belarus\"\nunit = \"t\"\nlot_size = 5\n\
+                    tick = \"1\"\ncurrency = \"USD\"\nreference_price = \"6000\"\n\
+                    band_percent = 10\n\n[[firms]]";
+    let config = default_with("[[firms]]", appended);
+    if let Err(refused) = starts(dir.path(), &config) {
+        panic!("an instrument appended as docs/operations.md advises: {refused}");
+    }
 }
 
 /// docs/market.md: "A server crash or restart is not such an end [of a session]: the sessions

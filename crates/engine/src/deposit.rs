@@ -51,9 +51,11 @@ impl Deposits {
     }
 
     /// Replaces every account: for restores.
-    pub(crate) fn restore(&mut self, accounts: Vec<Account>) {
-        assert_eq!(accounts.len(), self.accounts.len(), "snapshot deposit table size");
-        self.accounts = accounts;
+    /// Replaces the first accounts (those of the firms a snapshot knew; firms appended since
+    /// keep theirs).
+    pub(crate) fn restore(&mut self, accounts: &[Account]) {
+        assert!(accounts.len() <= self.accounts.len(), "snapshot deposit table size");
+        self.accounts[..accounts.len()].copy_from_slice(accounts);
     }
 
     /// Credits (or debits, if negative) `amount` to the free deposit. Returns `false`, changing

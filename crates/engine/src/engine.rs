@@ -14,6 +14,7 @@ use crate::codec::DecodeError;
 use crate::config::Registry;
 use crate::input::{Admin, Input};
 use crate::journal::{JournalError, JournalOptions, RECORD_HEADER_SIZE};
+use crate::layout::Layout;
 use crate::output::Output;
 use crate::recovery::{self, RecoveryReport, ShardDirs};
 use crate::sequencer::{Sequencer, ShardStats};
@@ -130,6 +131,9 @@ pub enum EngineError {
         /// Why.
         source: DecodeError,
     },
+    /// The config does not fit the data directory's layout.
+    #[error(transparent)]
+    Layout(#[from] crate::layout::LayoutError),
     /// A sequencer thread could not be started or panicked.
     #[error("shard {shard} thread: {what}")]
     Thread {
@@ -184,14 +188,20 @@ impl Engine {
     /// outputs of journaled inputs after `resend_after[shard]` (what the consumer already has)
     /// are sent first, as replayed batches.
     ///
+    /// The config must extend the layout `data_dir` was written with (see [`crate::layout`]);
+    /// once every shard has recovered, its layout is recorded there.
+    ///
     /// # Errors
-    /// Returns the first shard's [`EngineError`] if a shard cannot recover or start.
+    /// Returns [`EngineError::Layout`] if the config does not fit the data directory, and the
+    /// first shard's [`EngineError`] if a shard cannot recover or start.
     pub fn start(
         registry: Arc<Registry>,
         data_dir: &Path,
         outputs: Sender<OutputBatch>,
         resend_after: &[u64],
     ) -> Result<(Engine, Vec<RecoveryReport>), EngineError> {
+        let layout = Layout::of(&registry);
+        crate::layout::check(data_dir, &layout)?;
         let config = &registry.config;
         let mut senders = Vec::new();
         let mut threads = Vec::new();
@@ -254,6 +264,7 @@ impl Engine {
             senders.push(sender);
             threads.push(thread);
         }
+        crate::layout::record(data_dir, &layout)?;
         let handle = EngineHandle { registry, senders, seq_durable, faulted };
         Ok((Engine { handle, threads, stop }, reports))
     }

@@ -41,6 +41,7 @@ mod deposit;
 mod engine;
 mod input;
 pub mod journal;
+pub mod layout;
 mod output;
 mod phase;
 mod recovery;

@@ -17,7 +17,7 @@ pub(crate) fn dec(text: &str) -> Decimal {
     text.parse().expect("test decimal")
 }
 
-fn instrument(
+pub(crate) fn instrument(
     symbol: &str,
     currency: &str,
     lot: &str,
@@ -43,13 +43,13 @@ fn instrument(
     }
 }
 
-fn firm(code: &str, deposit: &str) -> FirmConfig {
+pub(crate) fn firm(code: &str, deposit: &str) -> FirmConfig {
     let deposits: BTreeMap<String, Decimal> =
         ["USD", "BYN", "RUB"].iter().map(|c| (c.to_string(), dec(deposit))).collect();
     FirmConfig { code: code.into(), name: format!("{code} Ltd"), deposits, suspended: false }
 }
 
-fn trader(code: &str, firm: &str) -> TraderConfig {
+pub(crate) fn trader(code: &str, firm: &str) -> TraderConfig {
     TraderConfig {
         code: code.into(),
         firm: firm.into(),

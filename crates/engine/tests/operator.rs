@@ -14,11 +14,11 @@
 
 use std::sync::Arc;
 
-use birzha_book::{Side, Timestamp};
+use birzha_book::{FirmId, Side, Timestamp, TraderId};
 use birzha_engine::*;
 
 use crate::day::{minsk, open_the_day, scheduled_driver};
-use crate::fixture::{BUTTER, Driver, MILK, T1, T3, at, executions, limit, reject_reason};
+use crate::fixture::{self, BUTTER, Driver, MILK, T1, T3, at, executions, limit, reject_reason};
 
 /// A state restored from `driver`'s snapshot, as a restart would have it.
 fn restored(driver: &Driver) -> Driver {
@@ -139,4 +139,40 @@ fn day_orders_of_an_instrument_an_operator_closed_expire_with_the_day() {
 /// The same time a day later.
 fn next_day(time: Timestamp) -> Timestamp {
     Timestamp(time.0 + 86_400 * 1_000_000_000)
+}
+
+/// Regression (a review's): a snapshot refused a config with an instrument appended ("number
+/// of instruments"), though operations.md says to append. Restored into a config with an
+/// instrument of a known currency, a firm and a trader appended, the snapshot's books,
+/// deposits and orders are as they were, and the new ones start empty with their configured
+/// deposits and trade.
+#[test]
+fn a_snapshot_restores_into_a_config_with_entries_appended() {
+    let mut live = Driver::new(0);
+    live.apply_at(at(1), limit(T1, "B1", BUTTER, Side::Buy, "6800", 2));
+    let mut bytes = Vec::new();
+    live.state.encode_snapshot(&mut bytes);
+    let mut config = fixture::config();
+    config.instruments.push(fixture::instrument("BUT72-FCA-USD", "USD", "5", "1", "6000"));
+    config.firms.push(fixture::firm("FIRM-D", "5000"));
+    config.traders.push(fixture::trader("TRADER5", "FIRM-D"));
+    let registry = Arc::new(config.validate().expect("valid"));
+    let state = ShardState::restore(Arc::clone(&registry), &bytes).expect("appended entries");
+    let mut restored = Driver { state, seq: live.seq };
+    assert_eq!(restored.state.orders_working(), 1);
+    let (old, new) =
+        (live.state.deposit(FirmId(0), "USD"), restored.state.deposit(FirmId(0), "USD"));
+    assert_eq!(old, new, "a known firm's deposit as it was");
+    let firm_d = restored.state.deposit(FirmId(3), "USD").expect("the new firm's account");
+    assert_eq!((firm_d.free, firm_d.reserved), (5_000_000_000, 0), "its configured deposit");
+    let appended = InstrumentId(3);
+    let trader5 = TraderId(4);
+    restored.apply_at(at(2), limit(T1, "S1", appended, Side::Sell, "6000", 1));
+    let events = restored.apply_at(at(3), limit(trader5, "B2", appended, Side::Buy, "6000", 1));
+    assert!(events.iter().any(|e| matches!(e, OutputEvent::Trade(_))), "{events:?}");
+    // Back to the config without them: refused, naming what was removed.
+    bytes.clear();
+    restored.state.encode_snapshot(&mut bytes);
+    let refused = ShardState::restore(fixture::registry(), &bytes).map(|_| ()).expect_err("");
+    assert!(refused.to_string().contains("firms were removed"), "{refused}");
 }

@@ -156,15 +156,19 @@ impl ShardState {
         Ok(state)
     }
 
+    /// Restores the firms' status and deposits. Firms appended to the config since the
+    /// snapshot keep their configured status and initial deposits.
     fn restore_firms(&mut self, decoder: &mut Decoder<'_>) -> Result<(), RestoreError> {
-        if decoder.u32("firms")? as usize != self.suspended.len() {
-            return Err(RestoreError::Mismatch { what: "number of firms" });
+        let firms = decoder.u32("firms")? as usize;
+        if firms > self.suspended.len() {
+            return Err(RestoreError::Mismatch { what: "number of firms (firms were removed)" });
         }
-        for suspended in &mut self.suspended {
+        for suspended in &mut self.suspended[..firms] {
             *suspended = decoder.bool("suspended")?;
         }
         let count = decoder.u32("accounts")? as usize;
-        if count != self.deposits.accounts().len() {
+        let currencies = self.registry.currencies.len();
+        if Some(count) != firms.checked_mul(currencies) {
             return Err(RestoreError::Mismatch { what: "number of deposit accounts" });
         }
         let mut accounts = Vec::with_capacity(count);
@@ -175,7 +179,7 @@ impl ShardState {
                 consumed: decoder.i128("consumed")?,
             });
         }
-        self.deposits.restore(accounts);
+        self.deposits.restore(&accounts);
         Ok(())
     }
 
@@ -184,10 +188,14 @@ impl ShardState {
         decoder: &mut Decoder<'_>,
         version: u16,
     ) -> Result<(), RestoreError> {
-        if decoder.u32("instruments")? as usize != self.books.len() {
-            return Err(RestoreError::Mismatch { what: "number of instruments" });
+        // Instruments appended to the config since the snapshot start empty.
+        let instruments = decoder.u32("instruments")? as usize;
+        if instruments > self.books.len() {
+            return Err(RestoreError::Mismatch {
+                what: "number of instruments (instruments were removed)",
+            });
         }
-        for index in 0..self.books.len() {
+        for index in 0..instruments {
             let present = decoder.bool("book")?;
             if present != self.books[index].is_some() {
                 return Err(RestoreError::Mismatch { what: "instruments of the shard" });
