@@ -44,10 +44,26 @@ fn main() -> ExitCode {
     match run(cli.command) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
-            eprintln!("error: {error:#}");
+            eprintln!("error: {}", error_text(&error));
             ExitCode::from(exit_code_of(&error))
         }
     }
+}
+
+/// The error and its causes, `: `-separated, each cause left out if the text so far already
+/// says it (many errors name their cause in their own message, and `{:#}` repeated it).
+fn error_text(error: &anyhow::Error) -> String {
+    let mut text = String::new();
+    for cause in error.chain().map(ToString::to_string) {
+        if text.contains(&cause) {
+            continue;
+        }
+        if !text.is_empty() {
+            text.push_str(": ");
+        }
+        text.push_str(&cause);
+    }
+    text
 }
 
 /// Returns the exit code for a command's error (see the table above).
@@ -99,5 +115,22 @@ mod tests {
         assert_eq!(exit_code_of(&refused.context("trading")), EXIT_LOGON_REFUSED);
         let rejected = anyhow::Error::new(TradeError::Rejected { text: "band".into() });
         assert_eq!(exit_code_of(&rejected), EXIT_REJECTED);
+    }
+
+    /// Regression (a review's): causes an error already names in its message were printed
+    /// again (`…: number of instruments: snapshot does not match the config: number of
+    /// instruments`).
+    #[test]
+    fn a_cause_the_message_already_names_is_printed_once() {
+        #[derive(Debug, thiserror::Error)]
+        #[error("snapshot s1: {source}")]
+        struct Named {
+            source: std::io::Error,
+        }
+        let cause = std::io::Error::other("number of instruments");
+        let error = anyhow::Error::new(Named { source: cause }).context("could not recover");
+        assert_eq!(error_text(&error), "could not recover: snapshot s1: number of instruments");
+        let plain = anyhow::anyhow!("refused").context("connecting");
+        assert_eq!(error_text(&plain), "connecting: refused");
     }
 }
