@@ -74,5 +74,5 @@ pub use output::{
 pub use phase::Phase;
 pub use recovery::{Recovered, RecoveryReport, ShardDirs, recover};
 pub use sequencer::{FAULT_RETRY, SNAPSHOTS_KEPT, ShardStats, TICK_INTERVAL};
-pub use state::{CL_ORD_IDS_MAX, RestoreError, ShardState};
+pub use state::{CL_ORD_IDS_MAX, FINISHED_KEPT, RestoreError, ShardState};
 pub use text::{Account, ClOrdId, InlineText, TextError};

@@ -3,7 +3,7 @@
 //! fills for both sides, deposits, ClOrdIDs, cancels and replaces by ClOrdID, mass cancel,
 //! cancel on disconnect, expiry at the end of the day, suspended firms and halted instruments.
 
-use birzha_book::{CancelReason, FirmId, Lots, Reject, Side, Ticks};
+use birzha_book::{CancelReason, FirmId, Lots, Reject, Side, Ticks, TraderId};
 use birzha_engine::*;
 use rust_decimal::Decimal;
 
@@ -363,4 +363,76 @@ fn a_halt_in_a_call_publishes_no_indicative_uncross() {
     assert!(!shown(&events), "{events:?}");
     let events = driver.apply_at(at(4), Input::Admin(Admin::Resume(BUTTER)));
     assert!(shown(&events), "the resume call shows it: {events:?}");
+}
+
+/// A status request for `cl_ord_id` of `trader` on the butter book.
+fn status(trader: TraderId, cl_ord_id: &str) -> Input {
+    let order = OrderRef { order_id: None, cl_ord_id: id(cl_ord_id) };
+    Input::OrderStatus(StatusInput { trader, order, instrument: BUTTER, side: Side::Sell })
+}
+
+/// The (status, cum, leaves, order id known) of the one execution report in `events`.
+fn answer(events: &[OutputEvent]) -> (OrdStatus, Lots, Lots, bool) {
+    match events {
+        [OutputEvent::Execution(e)] => (e.status, e.cum, e.leaves, e.order_id.is_some()),
+        other => panic!("one execution report: {other:?}"),
+    }
+}
+
+/// Regression (a review's): a finished order's record was dropped at once, so a status
+/// request for a filled or cancelled order answered "unknown order" (39=8), and a too-late
+/// cancel's reject said 39=8 with no OrderID. Finished orders now answer with how they ended,
+/// to their firm only, until the window of kept records passes them.
+#[test]
+fn finished_orders_answer_status_requests_with_how_they_ended() {
+    let mut driver = Driver::new(0);
+    driver.apply(limit(T1, "S1", BUTTER, Side::Sell, "6800", 2));
+    driver.apply(limit(T3, "B1", BUTTER, Side::Buy, "6800", 2));
+    driver.apply(limit(T1, "S2", BUTTER, Side::Sell, "6900", 1));
+    driver.apply(cancel(T1, "X2", "S2", BUTTER));
+    let filled = driver.apply(status(T1, "S1"));
+    assert_eq!(answer(&filled), (OrdStatus::Filled, Lots(2), Lots(0), true));
+    let cancelled = driver.apply(status(T1, "S2"));
+    assert_eq!(answer(&cancelled), (OrdStatus::Cancelled, Lots(0), Lots(0), true));
+    // A colleague asks (T2, same firm): answered to the colleague.
+    let colleague = driver.apply(status(T2, "S1"));
+    assert!(matches!(&colleague[..], [OutputEvent::Execution(e)] if e.trader == T2));
+    // A cancel that comes too late says the order is filled, and names it.
+    let late = driver.apply(cancel(T1, "X1", "S1", BUTTER));
+    let reject = late.iter().find_map(|e| match e {
+        OutputEvent::CancelRejected(rejected) => Some(*rejected),
+        _ => None,
+    });
+    let reject = reject.expect("a cancel reject");
+    assert_eq!(
+        (reject.reason, reject.status, reject.order_id.is_some()),
+        (RejectReason::TooLate, OrdStatus::Filled, true)
+    );
+    assert_eq!(driver.state.orders_working(), 0, "finished records are not working orders");
+    // A snapshot keeps them: a restored state answers alike.
+    let mut bytes = Vec::new();
+    driver.state.encode_snapshot(&mut bytes);
+    let state = ShardState::restore(registry(), &bytes).expect("restores");
+    assert_eq!(state.state_hash(), driver.state.state_hash());
+    let mut restored = Driver { state, seq: driver.seq };
+    assert_eq!(restored.apply(status(T1, "S2")), driver.apply(status(T1, "S2")));
+}
+
+/// Only the last `FINISHED_KEPT` finished orders are kept: an older one's status is unknown,
+/// and a cancel of it is still too late.
+#[test]
+fn the_oldest_finished_order_leaves_the_window() {
+    let mut driver = Driver::new(0);
+    driver.apply_at(at(1), limit(T1, "FIRST", BUTTER, Side::Sell, "6900", 1));
+    driver.apply_at(at(1), cancel(T1, "XFIRST", "FIRST", BUTTER));
+    for n in 0..FINISHED_KEPT {
+        let order = limit(T1, &format!("IOC{n}"), BUTTER, Side::Buy, "6700", 1);
+        driver.apply_at(at(1), with_tif(order, Tif::ImmediateOrCancel));
+    }
+    let gone = driver.apply_at(at(1), status(T1, "FIRST"));
+    assert_eq!(answer(&gone), (OrdStatus::Rejected, Lots(0), Lots(0), false));
+    let late = driver.apply_at(at(1), cancel(T1, "X2", "FIRST", BUTTER));
+    assert_eq!(reject_reason(&late), Some(RejectReason::TooLate));
+    let kept = driver.apply_at(at(1), status(T1, &format!("IOC{}", FINISHED_KEPT - 1)));
+    assert_eq!(answer(&kept), (OrdStatus::Cancelled, Lots(0), Lots(0), true));
 }

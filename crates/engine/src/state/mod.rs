@@ -18,6 +18,7 @@ mod records;
 mod reports;
 mod snapshot;
 
+use std::collections::VecDeque;
 use std::sync::Arc;
 
 use birzha_book::{Book, Event, FirmId, Lots, OrderId, Side, Ticks, Timestamp, TraderId};
@@ -26,7 +27,7 @@ use crate::calendar;
 use crate::config::{InstrumentId, Registry};
 use crate::deposit::Deposits;
 use crate::input::{Input, OrderKind, Tif};
-use crate::output::{ExecId, Output, OutputEvent};
+use crate::output::{ExecId, OrdStatus, Output, OutputEvent};
 use crate::phase::Phase;
 use crate::text::{Account, ClOrdId};
 
@@ -41,7 +42,13 @@ const MICROS: rust_decimal::Decimal = rust_decimal::Decimal::from_parts(1_000_00
 /// The most ClOrdIDs one shard remembers per trading day.
 pub const CL_ORD_IDS_MAX: usize = 1 << 24;
 
-/// What the engine keeps about a working order beyond what the book keeps.
+/// Finished orders (filled, cancelled, expired, rejected by the book) whose records a shard
+/// keeps, the most recent first out of the window: their status answers (H) and too-late
+/// cancel rejects say how they ended. Older ones are "unknown" to a status request.
+pub const FINISHED_KEPT: usize = 1 << 16;
+
+/// What the engine keeps about an order beyond what the book keeps: while it works, and for
+/// the last [`FINISHED_KEPT`] finished ones.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct OrderRecord {
     pub(crate) trader: TraderId,
@@ -59,6 +66,8 @@ pub(crate) struct OrderRecord {
     /// Deposit still reserved by the order, in millionths.
     pub(crate) reserved: i128,
     pub(crate) account: Option<Account>,
+    /// How it ended, once finished (its record is then kept for status answers only).
+    pub(crate) done: Option<OrdStatus>,
 }
 
 /// Who asked for what the current input does: events about `order_id` are reported to the
@@ -99,8 +108,10 @@ pub struct ShardState {
     deposits: Deposits,
     /// Whether each firm is suspended.
     suspended: Vec<bool>,
-    /// Working orders by id.
+    /// Working orders, and the last [`FINISHED_KEPT`] finished ones, by id.
     orders: OrderRecords,
+    /// The finished orders whose records are kept, oldest first.
+    finished: VecDeque<OrderId>,
     /// Every ClOrdID each trader used today, with the order it named or created.
     cl_ord_ids: ClOrdIds,
     /// The next order id's counter (the shard is in the id's top bits).
@@ -181,7 +192,8 @@ impl ShardState {
             tick_lot_micros,
             deposits,
             suspended,
-            orders: OrderRecords::new(orders_max),
+            orders: OrderRecords::new(orders_max.saturating_add(FINISHED_KEPT as u32)),
+            finished: VecDeque::with_capacity(FINISHED_KEPT + 1),
             cl_ord_ids: ClOrdIds::new(),
             order_counter: 0,
             trading_day: 0,
@@ -260,7 +272,7 @@ impl ShardState {
     /// Returns the number of working orders.
     #[must_use]
     pub fn orders_working(&self) -> usize {
-        self.orders.len()
+        self.orders.len() - self.finished.len()
     }
 
     /// Returns the earliest time at which a [`Input::Tick`] can change anything: the end of

@@ -41,6 +41,7 @@ impl ShardState {
                     notional_ticks: 0,
                     reserved,
                     account: input.account,
+                    done: None,
                 };
                 self.orders.insert(order_id, record);
                 self.cl_ord_ids.insert_key(key, order_id);
@@ -178,6 +179,21 @@ impl ShardState {
     /// `TooLate` whoever asks: its record (and so its firm) is gone. That tells another firm
     /// only that the OrderID was issued and has ended, which sequential OrderIDs reveal anyway.
     fn resolve(&self, trader: TraderId, order: &OrderRef) -> Result<OrderId, RejectReason> {
+        match self.find(trader, order) {
+            Ok((order_id, record)) if record.done.is_none() => Ok(order_id),
+            Ok(_) => Err(RejectReason::TooLate),
+            Err(reason) => Err(reason),
+        }
+    }
+
+    /// The order `order` names and its record, working or finished (and still kept), if it is
+    /// one of `trader`'s firm's; else why not: `TooLate` for an order this shard finished and
+    /// no longer keeps, `UnknownOrder` otherwise (another firm's orders included).
+    fn find(
+        &self,
+        trader: TraderId,
+        order: &OrderRef,
+    ) -> Result<(OrderId, OrderRecord), RejectReason> {
         let firm = self.registry.firm_of(trader);
         let order_id = match order.order_id {
             Some(order_id) => order_id,
@@ -187,7 +203,7 @@ impl ShardState {
             },
         };
         match self.orders.get(&order_id) {
-            Some(record) if record.firm == firm => Ok(order_id),
+            Some(record) if record.firm == firm => Ok((order_id, *record)),
             Some(_) => Err(RejectReason::UnknownOrder),
             None if self.issued(order_id) => Err(RejectReason::TooLate),
             None => Err(RejectReason::UnknownOrder),
@@ -324,10 +340,12 @@ impl ShardState {
         reason: RejectReason,
         out: &mut Vec<Output>,
     ) {
-        let order_id = self.resolve(trader, &order).ok();
-        let status = order_id
-            .and_then(|id| self.orders.get(&id))
-            .map_or(OrdStatus::Rejected, |record| working_status(record.cum));
+        // The order's current status (FIX 4.4: 8 only for an order not known).
+        let found = self.find(trader, &order).ok();
+        let order_id = found.map(|(order_id, _)| order_id);
+        let status = found.map_or(OrdStatus::Rejected, |(_, record)| {
+            record.done.unwrap_or(working_status(record.cum))
+        });
         let rejected = CancelRejected {
             trader,
             instrument,
@@ -402,12 +420,22 @@ impl ShardState {
     /// Answers a status request to the trader who asked (the owner or a colleague of its
     /// firm: `resolve` admits no other), never to anyone else.
     pub(super) fn order_status(&mut self, input: &StatusInput, out: &mut Vec<Output>) {
-        let found = self.resolve(input.trader, &input.order).ok().and_then(|order_id| {
-            let book = self.book(input.instrument)?;
-            Some((order_id, book.order(order_id)?, *self.orders.get(&order_id)?))
+        let found = self.find(input.trader, &input.order).ok();
+        let working = found.and_then(|(order_id, record)| {
+            let view = self.book(input.instrument)?.order(order_id)?;
+            Some((order_id, view, record))
         });
-        let execution = match found {
-            Some((order_id, view, record)) => Execution {
+        let finished = found
+            .filter(|(_, record)| record.done.is_some() && record.instrument == input.instrument);
+        let execution = match (working, finished) {
+            (_, Some((order_id, record))) => Execution {
+                trader: input.trader,
+                exec_type: ExecType::OrderStatus,
+                status: record.done.unwrap_or(OrdStatus::Rejected),
+                leaves: Lots(0),
+                ..self.execution_base(&record, Some(order_id))
+            },
+            (Some((order_id, view, record)), None) => Execution {
                 trader: input.trader,
                 order_id: Some(order_id),
                 cl_ord_id: record.cl_ord_id,
@@ -420,7 +448,7 @@ impl ShardState {
                 notional_ticks: record.notional_ticks,
                 ..self.execution_base(&record, None)
             },
-            None => Execution {
+            (None, None) => Execution {
                 order_id: input.order.order_id,
                 trader: input.trader,
                 instrument: input.instrument,

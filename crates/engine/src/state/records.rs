@@ -128,6 +128,7 @@ mod tests {
             notional_ticks: 0,
             reserved: 0,
             account: None,
+            done: None,
         }
     }
 

@@ -7,7 +7,7 @@ use birzha_book::{
 };
 
 use super::orders::working_status;
-use super::{OrderRecord, ShardState};
+use super::{FINISHED_KEPT, OrderRecord, ShardState};
 use crate::config::InstrumentId;
 use crate::deposit::share;
 use crate::input::{OrderKind, Tif};
@@ -100,7 +100,7 @@ impl ShardState {
             };
             self.deliver(party.order_id, &record, execution, out);
             if done {
-                self.finish(party.order_id, currency);
+                self.finish(party.order_id, currency, OrdStatus::Filled);
             }
         }
         let trade = Trade {
@@ -137,7 +137,7 @@ impl ShardState {
         };
         self.deliver(state.order_id, &record, execution, out);
         let currency = self.currency_of[record.instrument.0 as usize];
-        self.finish(state.order_id, currency);
+        self.finish(state.order_id, currency, status);
     }
 
     fn report_replaced(&mut self, replaced: &Replaced, out: &mut Vec<Output>) {
@@ -155,7 +155,8 @@ impl ShardState {
         };
         self.deliver(state.order_id, &record, execution, out);
         if done {
-            self.finish(state.order_id, self.currency_of[record.instrument.0 as usize]);
+            let currency = self.currency_of[record.instrument.0 as usize];
+            self.finish(state.order_id, currency, OrdStatus::Filled);
         }
     }
 
@@ -197,7 +198,8 @@ impl ShardState {
                 ..self.execution_base(&record, None)
             };
             self.deliver(rejected.order_id, &record, execution, out);
-            self.finish(rejected.order_id, self.currency_of[instrument.0 as usize]);
+            let currency = self.currency_of[instrument.0 as usize];
+            self.finish(rejected.order_id, currency, OrdStatus::Rejected);
             return;
         }
         let kind = match rejected.request {
@@ -218,10 +220,21 @@ impl ShardState {
         self.push(OutputEvent::CancelRejected(rejected), out);
     }
 
-    /// Forgets a finished order and releases what it still had reserved.
-    fn finish(&mut self, order_id: OrderId, currency: usize) {
-        let record = self.orders.remove(&order_id).expect("finished orders had records");
+    /// Marks an order finished with `status` and releases what it still had reserved. Its
+    /// record is kept for status answers while it is among the last [`FINISHED_KEPT`]
+    /// finished; the oldest one kept is forgotten.
+    fn finish(&mut self, order_id: OrderId, currency: usize, status: OrdStatus) {
+        let record = self.orders.get_mut(&order_id).expect("finished orders had records");
+        debug_assert!(record.done.is_none(), "Invariant: an order finishes once");
         self.deposits.release(record.firm.0, currency, record.reserved);
+        record.reserved = 0;
+        record.done = Some(status);
+        self.finished.push_back(order_id);
+        if self.finished.len() > FINISHED_KEPT
+            && let Some(oldest) = self.finished.pop_front()
+        {
+            self.orders.remove(&oldest);
+        }
     }
 
     /// An execution report about `record`, for its owner, with its current quantities.

@@ -17,13 +17,15 @@ use crate::codec::{DecodeError, Decoder, Encoder};
 use crate::config::{InstrumentId, Registry};
 use crate::deposit::Account;
 use crate::input::{OrderKind, Tif};
+use crate::output::OrdStatus;
 use crate::phase::Phase;
 use crate::text::{Account as AccountText, ClOrdId};
 
 /// The snapshot payload's format version. Version 4 added the phase deadline and, per book,
-/// the last indicative uncross and whether an operator closed it; version 3 still restores
-/// (with none of them, as it did).
-const VERSION: u16 = 4;
+/// the last indicative uncross and whether an operator closed it; version 5 the records of
+/// the finished orders kept for status answers. Versions 3 and 4 still restore (without
+/// what they lack).
+const VERSION: u16 = 5;
 
 /// Why a snapshot payload could not be restored.
 #[derive(Debug, thiserror::Error)]
@@ -104,6 +106,10 @@ impl ShardState {
             let (trader, digest) = ClOrdIds::parts(key);
             encoder.u32(trader).i128(digest as i128).u64(order_id.0);
         }
+        encoder.u32(self.finished.len() as u32);
+        for order_id in &self.finished {
+            encode_finished(&mut encoder, *order_id, &self.orders[order_id]);
+        }
     }
 
     /// Returns a 64-bit FNV-1a hash of the snapshot encoding: equal states, equal hashes.
@@ -152,8 +158,31 @@ impl ShardState {
                 return Err(RestoreError::DuplicateClOrdId { trader });
             }
         }
+        if version >= 5 {
+            state.restore_finished(&mut decoder)?;
+        }
         decoder.finish("snapshot")?;
         Ok(state)
+    }
+
+    /// Restores the records of finished orders kept for status answers, oldest first.
+    fn restore_finished(&mut self, decoder: &mut Decoder<'_>) -> Result<(), RestoreError> {
+        let count = decoder.u32("finished")? as usize;
+        if count > super::FINISHED_KEPT {
+            return Err(decoder.error("finished", "more finished orders than kept").into());
+        }
+        for _ in 0..count {
+            let (order_id, record) = decode_finished(decoder)?;
+            let known = self.registry.instruments.len() > record.instrument.0 as usize
+                && self.registry.config.firms.len() > record.firm.0 as usize
+                && self.registry.config.traders.len() > record.trader.0 as usize;
+            if !known || self.orders.get(&order_id).is_some() {
+                return Err(decoder.error("finished", "unknown or repeated order").into());
+            }
+            self.orders.insert(order_id, record);
+            self.finished.push_back(order_id);
+        }
+        Ok(())
     }
 
     /// Restores the firms' status and deposits. Firms appended to the config since the
@@ -263,6 +292,97 @@ fn encode_order(encoder: &mut Encoder<'_>, order: &OrderView, record: &OrderReco
     });
 }
 
+/// A finished order's record: what a status answer reports.
+fn encode_finished(encoder: &mut Encoder<'_>, order_id: OrderId, record: &OrderRecord) {
+    let status = record.done.expect("Invariant: finished orders have their end status");
+    encoder.u64(order_id.0).u32(record.instrument.0).u8(status_code(status));
+    encoder.u32(record.firm.0).u32(record.trader.0).u8(record.side as u8);
+    encoder.u8(record.kind as u8);
+    match record.tif {
+        Tif::Day => encoder.u8(0),
+        Tif::GoodTillCancel => encoder.u8(1),
+        Tif::GoodTillDate(date) => encoder.u8(2).u32(date),
+        Tif::ImmediateOrCancel => encoder.u8(3),
+        Tif::FillOrKill => encoder.u8(4),
+    };
+    encoder.i64(record.price.0).u32(record.quantity.0).u32(record.cum.0);
+    encoder.i128(record.notional_ticks).text(record.cl_ord_id.as_str());
+    encoder.option(record.account, |e, account| {
+        e.text(account.as_str());
+    });
+}
+
+fn decode_finished(decoder: &mut Decoder<'_>) -> Result<(OrderId, OrderRecord), RestoreError> {
+    let order_id = OrderId(decoder.u64("order_id")?);
+    let instrument = InstrumentId(decoder.u32("instrument")?);
+    let status = status_of(decoder.u8("status")?).ok_or(decoder.error("status", "unknown"))?;
+    let firm = FirmId(decoder.u32("firm")?);
+    let trader = TraderId(decoder.u32("trader")?);
+    let side = match decoder.u8("side")? {
+        0 => Side::Buy,
+        1 => Side::Sell,
+        _ => return Err(decoder.error("side", "unknown side").into()),
+    };
+    let kind = match decoder.u8("kind")? {
+        0 => OrderKind::Limit,
+        1 => OrderKind::Market,
+        _ => return Err(decoder.error("kind", "unknown order kind").into()),
+    };
+    let tif = match decoder.u8("tif")? {
+        0 => Tif::Day,
+        1 => Tif::GoodTillCancel,
+        2 => Tif::GoodTillDate(decoder.u32("date")?),
+        3 => Tif::ImmediateOrCancel,
+        4 => Tif::FillOrKill,
+        _ => return Err(decoder.error("tif", "unknown time in force").into()),
+    };
+    let record = OrderRecord {
+        trader,
+        firm,
+        instrument,
+        side,
+        kind,
+        tif,
+        price: Ticks(decoder.i64("price")?),
+        quantity: Lots(decoder.u32("quantity")?),
+        cum: Lots(decoder.u32("cum")?),
+        notional_ticks: decoder.i128("notional")?,
+        cl_ord_id: cl_ord_id(decoder)?,
+        reserved: 0,
+        account: decoder.option("account", |d| {
+            let text = d.bytes("account")?;
+            AccountText::from_bytes(text).map_err(|_| d.error("account", "invalid account"))
+        })?,
+        done: Some(status),
+    };
+    Ok((order_id, record))
+}
+
+/// A finished order's status in snapshots.
+fn status_code(status: OrdStatus) -> u8 {
+    match status {
+        OrdStatus::New => 0,
+        OrdStatus::PartiallyFilled => 1,
+        OrdStatus::Filled => 2,
+        OrdStatus::Cancelled => 3,
+        OrdStatus::Rejected => 4,
+        OrdStatus::Expired => 5,
+    }
+}
+
+fn status_of(code: u8) -> Option<OrdStatus> {
+    [
+        OrdStatus::New,
+        OrdStatus::PartiallyFilled,
+        OrdStatus::Filled,
+        OrdStatus::Cancelled,
+        OrdStatus::Rejected,
+        OrdStatus::Expired,
+    ]
+    .get(usize::from(code))
+    .copied()
+}
+
 fn decode_order(
     decoder: &mut Decoder<'_>,
     instrument: InstrumentId,
@@ -311,6 +431,7 @@ fn decode_order(
             let text = d.bytes("account")?;
             AccountText::from_bytes(text).map_err(|_| d.error("account", "invalid account"))
         })?,
+        done: None,
     };
     let view = OrderView {
         order_id,
