@@ -141,7 +141,8 @@ impl Session {
             let seq = view.msg_seq_num();
             let msg_type = view.msg_type();
             let text: Vec<u8> = text.bytes().filter(|&byte| byte != crate::SOH).collect();
-            self.send_admin(io.now, io.store, io.out, b"j", &[], |writer| {
+            // An application message (FIX44.xml): kept for a ResendRequest, not gap-filled.
+            self.send_own(io.now, io.store, io.out, (b"j", &[], true), |writer| {
                 if let Some(seq) = seq {
                     writer.uint(45, seq);
                 }

@@ -304,16 +304,35 @@ impl Session {
         store: &mut dyn SessionStore,
         out: &mut Vec<u8>,
         msg_type: &[u8],
-        routing: &[(u32, &[u8])],
+        routing: Routing<'_>,
+        body: impl FnOnce(&mut MessageWriter<'_>),
+    ) -> Result<(), SessionError> {
+        self.send_own(now, store, out, (msg_type, routing, false), body)
+    }
+
+    /// Sends a message the session layer writes itself; `kept` stores the frame for a
+    /// ResendRequest (an application message such as a BusinessMessageReject), otherwise its
+    /// number is gap-filled (an admin message).
+    fn send_own(
+        &mut self,
+        now: UtcTimestamp,
+        store: &mut dyn SessionStore,
+        out: &mut Vec<u8>,
+        (msg_type, routing, kept): (&[u8], Routing<'_>, bool),
         body: impl FnOnce(&mut MessageWriter<'_>),
     ) -> Result<(), SessionError> {
         let seq = store.next_sender_seq();
+        let start = out.len();
         let mut writer = MessageWriter::begin(out, BEGIN_STRING, msg_type);
         let header = Header { seq, orig_sending_time: None, poss_resend: false, routing };
         self.write_header(&mut writer, now, &header);
         body(&mut writer);
-        writer.finish();
-        store.save(seq, None)?;
+        let range = writer.finish();
+        let saved = store.save(seq, kept.then(|| &out[range]));
+        if let Err(error) = saved {
+            out.truncate(start);
+            return Err(error.into());
+        }
         self.last_sent_ms = now.0;
         Ok(())
     }
@@ -438,6 +457,9 @@ impl Session {
         writer.finish();
     }
 }
+
+/// Routing fields of a header (OnBehalfOf*, DeliverTo*), in tag order.
+type Routing<'a> = &'a [(u32, &'a [u8])];
 
 /// An application message to send: MsgType and encoded body fields.
 #[derive(Debug, Clone, Copy)]
