@@ -8,6 +8,10 @@
 //! - `exchange`: end to end with the real engine: orders, fills, market data, resend after a
 //!   reconnect, cancel-on-disconnect, throttles, every outbound message checked against the
 //!   stock dictionary;
+//! - `outbound`: what traders receive, end to end: execution reports of a seeded random order
+//!   stream held to FIX 4.4's rules, a subscriber's book from W + X (full and depth-limited)
+//!   equal to the real one, one-sided subscriptions, status of finished orders, group order,
+//!   BusinessMessageRejects (for unhandled types, and resent, not gap-filled);
 //! - `security`: another firm's orders are unknown to every order-handling message (F, G, H,
 //!   q, D), untouched, and never reported to the wrong trader; colleagues of one firm cancel
 //!   by OrderID only;
@@ -18,5 +22,6 @@ mod acceptance;
 mod admin;
 mod exchange;
 mod gateway;
+mod outbound;
 mod security;
 mod util;

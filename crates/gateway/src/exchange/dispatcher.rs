@@ -380,7 +380,8 @@ impl Dispatcher {
         if let Some(position) = known.iter().position(Option::is_none) {
             let text = format!("unknown symbol {}", request.symbols[position]);
             self.messages.push(reject(b'0', &text));
-        } else if request.symbols.is_empty() || !(request.book || request.trades) {
+        } else if request.symbols.is_empty() || !(request.bids || request.offers || request.trades)
+        {
             self.messages.push(reject(b'8', "name at least one Symbol (55) and MDEntryType (269)"));
         } else if request.kind == b'1'
             && self.market.subscriptions_of(&comp_id) + known.len() > SUBSCRIPTIONS_PER_SESSION_MAX
@@ -391,7 +392,8 @@ impl Dispatcher {
                 let subscription = Subscription {
                     comp_id: comp_id.clone(),
                     request_id: request.request_id.clone(),
-                    book: request.book,
+                    bids: request.bids,
+                    offers: request.offers,
                     trades: request.trades,
                     depth: request.depth,
                 };

@@ -28,7 +28,22 @@ pub(crate) enum Request {
     MarketData(MarketDataRequest),
     /// A reply the gateway sends at once: MsgType and body.
     Reply(&'static [u8], Body),
+    /// Refused in-band: the session answers with a BusinessMessageReject (j).
+    Refused {
+        /// BusinessRejectReason (380).
+        reason: u32,
+        /// Text (58).
+        text: String,
+    },
 }
+
+/// BusinessRejectReason (380) 0: other.
+const BUSINESS_REJECT_OTHER: u32 = 0;
+/// BusinessRejectReason (380) 3: unsupported message type.
+const BUSINESS_REJECT_UNSUPPORTED: u32 = 3;
+/// BusinessRejectReason (380) 4, "Application not available": the exchange cannot take the
+/// request now.
+pub(crate) const BUSINESS_REJECT_UNAVAILABLE: u32 = 4;
 
 /// A parsed MarketDataRequest (V).
 #[derive(Debug)]
@@ -39,8 +54,10 @@ pub(crate) struct MarketDataRequest {
     pub(crate) kind: u8,
     /// MarketDepth (264); 0 = full book.
     pub(crate) depth: usize,
-    /// Book levels wanted.
-    pub(crate) book: bool,
+    /// Bids wanted (269 = 0).
+    pub(crate) bids: bool,
+    /// Offers wanted (269 = 1).
+    pub(crate) offers: bool,
     /// Trades wanted.
     pub(crate) trades: bool,
     /// The instruments, by symbol as sent.
@@ -130,7 +147,10 @@ pub(crate) fn parse(
             let request_id = text(view, 320).unwrap_or("ALL");
             return Request::Reply(b"y", super::market_data::security_list(request_id, registry));
         }
-        _ => Err("unsupported message type".into()),
+        _ => {
+            let text = "UNSUPPORTED: the exchange does not handle this message type".into();
+            return Request::Refused { reason: BUSINESS_REJECT_UNSUPPORTED, text };
+        }
     };
     match parsed {
         Ok(input) => Request::Engine(input),
@@ -159,7 +179,12 @@ pub(crate) fn refusal(view: &MessageView<'_>, reason: &str, ids: &LocalIds) -> R
             body.char(531, b'0').timestamp(60, now).str(58, reason.as_bytes());
             Request::Reply(b"r", body)
         }
-        _ => {
+        // Insufficient bandwidth: the request's rate, or the exchange's load.
+        b"V" => {
+            let request_id = text(view, 262).unwrap_or("");
+            Request::Reply(b"Y", super::market_data::request_reject(request_id, b'2', reason))
+        }
+        b"D" | b"H" => {
             body.str(37, b"NONE").str(11, cl_ord_id).str(17, ids.exec_id().as_bytes());
             body.char(150, b'8').char(39, b'8').uint(103, ord_rej_reason_of(reason));
             if let Some(symbol) = view.get(55) {
@@ -170,6 +195,12 @@ pub(crate) fn refusal(view: &MessageView<'_>, reason: &str, ids: &LocalIds) -> R
             body.uint(151, 0).uint(14, 0).decimal(6, 0, 0).timestamp(60, now);
             body.str(58, reason.as_bytes());
             Request::Reply(b"8", body)
+        }
+        _ => {
+            let unavailable = matches!(reason.split(':').next(), Some("BUSY" | "UNAVAILABLE"));
+            let code =
+                if unavailable { BUSINESS_REJECT_UNAVAILABLE } else { BUSINESS_REJECT_OTHER };
+            Request::Refused { reason: code, text: reason.to_owned() }
         }
     }
 }
@@ -337,14 +368,16 @@ fn market_data(view: &MessageView<'_>) -> Request {
         request_id: request_id.clone(),
         kind: char_of(view, 263).unwrap_or(b'0'),
         depth: view.get_u64(264).unwrap_or(0) as usize,
-        book: false,
+        bids: false,
+        offers: false,
         trades: false,
         symbols: Vec::new(),
     };
     for field in view.fields() {
         let value = view.value(field);
         match (field.tag, value) {
-            (269, b"0" | b"1") => request.book = true,
+            (269, b"0") => request.bids = true,
+            (269, b"1") => request.offers = true,
             (269, b"2") => request.trades = true,
             (269, _) => return reject(b'8', "MDEntryType (269) must be 0, 1 or 2"),
             (55, symbol) => request.symbols.push(String::from_utf8_lossy(symbol).into_owned()),

@@ -4,8 +4,14 @@
 //! Only the dispatcher thread touches it, in output order: a snapshot (W) is built from the
 //! picture at the point of the stream where the request is handled, and every incremental
 //! refresh (X) after it reflects a later change, so a subscriber's picture is always exact.
+//!
+//! A subscriber sees the sides it asked for (269 = 0 bids, 1 offers), each cut to its
+//! MarketDepth (264) best levels: a change outside them is not sent; a new level inside pushes
+//! the last one out (a delete in the same X), and a level leaving lets the next one in (a new
+//! entry in the same X), so W + X is always the top of the book.
 
 use std::collections::BTreeMap;
+use std::ops::Bound::{Excluded, Unbounded};
 
 use birzha_book::{Side, Ticks};
 use birzha_engine::{Indicative, InstrumentId, Level, Phase, PhaseChange, Registry, Trade};
@@ -35,13 +41,33 @@ pub(crate) struct Subscription {
     pub(crate) comp_id: String,
     /// Its MDReqID (262).
     pub(crate) request_id: String,
-    /// Book levels (269 = 0 and 1).
-    pub(crate) book: bool,
+    /// Bids (269 = 0).
+    pub(crate) bids: bool,
+    /// Offers (269 = 1).
+    pub(crate) offers: bool,
     /// Trades (269 = 2).
     pub(crate) trades: bool,
-    /// Levels per side in the snapshot; 0 = all.
+    /// Levels per side; 0 = all.
     pub(crate) depth: usize,
 }
+
+impl Subscription {
+    /// Whether it wants the levels of `side`.
+    fn wants(&self, side: Side) -> bool {
+        match side {
+            Side::Buy => self.bids,
+            Side::Sell => self.offers,
+        }
+    }
+
+    /// Whether it wants any book levels (and so the indicative uncross of a call).
+    fn book(&self) -> bool {
+        self.bids || self.offers
+    }
+}
+
+/// One entry of an incremental refresh: MDUpdateAction, MDEntryType, price, size.
+type Entry = (u8, u8, Ticks, u64);
 
 /// Every book's picture and every subscription.
 #[derive(Debug)]
@@ -63,7 +89,8 @@ impl MarketData {
 
     /// Applies a level change and returns the incremental refreshes for subscribers.
     pub(crate) fn level(&mut self, level: &Level, registry: &Registry, out: &mut Vec<Message>) {
-        let picture = &mut self.pictures[level.instrument.0 as usize];
+        let index = level.instrument.0 as usize;
+        let picture = &mut self.pictures[index];
         let levels = match level.side {
             Side::Buy => &mut picture.bids,
             Side::Sell => &mut picture.asks,
@@ -82,8 +109,36 @@ impl MarketData {
                 b'1'
             }
         };
-        let entry = (action, entry_type(level.side), level.price, level.lots);
-        self.publish_book_entry(level.instrument.0 as usize, entry, registry, out);
+        let levels = match level.side {
+            Side::Buy => &self.pictures[index].bids,
+            Side::Sell => &self.pictures[index].asks,
+        };
+        let kind = entry_type(level.side);
+        let symbol = registry.instruments[index].symbol();
+        let entry = (action, kind, level.price, level.lots);
+        for subscription in self.subscriptions[index].iter().filter(|s| s.wants(level.side)) {
+            let depth = subscription.depth;
+            let instrument = &registry.instruments[index];
+            if depth == 0 {
+                out.push(refresh(subscription, symbol, instrument, &[entry]));
+                continue;
+            }
+            if better_count(levels, level.side, level.price, depth) == depth {
+                continue;
+            }
+            let edge = match action {
+                // The level it pushed down leaves the subscriber's depth.
+                b'0' => nth_best(levels, level.side, depth).map(|(p, l)| (b'2', kind, p, l)),
+                // The next level moves into it.
+                b'2' => nth_best(levels, level.side, depth - 1).map(|(p, l)| (b'0', kind, p, l)),
+                _ => None,
+            };
+            let entries = match edge {
+                Some(edge) => &[entry, edge][..],
+                None => &[entry][..],
+            };
+            out.push(refresh(subscription, symbol, instrument, entries));
+        }
     }
 
     /// An incremental refresh of one book entry (MDUpdateAction, MDEntryType, price, size)
@@ -91,19 +146,13 @@ impl MarketData {
     fn publish_book_entry(
         &self,
         index: usize,
-        (action, entry_type, price, size): (u8, u8, Ticks, u64),
+        entry: Entry,
         registry: &Registry,
         out: &mut Vec<Message>,
     ) {
         let instrument = &registry.instruments[index];
-        for subscription in self.subscriptions[index].iter().filter(|s| s.book) {
-            let mut body = Body::new();
-            body.str(262, subscription.request_id.as_bytes()).uint(268, 1);
-            body.char(279, action).char(269, entry_type);
-            body.str(55, instrument.symbol().as_bytes());
-            put_price(&mut body, 270, instrument, price);
-            body.uint(271, size);
-            out.push((subscription.comp_id.clone(), b"X", body));
+        for subscription in self.subscriptions[index].iter().filter(|s| s.book()) {
+            out.push(refresh(subscription, instrument.symbol(), instrument, &[entry]));
         }
     }
 
@@ -194,13 +243,15 @@ impl MarketData {
         let depth = if subscription.depth == 0 { usize::MAX } else { subscription.depth };
         let mut entries = Body::new();
         let mut count = 0;
-        if subscription.book {
+        if subscription.bids {
             for (price, lots) in picture.bids.iter().rev().take(depth) {
                 entries.char(269, b'0');
                 put_price(&mut entries, 270, spec, *price);
                 entries.uint(271, *lots);
                 count += 1;
             }
+        }
+        if subscription.offers {
             for (price, lots) in picture.asks.iter().take(depth) {
                 entries.char(269, b'1');
                 put_price(&mut entries, 270, spec, *price);
@@ -208,7 +259,7 @@ impl MarketData {
                 count += 1;
             }
         }
-        if subscription.book
+        if subscription.book()
             && let Some((kind, price, volume)) = picture.indicative
         {
             entries.char(269, kind);
@@ -252,6 +303,41 @@ impl MarketData {
     }
 }
 
+/// How many levels of `side` are better than `price`, counted up to `limit`.
+fn better_count(levels: &BTreeMap<Ticks, u64>, side: Side, price: Ticks, limit: usize) -> usize {
+    match side {
+        Side::Buy => levels.range((Excluded(price), Unbounded)).take(limit).count(),
+        Side::Sell => levels.range(..price).take(limit).count(),
+    }
+}
+
+/// The level of `side` with `rank` better levels, if the side has that many.
+fn nth_best(levels: &BTreeMap<Ticks, u64>, side: Side, rank: usize) -> Option<(Ticks, u64)> {
+    let level = match side {
+        Side::Buy => levels.iter().rev().nth(rank),
+        Side::Sell => levels.iter().nth(rank),
+    };
+    level.map(|(price, lots)| (*price, *lots))
+}
+
+/// An incremental refresh (X) of `entries` for one subscription.
+fn refresh(
+    subscription: &Subscription,
+    symbol: &str,
+    instrument: &birzha_book::Instrument,
+    entries: &[Entry],
+) -> Message {
+    let mut body = Body::new();
+    body.str(262, subscription.request_id.as_bytes()).uint(268, entries.len() as u64);
+    for &(action, entry_type, price, size) in entries {
+        body.char(279, action).char(269, entry_type);
+        body.str(55, symbol.as_bytes());
+        put_price(&mut body, 270, instrument, price);
+        body.uint(271, size);
+    }
+    (subscription.comp_id.clone(), b"X", body)
+}
+
 fn entry_type(side: Side) -> u8 {
     match side {
         Side::Buy => b'0',
@@ -292,9 +378,10 @@ pub(crate) fn security_list(request_id: &str, registry: &Registry) -> Body {
             "{}; unit {}; lot {} {}; tick {} {}",
             spec.description, spec.unit, spec.lot_size, spec.unit, spec.tick, spec.currency
         );
-        body.str(55, spec.symbol.as_bytes()).str(107, description.as_bytes());
-        body.str(15, spec.currency.as_bytes());
+        // FIX44.xml's order: Instrument (55 … 231 … 107), then 15, then 561.
+        body.str(55, spec.symbol.as_bytes());
         super::report::put_decimal(&mut body, 231, spec.lot_size);
+        body.str(107, description.as_bytes()).str(15, spec.currency.as_bytes());
         body.uint(561, 1);
     }
     body

@@ -222,6 +222,7 @@ impl Exchange {
             Request::MarketData(request) => {
                 Command::MarketData { comp_id: comp_id.to_owned(), request }
             }
+            Request::Refused { reason, text } => return Delivery::Rejected { reason, text },
             Request::Engine(_) => return Delivery::Accepted,
         };
         match self.commands.try_send(command) {
@@ -229,7 +230,10 @@ impl Exchange {
             Err(TrySendError::Full(_)) => {
                 warn!(comp_id, "BUSY: the dispatcher's queue is full: request refused");
                 let text = "BUSY: the exchange cannot answer this request now; send it again";
-                Delivery::Rejected { reason: BUSINESS_REJECT_UNAVAILABLE, text: text.into() }
+                Delivery::Rejected {
+                    reason: inbound::BUSINESS_REJECT_UNAVAILABLE,
+                    text: text.into(),
+                }
             }
             Err(TrySendError::Disconnected(_)) => {
                 warn!(comp_id, "the dispatcher has stopped: reply dropped");
@@ -238,10 +242,6 @@ impl Exchange {
         }
     }
 }
-
-/// BusinessRejectReason (380) 4, "Application not available": the exchange cannot take the
-/// request now.
-const BUSINESS_REJECT_UNAVAILABLE: u32 = 4;
 
 fn cost(msg_type: &[u8]) -> Cost {
     match msg_type {
@@ -294,7 +294,7 @@ impl Application for Exchange {
         match inbound::parse(message, trader, &self.registry, &self.local_ids) {
             Request::Engine(input) => self.submit(comp_id, message, input),
             request => {
-                if let Request::Reply(b"8" | b"9" | b"r", _) = &request {
+                if let Request::Reply(b"8" | b"9" | b"r", _) | Request::Refused { .. } = &request {
                     info!(trader = comp_id, msg_type = ?String::from_utf8_lossy(message.msg_type()), "request refused by the gateway");
                 }
                 self.reply(comp_id, request)
