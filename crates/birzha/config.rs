@@ -173,6 +173,7 @@ impl Config {
         validate::validate_engine(&self.engine)?;
         if let Some(admin) = &self.admin {
             validate::validate_admin(admin)?;
+            validate::validate_ports(&self.server, admin)?;
         }
         if let Some(schedule) = &self.schedule {
             schedule.validate()?;
@@ -665,6 +666,16 @@ mod tests {
         assert!(Config::from_toml(&ipv6, "test.toml").is_ok(), "[::1] is loopback");
         let short = edited("birzha-demo-admin-token", "short");
         assert!(refused(&short).to_string().starts_with("admin.token = (5 characters)"));
+        // Regression (a review's): characters were counted in bytes.
+        let accented = edited("birzha-demo-admin-token", &"é".repeat(17));
+        assert!(refused(&accented).to_string().starts_with("admin.token = (17 characters)"));
+        // Regression (a review's): `config check` passed the FIX port as the admin port.
+        let clash = edited("listen = \"127.0.0.1:9879\"", "listen = \"127.0.0.1:9878\"");
+        let message = refused(&clash).to_string();
+        assert!(
+            message.starts_with("admin.listen = \"127.0.0.1:9878\" is not allowed"),
+            "{message}"
+        );
     }
 
     #[test]

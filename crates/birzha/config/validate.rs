@@ -85,11 +85,28 @@ pub(crate) fn validate_admin(admin: &AdminSection) -> Result<(), ConfigError> {
     if !printable || token.len() < TOKEN_LENGTH_MIN || token.len() > TOKEN_LENGTH_MAX {
         return Err(ConfigError::invalid(
             "admin.token",
-            format!("({} characters)", token.len()),
+            format!("({} characters)", token.chars().count()),
             format!(
                 "{TOKEN_LENGTH_MIN} to {TOKEN_LENGTH_MAX} printable ASCII characters without \
                  spaces"
             ),
+        ));
+    }
+    Ok(())
+}
+
+/// Checks that the admin port is not the FIX port (`serve` would fail to bind it).
+pub(crate) fn validate_ports(
+    server: &ServerSection,
+    admin: &AdminSection,
+) -> Result<(), ConfigError> {
+    let (fix, admin) = (server.listen, admin.listen);
+    let same_port = fix.port() == admin.port() && fix.port() != 0;
+    if same_port && (fix.ip() == admin.ip() || fix.ip().is_unspecified()) {
+        return Err(ConfigError::invalid(
+            "admin.listen",
+            quoted(&admin.to_string()),
+            format!("another port than server.listen ({fix})"),
         ));
     }
     Ok(())

@@ -12,13 +12,13 @@
 
 mod admin;
 mod cl_ord_ids;
+mod finished;
 mod orders;
 mod phases;
 mod records;
 mod reports;
 mod snapshot;
 
-use std::collections::VecDeque;
 use std::sync::Arc;
 
 use birzha_book::{Book, Event, FirmId, Lots, OrderId, Side, Ticks, Timestamp, TraderId};
@@ -32,6 +32,7 @@ use crate::phase::Phase;
 use crate::text::{Account, ClOrdId};
 
 use cl_ord_ids::ClOrdIds;
+use finished::Finished;
 use records::OrderRecords;
 
 pub use snapshot::RestoreError;
@@ -43,12 +44,13 @@ const MICROS: rust_decimal::Decimal = rust_decimal::Decimal::from_parts(1_000_00
 pub const CL_ORD_IDS_MAX: usize = 1 << 24;
 
 /// Finished orders (filled, cancelled, expired, rejected by the book) whose records a shard
-/// keeps, the most recent first out of the window: their status answers (H) and too-late
-/// cancel rejects say how they ended. Older ones are "unknown" to a status request.
-pub const FINISHED_KEPT: usize = 1 << 16;
+/// keeps: their status answers (H) and too-late cancel rejects say how they ended. Older ones
+/// are "unknown" to a status request. (A day of a commodity exchange's orders, many times
+/// over; more costs the hot path cache space, see `state/finished.rs`.)
+pub const FINISHED_KEPT: usize = 1 << 14;
 
-/// What the engine keeps about an order beyond what the book keeps: while it works, and for
-/// the last [`FINISHED_KEPT`] finished ones.
+/// What the engine keeps about an order beyond what the book keeps: while it works, and (a
+/// compact copy, in `Finished`) for the last [`FINISHED_KEPT`] finished ones.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct OrderRecord {
     pub(crate) trader: TraderId,
@@ -108,10 +110,10 @@ pub struct ShardState {
     deposits: Deposits,
     /// Whether each firm is suspended.
     suspended: Vec<bool>,
-    /// Working orders, and the last [`FINISHED_KEPT`] finished ones, by id.
+    /// Working orders by id.
     orders: OrderRecords,
-    /// The finished orders whose records are kept, oldest first.
-    finished: VecDeque<OrderId>,
+    /// The last [`FINISHED_KEPT`] finished orders' records.
+    finished: Finished,
     /// Every ClOrdID each trader used today, with the order it named or created.
     cl_ord_ids: ClOrdIds,
     /// The next order id's counter (the shard is in the id's top bits).
@@ -192,8 +194,8 @@ impl ShardState {
             tick_lot_micros,
             deposits,
             suspended,
-            orders: OrderRecords::new(orders_max.saturating_add(FINISHED_KEPT as u32)),
-            finished: VecDeque::with_capacity(FINISHED_KEPT + 1),
+            orders: OrderRecords::new(orders_max),
+            finished: Finished::new(),
             cl_ord_ids: ClOrdIds::new(),
             order_counter: 0,
             trading_day: 0,
@@ -272,7 +274,7 @@ impl ShardState {
     /// Returns the number of working orders.
     #[must_use]
     pub fn orders_working(&self) -> usize {
-        self.orders.len() - self.finished.len()
+        self.orders.len()
     }
 
     /// Returns the earliest time at which a [`Input::Tick`] can change anything: the end of

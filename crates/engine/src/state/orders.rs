@@ -202,8 +202,9 @@ impl ShardState {
                 _ => return Err(RejectReason::UnknownOrder),
             },
         };
-        match self.orders.get(&order_id) {
-            Some(record) if record.firm == firm => Ok((order_id, *record)),
+        let finished = || self.finished.get(order_id).map(|ended| ended.record(order.cl_ord_id));
+        match self.orders.get(&order_id).copied().or_else(finished) {
+            Some(record) if record.firm == firm => Ok((order_id, record)),
             Some(_) => Err(RejectReason::UnknownOrder),
             None if self.issued(order_id) => Err(RejectReason::TooLate),
             None => Err(RejectReason::UnknownOrder),

@@ -80,11 +80,12 @@ impl OrderRecords {
     }
 
     /// Removes and returns the record of `order_id`.
-    pub(crate) fn remove(&mut self, order_id: &OrderId) -> Option<OrderRecord> {
+    /// Forgets the record of `order_id` and returns it (its slot is reused by a later insert).
+    pub(crate) fn remove(&mut self, order_id: &OrderId) -> Option<&OrderRecord> {
         let slot = self.slot(*order_id)?;
         self.index.remove(*order_id, slot as u32);
         self.free.push(slot as u32);
-        Some(self.entries[slot].record)
+        Some(&self.entries[slot].record)
     }
 
     pub(crate) fn len(&self) -> usize {
@@ -154,7 +155,7 @@ mod tests {
                 }
                 2 if !live.is_empty() => {
                     let id = live[(state >> 8) as usize % live.len()];
-                    assert_eq!(records.remove(&id), model.remove(&id), "seed {seed:#x}");
+                    assert_eq!(records.remove(&id).copied(), model.remove(&id), "seed {seed:#x}");
                 }
                 _ => {
                     let id = OrderId((state >> 8) % (next_id + 1));

@@ -7,7 +7,7 @@ use birzha_book::{
 };
 
 use super::orders::working_status;
-use super::{FINISHED_KEPT, OrderRecord, ShardState};
+use super::{OrderRecord, ShardState};
 use crate::config::InstrumentId;
 use crate::deposit::share;
 use crate::input::{OrderKind, Tif};
@@ -220,21 +220,12 @@ impl ShardState {
         self.push(OutputEvent::CancelRejected(rejected), out);
     }
 
-    /// Marks an order finished with `status` and releases what it still had reserved. Its
-    /// record is kept for status answers while it is among the last [`FINISHED_KEPT`]
-    /// finished; the oldest one kept is forgotten.
+    /// Ends an order with `status`: releases what it still had reserved and moves its record
+    /// to the finished ones kept for status answers.
     fn finish(&mut self, order_id: OrderId, currency: usize, status: OrdStatus) {
-        let record = self.orders.get_mut(&order_id).expect("finished orders had records");
-        debug_assert!(record.done.is_none(), "Invariant: an order finishes once");
+        let record = self.orders.remove(&order_id).expect("finished orders had records");
         self.deposits.release(record.firm.0, currency, record.reserved);
-        record.reserved = 0;
-        record.done = Some(status);
-        self.finished.push_back(order_id);
-        if self.finished.len() > FINISHED_KEPT
-            && let Some(oldest) = self.finished.pop_front()
-        {
-            self.orders.remove(&oldest);
-        }
+        self.finished.push(order_id, record, status);
     }
 
     /// An execution report about `record`, for its owner, with its current quantities.

@@ -12,6 +12,7 @@ use birzha_book::{
 };
 
 use super::cl_ord_ids::ClOrdIds;
+use super::finished::Ended;
 use super::{OrderRecord, ShardState};
 use crate::codec::{DecodeError, Decoder, Encoder};
 use crate::config::{InstrumentId, Registry};
@@ -107,8 +108,8 @@ impl ShardState {
             encoder.u32(trader).i128(digest as i128).u64(order_id.0);
         }
         encoder.u32(self.finished.len() as u32);
-        for order_id in &self.finished {
-            encode_finished(&mut encoder, *order_id, &self.orders[order_id]);
+        for ended in self.finished.oldest_first() {
+            encode_ended(&mut encoder, ended);
         }
     }
 
@@ -172,15 +173,15 @@ impl ShardState {
             return Err(decoder.error("finished", "more finished orders than kept").into());
         }
         for _ in 0..count {
-            let (order_id, record) = decode_finished(decoder)?;
-            let known = self.registry.instruments.len() > record.instrument.0 as usize
-                && self.registry.config.firms.len() > record.firm.0 as usize
-                && self.registry.config.traders.len() > record.trader.0 as usize;
-            if !known || self.orders.get(&order_id).is_some() {
+            let ended = decode_ended(decoder)?;
+            let known = self.registry.instruments.len() > ended.instrument.0 as usize
+                && self.registry.config.firms.len() > ended.firm.0 as usize
+                && self.registry.config.traders.len() > ended.trader.0 as usize;
+            let id = ended.order_id;
+            if !known || self.orders.get(&id).is_some() || self.finished.contains(id) {
                 return Err(decoder.error("finished", "unknown or repeated order").into());
             }
-            self.orders.insert(order_id, record);
-            self.finished.push_back(order_id);
+            self.finished.push_ended(ended);
         }
         Ok(())
     }
@@ -292,27 +293,23 @@ fn encode_order(encoder: &mut Encoder<'_>, order: &OrderView, record: &OrderReco
     });
 }
 
-/// A finished order's record: what a status answer reports.
-fn encode_finished(encoder: &mut Encoder<'_>, order_id: OrderId, record: &OrderRecord) {
-    let status = record.done.expect("Invariant: finished orders have their end status");
-    encoder.u64(order_id.0).u32(record.instrument.0).u8(status_code(status));
-    encoder.u32(record.firm.0).u32(record.trader.0).u8(record.side as u8);
-    encoder.u8(record.kind as u8);
-    match record.tif {
+/// What is kept of a finished order.
+fn encode_ended(encoder: &mut Encoder<'_>, ended: &Ended) {
+    encoder.u64(ended.order_id.0).u32(ended.instrument.0).u8(status_code(ended.status));
+    encoder.u32(ended.firm.0).u32(ended.trader.0).u8(ended.side as u8);
+    encoder.u8(ended.kind as u8);
+    match ended.tif {
         Tif::Day => encoder.u8(0),
         Tif::GoodTillCancel => encoder.u8(1),
         Tif::GoodTillDate(date) => encoder.u8(2).u32(date),
         Tif::ImmediateOrCancel => encoder.u8(3),
         Tif::FillOrKill => encoder.u8(4),
     };
-    encoder.i64(record.price.0).u32(record.quantity.0).u32(record.cum.0);
-    encoder.i128(record.notional_ticks).text(record.cl_ord_id.as_str());
-    encoder.option(record.account, |e, account| {
-        e.text(account.as_str());
-    });
+    encoder.i64(ended.price.0).u32(ended.quantity.0).u32(ended.cum.0);
+    encoder.i128(ended.notional_ticks);
 }
 
-fn decode_finished(decoder: &mut Decoder<'_>) -> Result<(OrderId, OrderRecord), RestoreError> {
+fn decode_ended(decoder: &mut Decoder<'_>) -> Result<Ended, RestoreError> {
     let order_id = OrderId(decoder.u64("order_id")?);
     let instrument = InstrumentId(decoder.u32("instrument")?);
     let status = status_of(decoder.u8("status")?).ok_or(decoder.error("status", "unknown"))?;
@@ -336,26 +333,21 @@ fn decode_finished(decoder: &mut Decoder<'_>) -> Result<(OrderId, OrderRecord), 
         4 => Tif::FillOrKill,
         _ => return Err(decoder.error("tif", "unknown time in force").into()),
     };
-    let record = OrderRecord {
+    // Fields are read in the order written (a struct expression evaluates in source order).
+    Ok(Ended {
+        order_id,
+        instrument,
         trader,
         firm,
-        instrument,
+        tif,
+        status,
         side,
         kind,
-        tif,
         price: Ticks(decoder.i64("price")?),
         quantity: Lots(decoder.u32("quantity")?),
         cum: Lots(decoder.u32("cum")?),
         notional_ticks: decoder.i128("notional")?,
-        cl_ord_id: cl_ord_id(decoder)?,
-        reserved: 0,
-        account: decoder.option("account", |d| {
-            let text = d.bytes("account")?;
-            AccountText::from_bytes(text).map_err(|_| d.error("account", "invalid account"))
-        })?,
-        done: Some(status),
-    };
-    Ok((order_id, record))
+    })
 }
 
 /// A finished order's status in snapshots.

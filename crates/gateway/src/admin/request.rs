@@ -258,8 +258,12 @@ fn arguments_error(command: &'static str, expected: &'static str, got: &[&str]) 
 /// most [`AMOUNT_UNITS_MAX`] in size.
 fn parse_amount(text: &str) -> Result<Decimal, RequestError> {
     let refuse = |reason| RequestError::Amount { amount: text.to_owned(), reason };
-    let amount: Decimal =
-        text.parse().map_err(|_| refuse("expected a decimal number such as 1000.25"))?;
+    // Plain digits, as in the config: no exponent (`1e5`), no separators.
+    let plain = text.bytes().all(|byte| byte.is_ascii_digit() || matches!(byte, b'.' | b'-'));
+    let amount = Decimal::from_str_exact(text)
+        .ok()
+        .filter(|_| plain)
+        .ok_or_else(|| refuse("expected a decimal number such as 1000.25"))?;
     if amount.scale() > AMOUNT_SCALE_MAX {
         return Err(refuse("at most 6 decimal places (deposits are kept in millionths)"));
     }
@@ -326,6 +330,9 @@ mod tests {
             ("phase A Lunch", "unknown phase `Lunch`; expected one of: Closed,"),
             ("deposit F USD", "`deposit` takes 3 arguments (FIRM CURRENCY AMOUNT), got 2"),
             ("deposit F USD ten", "amount `ten` is not allowed: expected a decimal number"),
+            // Regression (a review's): exponents were taken (the config refuses them).
+            ("deposit F USD 1e5", "amount `1e5` is not allowed: expected a decimal number"),
+            ("deposit F USD 1_000", "amount `1_000` is not allowed: expected a decimal number"),
             ("deposit F USD 1.0000001", "amount `1.0000001` is not allowed: at most 6 decimal"),
             ("deposit F USD 0.00", "amount `0.00` is not allowed: must not be zero"),
             ("deposit F USD 1000000000000000001", "larger than 10^18 currency units"),
