@@ -175,9 +175,10 @@ impl ShardState {
 
     /// Finds the order a request names, among the requesting trader's firm's working orders.
     ///
-    /// Another firm's working order is `UnknownOrder`. A finished order named by OrderID is
-    /// `TooLate` whoever asks: its record (and so its firm) is gone. That tells another firm
-    /// only that the OrderID was issued and has ended, which sequential OrderIDs reveal anyway.
+    /// Another firm's order, working or finished and kept, is `UnknownOrder`; the firm's own
+    /// finished order is `TooLate`. One finished longer ago (its record is no longer kept, and
+    /// so its firm unknown) is `TooLate` whoever asks: that tells another firm only that the
+    /// OrderID was issued and has ended, which sequential OrderIDs reveal anyway.
     fn resolve(&self, trader: TraderId, order: &OrderRef) -> Result<OrderId, RejectReason> {
         match self.find(trader, order) {
             Ok((order_id, record)) if record.done.is_none() => Ok(order_id),
