@@ -120,21 +120,22 @@ impl Layout {
             .or_else(|| prefix("trader", &self.traders, &current.traders))
     }
 
-    /// The file's text: a line per entry.
+    /// The file's text: a line per entry, words separated by a space; a code's bytes other
+    /// than printable ASCII, and `%`, are written `%XX`.
     #[must_use]
     pub fn encode(&self) -> String {
         let mut text = format!("{MAGIC}\nshards {}\n", self.shards);
         for (currency, shard) in &self.currencies {
-            text.push_str(&format!("currency {currency} {shard}\n"));
+            text.push_str(&format!("currency {} {shard}\n", escape(currency)));
         }
         for (symbol, currency) in &self.instruments {
-            text.push_str(&format!("instrument {symbol} {currency}\n"));
+            text.push_str(&format!("instrument {} {}\n", escape(symbol), escape(currency)));
         }
         for firm in &self.firms {
-            text.push_str(&format!("firm {firm}\n"));
+            text.push_str(&format!("firm {}\n", escape(firm)));
         }
         for trader in &self.traders {
-            text.push_str(&format!("trader {trader}\n"));
+            text.push_str(&format!("trader {}\n", escape(trader)));
         }
         text
     }
@@ -157,7 +158,9 @@ impl Layout {
         }
         let mut layout = Layout::default();
         for (index, line) in lines {
-            let words: Vec<&str> = line.split(' ').collect();
+            let words: Option<Vec<String>> = line.split(' ').map(unescape).collect();
+            let words = words.ok_or_else(|| malformed(index, line))?;
+            let words: Vec<&str> = words.iter().map(String::as_str).collect();
             match words.as_slice() {
                 ["shards", count] => {
                     layout.shards = count.parse().map_err(|_| malformed(index, line))?;
@@ -176,6 +179,36 @@ impl Layout {
         }
         Ok(layout)
     }
+}
+
+/// A code as one word of a line: bytes outside printable ASCII, and `%`, as `%XX`.
+fn escape(code: &str) -> String {
+    let mut word = String::with_capacity(code.len());
+    for byte in code.bytes() {
+        if (0x21..=0x7e).contains(&byte) && byte != b'%' {
+            word.push(char::from(byte));
+        } else {
+            word.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    word
+}
+
+/// The code a word of a line stands for, or `None` if it is not one [`escape`] writes.
+fn unescape(word: &str) -> Option<String> {
+    let mut bytes = Vec::with_capacity(word.len());
+    let mut rest = word.as_bytes();
+    while let Some((&byte, tail)) = rest.split_first() {
+        if byte == b'%' {
+            let hex = std::str::from_utf8(tail.get(..2)?).ok()?;
+            bytes.push(u8::from_str_radix(hex, 16).ok()?);
+            rest = &tail[2..];
+        } else {
+            bytes.push(byte);
+            rest = tail;
+        }
+    }
+    String::from_utf8(bytes).ok()
 }
 
 /// `currency` names, comma-separated.
@@ -249,7 +282,7 @@ mod tests {
             shards: 2,
             currencies: vec![("BYN".into(), 0), ("USD".into(), 1)],
             instruments: vec![("MILK".into(), "BYN".into()), ("BUTTER".into(), "USD".into())],
-            firms: vec!["FIRM-A".into()],
+            firms: vec!["FIRM-A".into(), "FIRM B 100%".into(), "Фирма\r\n".into()],
             traders: vec!["T1".into(), "T2".into()],
         }
     }
@@ -259,7 +292,10 @@ mod tests {
         let path = Path::new("layout");
         let decoded = Layout::decode(path, &layout().encode()).expect("decodes");
         assert_eq!(decoded, layout());
-        for bad in ["shards 2\n", "birzha-layout 1\nshards two\n", "birzha-layout 1\nfirm\n"] {
+        let bad = ["shards 2\n", "birzha-layout 1\nshards two\n", "birzha-layout 1\nfirm\n"];
+        for bad in
+            bad.into_iter().chain(["birzha-layout 1\nfirm A%G1\n", "birzha-layout 1\nfirm %4"])
+        {
             assert!(Layout::decode(path, bad).is_err(), "{bad:?}");
         }
     }

@@ -44,6 +44,11 @@ fn phases(events: &[OutputEvent]) -> Vec<Phase> {
         .collect()
 }
 
+/// The same time a day later.
+pub(crate) fn next_day(time: Timestamp) -> Timestamp {
+    Timestamp(time.0 + 86_400 * 1_000_000_000)
+}
+
 /// Ticks a scheduled driver through the morning's transitions into continuous trading.
 pub(crate) fn open_the_day(driver: &mut Driver) {
     for time in [minsk(10, 0, 0), minsk(10, 46, 0), minsk(11, 1, 0)] {

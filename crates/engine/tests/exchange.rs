@@ -436,3 +436,30 @@ fn the_oldest_finished_order_leaves_the_window() {
     let kept = driver.apply_at(at(1), status(T1, &format!("IOC{}", FINISHED_KEPT - 1)));
     assert_eq!(answer(&kept), (OrdStatus::Cancelled, Lots(0), Lots(0), true));
 }
+
+/// Regression (a review of the fixes): a cancel naming (by ClOrdID) a filled butter order
+/// but sent for the milk book was answered for the butter order (39=2 and its OrderID), while
+/// a status request on the milk book said "unknown order". Both say unknown now.
+#[test]
+fn a_cancel_on_another_instrument_is_not_answered_with_a_finished_order_of_this_one() {
+    let mut driver = Driver::new(0);
+    driver.apply(limit(T1, "S1", BUTTER, Side::Sell, "6800", 2));
+    driver.apply(limit(T3, "B1", BUTTER, Side::Buy, "6800", 2));
+    let order = OrderRef { order_id: None, cl_ord_id: id("S1") };
+    let status =
+        Input::OrderStatus(StatusInput { trader: T1, order, instrument: MILK, side: Side::Sell });
+    let answer = driver.apply(status);
+    let unknown = matches!(&answer[..], [OutputEvent::Execution(e)] if e.order_id.is_none());
+    assert!(unknown, "the status on MILK does not know it: {answer:?}");
+    let events = driver.apply(cancel(T1, "X1", "S1", MILK));
+    let reject = events.iter().find_map(|e| match e {
+        OutputEvent::CancelRejected(rejected) => Some(*rejected),
+        _ => None,
+    });
+    let reject = reject.expect("a cancel reject");
+    assert_eq!(
+        (reject.status, reject.order_id.is_some()),
+        (OrdStatus::Rejected, false),
+        "a MILK cancel reject answers for a BUTTER order: {reject:?}"
+    );
+}

@@ -17,7 +17,7 @@ use std::sync::Arc;
 use birzha_book::{FirmId, Side, Timestamp, TraderId};
 use birzha_engine::*;
 
-use crate::day::{minsk, open_the_day, scheduled_driver};
+use crate::day::{day_schedule, minsk, next_day, open_the_day, scheduled_driver};
 use crate::fixture::{self, BUTTER, Driver, MILK, T1, T3, at, executions, limit, reject_reason};
 
 /// A state restored from `driver`'s snapshot, as a restart would have it.
@@ -136,11 +136,6 @@ fn day_orders_of_an_instrument_an_operator_closed_expire_with_the_day() {
     assert_eq!(live.state.orders_working(), 0);
 }
 
-/// The same time a day later.
-fn next_day(time: Timestamp) -> Timestamp {
-    Timestamp(time.0 + 86_400 * 1_000_000_000)
-}
-
 /// Regression (a review's): a snapshot refused a config with an instrument appended ("number
 /// of instruments"), though operations.md says to append. Restored into a config with an
 /// instrument of a known currency, a firm and a trader appended, the snapshot's books,
@@ -175,4 +170,39 @@ fn a_snapshot_restores_into_a_config_with_entries_appended() {
     restored.state.encode_snapshot(&mut bytes);
     let refused = ShardState::restore(fixture::registry(), &bytes).map(|_| ()).expect_err("");
     assert!(refused.to_string().contains("firms were removed"), "{refused}");
+}
+
+/// Regression (a review of the fixes): a snapshot taken in continuous trading, restored into
+/// a config with an instrument appended: the new instrument started Closed, and the restored
+/// `phase_deadline` (the 15:00 close) kept the phases from stepping; at 15:00 a Closed
+/// instrument does not open for the closing call, so it stayed closed all day, while a fresh
+/// state (or a replay of the journal alone) opens it at once.
+#[test]
+fn an_instrument_appended_mid_session_opens_whether_or_not_a_snapshot_exists() {
+    let mut live = scheduled_driver();
+    open_the_day(&mut live);
+    live.apply_at(minsk(12, 0, 0), limit(T1, "B1", BUTTER, Side::Buy, "6800", 1));
+    let mut bytes = Vec::new();
+    live.state.encode_snapshot(&mut bytes);
+    let mut config = fixture::config();
+    config.phases.schedule = Some(day_schedule());
+    config.instruments.push(fixture::instrument("BUT72-FCA-USD", "USD", "5", "1", "6000"));
+    let registry = Arc::new(config.validate().expect("valid"));
+    let appended = InstrumentId(3);
+    let order = || limit(T1, "NEW1", appended, Side::Buy, "6000", 1);
+
+    // Without a snapshot (a fresh shard on the appended config) it opens for the session.
+    let mut fresh = Driver { state: ShardState::new(Arc::clone(&registry), 0), seq: 0 };
+    let fresh_events = fresh.apply_at(minsk(12, 1, 0), order());
+    assert_eq!(fixture::reject_reason(&fresh_events), None, "{fresh_events:?}");
+
+    let state = ShardState::restore(Arc::clone(&registry), &bytes).expect("appended");
+    let mut restored = Driver { state, seq: live.seq };
+    let events = restored.apply_at(minsk(12, 1, 0), order());
+    restored.apply_at(minsk(15, 0, 1), Input::Tick);
+    assert_eq!(
+        (fixture::reject_reason(&events), restored.state.phase(appended)),
+        (None, Phase::ClosingCall),
+        "the appended instrument opens after a restore too"
+    );
 }

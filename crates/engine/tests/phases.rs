@@ -13,8 +13,8 @@
 use birzha_book::Side;
 use birzha_engine::*;
 
-use crate::day::{minsk, open_the_day, scheduled_driver, with_tif};
-use crate::fixture::{BUTTER, Driver, T1, T3, at, cancel, id, limit, reject_reason};
+use crate::day::{minsk, next_day, open_the_day, scheduled_driver, with_tif};
+use crate::fixture::{BUTTER, Driver, MILK, T1, T3, at, cancel, id, limit, reject_reason};
 
 /// Market model §5: "an operator `Halt` from any open phase". Before the pre-open the
 /// instrument is Closed: a halt there must not make a resume open it. Here a halt at 09:00 and
@@ -181,4 +181,84 @@ fn a_resume_after_the_session_expires_day_orders_and_trades_nothing() {
     driver.apply_at(minsk(15, 31, 0), Input::Tick);
     assert_eq!(driver.state.phase(BUTTER), Phase::Closed);
     assert_eq!(driver.state.orders_working(), 2, "the GTC orders wait for tomorrow's call");
+}
+
+fn expired_ids(events: &[OutputEvent]) -> Vec<String> {
+    events
+        .iter()
+        .filter_map(|e| match e {
+            OutputEvent::Execution(x) if x.exec_type == ExecType::Expired => {
+                Some(x.cl_ord_id.to_string())
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+/// Regression (a review of the fixes): an instrument halted in yesterday's session and
+/// resumed after midnight, before today's pre-open, went to PostClose ("the session is
+/// over"), and the next step PostClose → Closed expired GTD orders up to the end of *today*:
+/// an order good till today was expired before today's session. Now it goes to Closed, and
+/// today's pre-open opens it.
+#[test]
+fn a_resume_after_midnight_keeps_orders_good_till_today() {
+    let mut driver = scheduled_driver();
+    open_the_day(&mut driver); // 2026-11-30
+    let tomorrow = 20261201;
+    let gtd_butter =
+        with_tif(limit(T1, "GTD-B", BUTTER, Side::Buy, "6700", 1), Tif::GoodTillDate(tomorrow));
+    let gtd_milk =
+        with_tif(limit(T1, "GTD-M", MILK, Side::Buy, "0.94", 1), Tif::GoodTillDate(tomorrow));
+    driver.apply_at(minsk(12, 0, 0), gtd_butter);
+    driver.apply_at(minsk(12, 0, 1), gtd_milk);
+    driver.apply_at(minsk(12, 1, 0), Input::Admin(Admin::Halt(BUTTER)));
+    driver.apply_at(minsk(15, 31, 0), Input::Tick);
+    assert_eq!(driver.state.phase(BUTTER), Phase::Halted);
+    assert_eq!(driver.state.orders_working(), 2);
+    // 2026-12-01, 03:00: the operator resumes the instrument before the pre-open.
+    let mut expired = Vec::new();
+    expired.extend(expired_ids(&driver.apply_at(next_day(minsk(3, 0, 0)), Input::Tick)));
+    let resume = Input::Admin(Admin::Resume(BUTTER));
+    expired.extend(expired_ids(&driver.apply_at(next_day(minsk(3, 0, 1)), resume)));
+    expired.extend(expired_ids(&driver.apply_at(next_day(minsk(3, 0, 2)), Input::Tick)));
+    expired.extend(expired_ids(&driver.apply_at(next_day(minsk(10, 46, 0)), Input::Tick)));
+    assert_eq!(driver.state.phase(MILK), Phase::PreOpen);
+    assert_eq!(
+        (expired, driver.state.orders_working()),
+        (Vec::<String>::new(), 2),
+        "orders good till 2026-12-01 must be working in the 2026-12-01 session; butter phase {:?}",
+        driver.state.phase(BUTTER)
+    );
+}
+
+/// Regression (a review of the fixes). Market model §5: "On entering PreOpen the band is
+/// re-based on the previous close". An instrument halted overnight never passes Closed →
+/// PreOpen, so today's session traded in yesterday's band; the day roll now re-bases it. Here yesterday closed at 7400 (band from 6800: [6120, 7480]); a buy at
+/// 8000, inside the re-based band [6660, 8140], is refused after the resume, while the same
+/// order is taken on a day without the halt.
+#[test]
+fn a_resume_the_next_day_re_bases_the_band_on_the_previous_close() {
+    let run = |halt: bool| {
+        let mut driver = scheduled_driver();
+        open_the_day(&mut driver);
+        driver.apply_at(minsk(12, 0, 0), limit(T1, "S1", BUTTER, Side::Sell, "7400", 1));
+        driver.apply_at(minsk(12, 0, 1), limit(T3, "B1", BUTTER, Side::Buy, "7400", 1));
+        // The volatility interruption's auction trades at 7400.
+        let events = driver.apply_at(minsk(12, 30, 0), Input::Tick);
+        assert!(events.iter().any(|e| matches!(e, OutputEvent::Trade(_))), "{events:?}");
+        assert_eq!(driver.state.phase(BUTTER), Phase::Continuous);
+        if halt {
+            driver.apply_at(minsk(12, 31, 0), Input::Admin(Admin::Halt(BUTTER)));
+        }
+        driver.apply_at(next_day(minsk(10, 46, 0)), Input::Tick);
+        if halt {
+            driver.apply_at(next_day(minsk(10, 47, 0)), Input::Admin(Admin::Resume(BUTTER)));
+        }
+        assert_eq!(driver.state.phase(BUTTER), Phase::PreOpen);
+        let events = driver
+            .apply_at(next_day(minsk(10, 48, 0)), limit(T3, "B2", BUTTER, Side::Buy, "8000", 1));
+        reject_reason(&events)
+    };
+    assert_eq!(run(false), None, "without the halt the band is re-based");
+    assert_eq!(run(true), None, "after an overnight halt the band is re-based too");
 }

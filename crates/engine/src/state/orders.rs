@@ -343,7 +343,7 @@ impl ShardState {
         out: &mut Vec<Output>,
     ) {
         // The order's current status (FIX 4.4: 8 only for an order not known).
-        let found = self.find(trader, &order).ok();
+        let found = self.find(trader, &order).ok().filter(|(_, r)| r.instrument == instrument);
         let order_id = found.map(|(order_id, _)| order_id);
         let status = found.map_or(OrdStatus::Rejected, |(_, record)| {
             record.done.unwrap_or(working_status(record.cum))

@@ -125,14 +125,20 @@ impl ShardState {
     /// session (the engine was down through its close, or an operator's command kept it
     /// open), as the close would have: a call ends with its uncross, and the instrument goes
     /// through PostClose to Closed; the day roll then expires Day orders and past GTD orders.
-    /// A halted instrument stays halted; today's schedule takes over from Closed.
+    /// A halted instrument stays halted (its band re-based, as today's pre-open would); today's
+    /// schedule takes over from Closed.
     pub(super) fn close_stale_sessions(&mut self, out: &mut Vec<Output>) {
         for index in 0..self.books.len() {
             let Some(book) = &self.books[index] else { continue };
             let id = InstrumentId(index as u32);
             let collecting = book.mode() == Mode::Call;
             match self.phases[index] {
-                Phase::Closed | Phase::Halted => continue,
+                Phase::Closed => continue,
+                // It stays halted, but today's band is what today's pre-open would set.
+                Phase::Halted => {
+                    self.rebase_band(id, out);
+                    continue;
+                }
                 phase if collecting && phase.is_open() => self.end_call(id, Phase::PostClose, out),
                 _ => self.set_phase_only(id, Phase::PostClose, out),
             }
@@ -150,14 +156,20 @@ impl ShardState {
     /// Closed → PreOpen: re-base the band on the previous close, cancel what falls outside,
     /// and start the opening call, which ends at the day's open plus a random end.
     fn enter_pre_open(&mut self, id: InstrumentId, out: &mut Vec<Output>) {
+        self.rebase_band(id, out);
+        let open = day_start(self.now).0 + u64::from(self.schedule().open) * SECOND_NS;
+        let end = Timestamp(open.max(self.now.0) + self.random_end(id));
+        self.start_call(id, Phase::PreOpen, Some(end), out);
+    }
+
+    /// Re-bases the band on the previous close (the last trade, else the reference) and
+    /// cancels the orders outside it.
+    fn rebase_band(&mut self, id: InstrumentId, out: &mut Vec<Output>) {
         self.with_book(id, out, |book, _, events| {
             let reference = book.last_trade_price().unwrap_or(book.reference());
             // A band that cannot be built keeps the old one; the config validated it once.
             let _ = book.rebase(reference, events);
         });
-        let open = day_start(self.now).0 + u64::from(self.schedule().open) * SECOND_NS;
-        let end = Timestamp(open.max(self.now.0) + self.random_end(id));
-        self.start_call(id, Phase::PreOpen, Some(end), out);
     }
 
     /// Starts a call: the book collects until `end` (or until an operator moves it on).
@@ -222,6 +234,13 @@ impl ShardState {
             Phase::ClosingCall => {
                 let close = today + u64::from(self.schedule().closing_call_end) * SECOND_NS;
                 (Phase::ClosingCall, end.max(Timestamp(close)))
+            }
+            // Before today's pre-open: the day roll expired yesterday's orders; today's
+            // pre-open opens it.
+            Phase::Closed if seconds_of_day(self.now) < self.schedule().pre_open => {
+                self.set_phase_only(id, Phase::Closed, out);
+                self.phase_deadline = self.now;
+                return;
             }
             Phase::PostClose | Phase::Closed => {
                 self.set_phase_only(id, Phase::PostClose, out);

@@ -218,12 +218,16 @@ impl ShardState {
         decoder: &mut Decoder<'_>,
         version: u16,
     ) -> Result<(), RestoreError> {
-        // Instruments appended to the config since the snapshot start empty.
+        // Instruments appended to the config since the snapshot start empty, in their first
+        // phase, and step to the schedule's at the next input, as in a fresh state.
         let instruments = decoder.u32("instruments")? as usize;
         if instruments > self.books.len() {
             return Err(RestoreError::Mismatch {
                 what: "number of instruments (instruments were removed)",
             });
+        }
+        if instruments < self.books.len() {
+            self.phase_deadline = Timestamp(0);
         }
         for index in 0..instruments {
             let present = decoder.bool("book")?;
