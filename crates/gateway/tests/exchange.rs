@@ -190,7 +190,8 @@ impl Running {
 pub(crate) struct Trader {
     client: Client,
     code: &'static str,
-    seq: u64,
+    /// The next MsgSeqNum to send (a test may skip or go back to make gaps).
+    pub(crate) seq: u64,
     /// Every frame received, for the dictionary check.
     pub(crate) received: Vec<Vec<u8>>,
 }

@@ -768,3 +768,121 @@ async fn two_subscriptions_of_one_session_and_an_unsubscribe() {
     watcher.validate();
     running.stop().await;
 }
+
+/// Several depth-limited, one-sided and trades-only subscriptions of one session against the
+/// real top of book after seeded random streams (a review of the fixes).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn depth_limited_and_one_sided_subscriptions_follow_the_top_of_the_book() {
+    for seed in [1u64, 7, 42, 0x5eed_b12a, 99991] {
+        let running = start(5000).await;
+        let address = running.server.address;
+        let mut watcher = Trader::logon(address, "TRADER2", 1).await;
+        let subs = [
+            ("FULL", "264=0|265=1|267=2|269=0|269=1", 0usize, true, true),
+            ("D1", "264=1|265=1|267=2|269=0|269=1", 1, true, true),
+            ("B1", "264=1|265=1|267=1|269=0", 1, true, false),
+            ("O2", "264=2|265=1|267=1|269=1", 2, false, true),
+            ("D3", "264=3|265=1|267=3|269=0|269=1|269=2", 3, true, true),
+            ("T", "264=1|265=1|267=1|269=2", 0, false, false),
+        ];
+        for (id, rest, ..) in &subs {
+            watcher.send("V", &format!("262={id}|263=1|{rest}|146=1|55={BUTTER}")).await;
+            watcher.expect(|m| field(m, 262).as_deref() == Some(*id), id).await;
+        }
+        let mut traders = [
+            Trader::logon(address, "TRADER1", 1).await,
+            Trader::logon(address, "TRADER3", 1).await,
+        ];
+        send_random_stream(&mut traders, seed, seed % 2 == 0).await;
+        for (n, trader) in traders.iter_mut().enumerate() {
+            trader.send("H", &format!("11=SYNC{n}|55={BUTTER}|54=1")).await;
+            trader.report(&format!("SYNC{n}"), "I").await;
+        }
+        let snap = format!("262=SNAP|263=0|264=0|265=1|267=2|269=0|269=1|146=1|55={BUTTER}");
+        watcher.send("V", &snap).await;
+        let is_snap = |m: &[u8]| {
+            field(m, 35).as_deref() == Some("W") && field(m, 262).as_deref() == Some("SNAP")
+        };
+        let snapshot = watcher.expect(is_snap, "SNAP").await;
+        let fresh = snapshot_levels(&snapshot);
+        for (id, _, depth, bids, offers) in &subs {
+            let (view, anomalies) = book_from_stream(&watcher.received, id, is_snap);
+            assert!(anomalies.is_empty(), "seed {seed} {id}: anomalies {anomalies:?}");
+            let depth = if *depth == 0 { usize::MAX } else { *depth };
+            let expected: Levels = top(&fresh, depth)
+                .into_iter()
+                .filter(|((kind, _), _)| (kind == "0" && *bids) || (kind == "1" && *offers))
+                .collect();
+            assert_eq!(view, expected, "seed {seed} {id}: W + X vs the snapshot's top");
+        }
+        watcher.validate();
+        check_group_order(&watcher.received).expect("group order");
+        running.stop().await;
+    }
+}
+
+/// Regression (a review of the fixes): a trader's own BusinessMessageReject (j), e.g. of a
+/// report its application could not process, was answered with another j (QuickFIX's
+/// crackers never reject a j, so that two engines do not exchange rejects for ever).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_traders_business_reject_is_not_answered_with_one() {
+    let running = start(500).await;
+    let mut trader = Trader::logon(running.server.address, "TRADER1", 1).await;
+    trader.send("j", "45=1|372=8|380=3|58=Unsupported Message Type").await;
+    trader.send("1", "112=PING").await;
+    trader
+        .expect(|m| field(m, 35).as_deref() == Some("0") && field(m, 112).is_some(), "Heartbeat")
+        .await;
+    running.stop().await;
+    let rejects: Vec<String> = trader
+        .received
+        .iter()
+        .filter(|m| matches!(field(m, 35).as_deref(), Some("j" | "3" | "8")))
+        .map(|m| shown(m))
+        .collect();
+    assert!(rejects.is_empty(), "a trader's j answered: {rejects:#?}");
+}
+
+/// A refused message that arrives ahead of a gap (queued, then processed after
+/// the gap fill), then a reply through the dispatcher, then the trader's ResendRequest of
+/// everything: the j comes again with PossDupFlag, OrigSendingTime = its SendingTime and the
+/// same body, in sequence with the reply; every frame validates under FIX44.xml.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_queued_refusal_then_a_resend_request() {
+    let running = start(500).await;
+    let mut trader = Trader::logon(running.server.address, "TRADER1", 1).await;
+    // Skip seq 2: AE goes out as 3 and is queued.
+    trader.seq = 3;
+    trader.send("AE", "").await;
+    let resend = trader.of_type("2").await;
+    assert_eq!(field(&resend, 7).as_deref(), Some("2"), "{}", shown(&resend));
+    trader.seq = 2;
+    trader.send("4", "43=Y|122=20200101-00:00:00|123=Y|36=3").await;
+    let reject = trader.of_type("j").await;
+    assert_eq!(field(&reject, 45).as_deref(), Some("3"), "{}", shown(&reject));
+    trader.seq = 4;
+    trader.send("x", "320=SL1|559=4").await;
+    let list = trader.of_type("y").await;
+    trader.send("2", "7=1|16=0").await;
+    let mut again = Vec::new();
+    let last = field(&list, 34).expect("seq");
+    loop {
+        let frame = trader.expect(|m| field(m, 43).as_deref() == Some("Y"), "the resend").await;
+        let done = field(&frame, 34) == Some(last.clone())
+            || field(&frame, 36).and_then(|n| n.parse::<u64>().ok()) > last.parse::<u64>().ok();
+        again.push(frame);
+        if done {
+            break;
+        }
+    }
+    trader.send("1", "112=PING").await;
+    trader.expect(|m| field(m, 112).as_deref() == Some("PING"), "Heartbeat").await;
+    running.stop().await;
+    let j = again.iter().find(|m| field(m, 35).as_deref() == Some("j")).expect("j resent");
+    assert_eq!(field(j, 34), field(&reject, 34));
+    assert_eq!(field(j, 122), field(&reject, 52), "OrigSendingTime: {}", shown(j));
+    for tag in [45, 58, 372, 380] {
+        assert_eq!(field(j, tag), field(&reject, tag), "tag {tag}: {}", shown(j));
+    }
+    trader.validate();
+}

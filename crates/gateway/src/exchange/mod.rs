@@ -275,6 +275,14 @@ impl Application for Exchange {
     fn on_message(&self, session: &SessionId, message: &MessageView<'_>) -> Delivery {
         let Some(trader) = self.trader(session) else { return Delivery::Unsupported };
         let comp_id = session.remote.as_str();
+        if message.msg_type() == b"j" {
+            // A trader's reject of one of our messages: logged, never answered (answering
+            // rejects with rejects could go on for ever between two engines).
+            let text = String::from_utf8_lossy(message.get(58).unwrap_or_default());
+            let seq = message.get_u64(45);
+            warn!(trader = comp_id, ref_seq_num = seq, %text, "business message reject from a trader");
+            return Delivery::Accepted;
+        }
         match self.throttle(comp_id, cost(message.msg_type())) {
             Verdict::Pass => {}
             verdict => {
@@ -307,6 +315,9 @@ impl Application for Exchange {
     }
 
     fn on_logout(&self, session: &SessionId, voluntary: bool) {
+        // Read first: a session that ended before the shutdown began is a disconnect, even
+        // if the shutdown begins while this waits for the dispatcher below.
+        let stopping = self.stopping.load(Ordering::Acquire);
         info!(trader = %session.remote, voluntary, "trader logged out");
         // Bounded: a caller may hold the trader's store lock, which the dispatcher may need.
         let ended = Command::SessionEnded { comp_id: session.remote.clone() };
@@ -318,7 +329,7 @@ impl Application for Exchange {
         let Some(trader) = self.trader(session).filter(|_| was_on && !voluntary) else {
             return;
         };
-        if self.stopping.load(Ordering::Acquire) {
+        if stopping {
             info!(trader = %session.remote, "cancel on disconnect skipped: shutting down");
         } else if let Err(error) =
             self.engine.submit_timeout(Input::Disconnect { trader }, Duration::from_secs(5))
