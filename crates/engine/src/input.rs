@@ -303,13 +303,7 @@ fn encode_new_order(encoder: &mut Encoder<'_>, order: &NewOrderInput) {
         e.decimal(price);
     });
     encoder.decimal(order.quantity);
-    match order.tif {
-        Tif::Day => encoder.u8(0),
-        Tif::GoodTillCancel => encoder.u8(1),
-        Tif::GoodTillDate(date) => encoder.u8(2).u32(date),
-        Tif::ImmediateOrCancel => encoder.u8(3),
-        Tif::FillOrKill => encoder.u8(4),
-    };
+    encode_tif(encoder, order.tif);
     encoder.option(order.display, |e, display| {
         e.decimal(display);
     });
@@ -328,21 +322,10 @@ fn decode_new_order(decoder: &mut Decoder<'_>) -> Result<NewOrderInput, DecodeEr
         cl_ord_id: cl_ord_id(decoder)?,
         instrument: InstrumentId(decoder.u32("instrument")?),
         side: side(decoder)?,
-        kind: match decoder.u8("kind")? {
-            0 => OrderKind::Limit,
-            1 => OrderKind::Market,
-            _ => return Err(decoder.error("kind", "unknown order kind")),
-        },
+        kind: kind(decoder)?,
         price: decoder.option("price", |d| d.decimal("price"))?,
         quantity: decoder.decimal("quantity")?,
-        tif: match decoder.u8("tif")? {
-            0 => Tif::Day,
-            1 => Tif::GoodTillCancel,
-            2 => Tif::GoodTillDate(decoder.u32("expire_date")?),
-            3 => Tif::ImmediateOrCancel,
-            4 => Tif::FillOrKill,
-            _ => return Err(decoder.error("tif", "unknown time in force")),
-        },
+        tif: tif(decoder)?,
         display: decoder.option("display", |d| d.decimal("display"))?,
         post_only: decoder.bool("post_only")?,
         self_match: decoder.option("self_match", self_match)?,
@@ -439,7 +422,37 @@ fn cl_ord_id(decoder: &mut Decoder<'_>) -> Result<ClOrdId, DecodeError> {
     ClOrdId::from_bytes(text).map_err(|_| decoder.error("cl_ord_id", "invalid ClOrdID"))
 }
 
-fn side(decoder: &mut Decoder<'_>) -> Result<Side, DecodeError> {
+/// A time in force: a code (`0` Day, `1` GTC, `2` GTD and its date, `3` IOC, `4` FOK).
+pub(crate) fn encode_tif(encoder: &mut Encoder<'_>, tif: Tif) {
+    match tif {
+        Tif::Day => encoder.u8(0),
+        Tif::GoodTillCancel => encoder.u8(1),
+        Tif::GoodTillDate(date) => encoder.u8(2).u32(date),
+        Tif::ImmediateOrCancel => encoder.u8(3),
+        Tif::FillOrKill => encoder.u8(4),
+    };
+}
+
+pub(crate) fn tif(decoder: &mut Decoder<'_>) -> Result<Tif, DecodeError> {
+    Ok(match decoder.u8("tif")? {
+        0 => Tif::Day,
+        1 => Tif::GoodTillCancel,
+        2 => Tif::GoodTillDate(decoder.u32("expire_date")?),
+        3 => Tif::ImmediateOrCancel,
+        4 => Tif::FillOrKill,
+        _ => return Err(decoder.error("tif", "unknown time in force")),
+    })
+}
+
+pub(crate) fn kind(decoder: &mut Decoder<'_>) -> Result<OrderKind, DecodeError> {
+    match decoder.u8("kind")? {
+        0 => Ok(OrderKind::Limit),
+        1 => Ok(OrderKind::Market),
+        _ => Err(decoder.error("kind", "unknown order kind")),
+    }
+}
+
+pub(crate) fn side(decoder: &mut Decoder<'_>) -> Result<Side, DecodeError> {
     match decoder.u8("side")? {
         0 => Ok(Side::Buy),
         1 => Ok(Side::Sell),

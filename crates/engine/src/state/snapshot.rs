@@ -17,7 +17,7 @@ use super::{OrderRecord, ShardState};
 use crate::codec::{DecodeError, Decoder, Encoder};
 use crate::config::{InstrumentId, Registry};
 use crate::deposit::Account;
-use crate::input::{OrderKind, Tif};
+use crate::input::{self, OrderKind, Tif};
 use crate::output::OrdStatus;
 use crate::phase::Phase;
 use crate::text::{Account as AccountText, ClOrdId};
@@ -302,13 +302,7 @@ fn encode_ended(encoder: &mut Encoder<'_>, ended: &Ended) {
     encoder.u64(ended.order_id.0).u32(ended.instrument.0).u8(status_code(ended.status));
     encoder.u32(ended.firm.0).u32(ended.trader.0).u8(ended.side as u8);
     encoder.u8(ended.kind as u8);
-    match ended.tif {
-        Tif::Day => encoder.u8(0),
-        Tif::GoodTillCancel => encoder.u8(1),
-        Tif::GoodTillDate(date) => encoder.u8(2).u32(date),
-        Tif::ImmediateOrCancel => encoder.u8(3),
-        Tif::FillOrKill => encoder.u8(4),
-    };
+    input::encode_tif(encoder, ended.tif);
     encoder.i64(ended.price.0).u32(ended.quantity.0).u32(ended.cum.0);
     encoder.i128(ended.notional_ticks);
 }
@@ -319,24 +313,7 @@ fn decode_ended(decoder: &mut Decoder<'_>) -> Result<Ended, RestoreError> {
     let status = status_of(decoder.u8("status")?).ok_or(decoder.error("status", "unknown"))?;
     let firm = FirmId(decoder.u32("firm")?);
     let trader = TraderId(decoder.u32("trader")?);
-    let side = match decoder.u8("side")? {
-        0 => Side::Buy,
-        1 => Side::Sell,
-        _ => return Err(decoder.error("side", "unknown side").into()),
-    };
-    let kind = match decoder.u8("kind")? {
-        0 => OrderKind::Limit,
-        1 => OrderKind::Market,
-        _ => return Err(decoder.error("kind", "unknown order kind").into()),
-    };
-    let tif = match decoder.u8("tif")? {
-        0 => Tif::Day,
-        1 => Tif::GoodTillCancel,
-        2 => Tif::GoodTillDate(decoder.u32("date")?),
-        3 => Tif::ImmediateOrCancel,
-        4 => Tif::FillOrKill,
-        _ => return Err(decoder.error("tif", "unknown time in force").into()),
-    };
+    let (side, kind, tif) = (input::side(decoder)?, input::kind(decoder)?, input::tif(decoder)?);
     // Fields are read in the order written (a struct expression evaluates in source order).
     Ok(Ended {
         order_id,
