@@ -116,28 +116,15 @@ impl MarketData {
         let kind = entry_type(level.side);
         let symbol = registry.instruments[index].symbol();
         let entry = (action, kind, level.price, level.lots);
+        let instrument = &registry.instruments[index];
         for subscription in self.subscriptions[index].iter().filter(|s| s.wants(level.side)) {
-            let depth = subscription.depth;
-            let instrument = &registry.instruments[index];
-            if depth == 0 {
+            if subscription.depth == 0 {
                 out.push(refresh(subscription, symbol, instrument, &[entry]));
-                continue;
+            } else if let Some((entries, count)) =
+                within_depth(levels, level.side, entry, subscription.depth)
+            {
+                out.push(refresh(subscription, symbol, instrument, &entries[..count]));
             }
-            if better_count(levels, level.side, level.price, depth) == depth {
-                continue;
-            }
-            let edge = match action {
-                // The level it pushed down leaves the subscriber's depth.
-                b'0' => nth_best(levels, level.side, depth).map(|(p, l)| (b'2', kind, p, l)),
-                // The next level moves into it.
-                b'2' => nth_best(levels, level.side, depth - 1).map(|(p, l)| (b'0', kind, p, l)),
-                _ => None,
-            };
-            let entries = match edge {
-                Some(edge) => &[entry, edge][..],
-                None => &[entry][..],
-            };
-            out.push(refresh(subscription, symbol, instrument, entries));
         }
     }
 
@@ -301,6 +288,28 @@ impl MarketData {
     pub(crate) fn subscriptions_of(&self, comp_id: &str) -> usize {
         self.subscriptions.iter().flatten().filter(|s| s.comp_id == comp_id).count()
     }
+}
+
+/// What a subscriber to the best `depth` levels of `side` must hear of `entry`, a change of
+/// one level of it (`levels`, after the change): nothing if the level is outside the depth;
+/// else the entry and, for a new level, the delete of the one it pushed out or, for a level
+/// gone, the new entry of the one moving in. Returns the entries and how many.
+fn within_depth(
+    levels: &BTreeMap<Ticks, u64>,
+    side: Side,
+    entry: Entry,
+    depth: usize,
+) -> Option<([Entry; 2], usize)> {
+    let (action, kind, price, _) = entry;
+    if better_count(levels, side, price, depth) == depth {
+        return None;
+    }
+    let edge = match action {
+        b'0' => nth_best(levels, side, depth).map(|(p, lots)| (b'2', kind, p, lots)),
+        b'2' => nth_best(levels, side, depth - 1).map(|(p, lots)| (b'0', kind, p, lots)),
+        _ => None,
+    };
+    Some(edge.map_or(([entry, entry], 1), |edge| ([entry, edge], 2)))
 }
 
 /// How many levels of `side` are better than `price`, counted up to `limit`.
