@@ -44,6 +44,19 @@ fn phases(events: &[OutputEvent]) -> Vec<Phase> {
         .collect()
 }
 
+/// The ClOrdIDs of the orders `events` report expired.
+pub(crate) fn expired_ids(events: &[OutputEvent]) -> Vec<String> {
+    events
+        .iter()
+        .filter_map(|e| match e {
+            OutputEvent::Execution(e) if e.exec_type == ExecType::Expired => {
+                Some(e.cl_ord_id.to_string())
+            }
+            _ => None,
+        })
+        .collect()
+}
+
 /// The same time a day later.
 pub(crate) fn next_day(time: Timestamp) -> Timestamp {
     Timestamp(time.0 + 86_400 * 1_000_000_000)
@@ -91,15 +104,7 @@ impl Day {
     }
 
     fn expired(&self) -> Vec<String> {
-        self.all
-            .iter()
-            .filter_map(|e| match e {
-                OutputEvent::Execution(e) if e.exec_type == ExecType::Expired => {
-                    Some(e.cl_ord_id.to_string())
-                }
-                _ => None,
-            })
-            .collect()
+        expired_ids(&self.all)
     }
 }
 

@@ -13,7 +13,7 @@
 use birzha_book::Side;
 use birzha_engine::*;
 
-use crate::day::{minsk, next_day, open_the_day, scheduled_driver, with_tif};
+use crate::day::{expired_ids, minsk, next_day, open_the_day, scheduled_driver, with_tif};
 use crate::fixture::{BUTTER, Driver, MILK, T1, T3, at, cancel, id, limit, reject_reason};
 
 /// Market model §5: "an operator `Halt` from any open phase". Before the pre-open the
@@ -181,18 +181,6 @@ fn a_resume_after_the_session_expires_day_orders_and_trades_nothing() {
     driver.apply_at(minsk(15, 31, 0), Input::Tick);
     assert_eq!(driver.state.phase(BUTTER), Phase::Closed);
     assert_eq!(driver.state.orders_working(), 2, "the GTC orders wait for tomorrow's call");
-}
-
-fn expired_ids(events: &[OutputEvent]) -> Vec<String> {
-    events
-        .iter()
-        .filter_map(|e| match e {
-            OutputEvent::Execution(x) if x.exec_type == ExecType::Expired => {
-                Some(x.cl_ord_id.to_string())
-            }
-            _ => None,
-        })
-        .collect()
 }
 
 /// Regression (a review of the fixes): an instrument halted in yesterday's session and

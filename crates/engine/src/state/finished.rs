@@ -58,7 +58,6 @@ impl Ended {
             notional_ticks: self.notional_ticks,
             reserved: 0,
             account: None,
-            done: Some(self.status),
         }
     }
 }
@@ -155,22 +154,7 @@ mod tests {
     use super::*;
 
     fn record(cum: u32) -> OrderRecord {
-        OrderRecord {
-            trader: TraderId(0),
-            firm: FirmId(0),
-            instrument: InstrumentId(0),
-            cl_ord_id: ClOrdId::new("A").expect("text"),
-            side: Side::Buy,
-            kind: OrderKind::Limit,
-            tif: Tif::Day,
-            price: Ticks(1),
-            quantity: Lots(10),
-            cum: Lots(cum),
-            notional_ticks: 0,
-            reserved: 0,
-            account: None,
-            done: None,
-        }
+        OrderRecord { cum: Lots(cum), ..crate::state::records::tests::record(10) }
     }
 
     /// The last `FINISHED_KEPT` are found, oldest first in order; older ones and ids sharing

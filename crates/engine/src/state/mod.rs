@@ -27,7 +27,7 @@ use crate::calendar;
 use crate::config::{InstrumentId, Registry};
 use crate::deposit::Deposits;
 use crate::input::{Input, OrderKind, Tif};
-use crate::output::{ExecId, OrdStatus, Output, OutputEvent};
+use crate::output::{ExecId, Output, OutputEvent};
 use crate::phase::Phase;
 use crate::text::{Account, ClOrdId};
 
@@ -68,8 +68,6 @@ pub(crate) struct OrderRecord {
     /// Deposit still reserved by the order, in millionths.
     pub(crate) reserved: i128,
     pub(crate) account: Option<Account>,
-    /// How it ended, once finished (its record is then kept for status answers only).
-    pub(crate) done: Option<OrdStatus>,
 }
 
 /// Who asked for what the current input does: events about `order_id` are reported to the

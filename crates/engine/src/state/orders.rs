@@ -2,12 +2,13 @@
 //! cancel-on-disconnect.
 
 use birzha_book::{
-    Cancel, CancelReason, Lots, MassCancel, NewOrder, OrderId, OrderType, Reject, Replace, Ticks,
-    TimeInForce, TraderId,
+    Cancel, CancelReason, FirmId, Lots, MassCancel, NewOrder, OrderId, OrderType, Reject, Replace,
+    Ticks, TimeInForce, TraderId,
 };
 use rust_decimal::Decimal;
 
 use super::cl_ord_ids::{ClOrdIds, Key};
+use super::finished::Ended;
 use super::{CL_ORD_IDS_MAX, OrderRecord, Requester, ShardState};
 use crate::calendar;
 use crate::config::{CancelOnDisconnect, InstrumentId};
@@ -41,7 +42,6 @@ impl ShardState {
                     notional_ticks: 0,
                     reserved,
                     account: input.account,
-                    done: None,
                 };
                 self.orders.insert(order_id, record);
                 self.cl_ord_ids.insert_key(key, order_id);
@@ -181,20 +181,20 @@ impl ShardState {
     /// OrderID was issued and has ended, which sequential OrderIDs reveal anyway.
     fn resolve(&self, trader: TraderId, order: &OrderRef) -> Result<OrderId, RejectReason> {
         match self.find(trader, order) {
-            Ok((order_id, record)) if record.done.is_none() => Ok(order_id),
-            Ok(_) => Err(RejectReason::TooLate),
+            Ok((order_id, Found::Working(_))) => Ok(order_id),
+            Ok((_, Found::Finished(_))) => Err(RejectReason::TooLate),
             Err(reason) => Err(reason),
         }
     }
 
-    /// The order `order` names and its record, working or finished (and still kept), if it is
-    /// one of `trader`'s firm's; else why not: `TooLate` for an order this shard finished and
-    /// no longer keeps, `UnknownOrder` otherwise (another firm's orders included).
+    /// The order `order` names, working or finished (and still kept), if it is one of
+    /// `trader`'s firm's; else why not: `TooLate` for an order this shard finished and no
+    /// longer keeps, `UnknownOrder` otherwise (another firm's orders included).
     fn find(
         &self,
         trader: TraderId,
         order: &OrderRef,
-    ) -> Result<(OrderId, OrderRecord), RejectReason> {
+    ) -> Result<(OrderId, Found<'_>), RejectReason> {
         let firm = self.registry.firm_of(trader);
         let order_id = match order.order_id {
             Some(order_id) => order_id,
@@ -203,9 +203,12 @@ impl ShardState {
                 _ => return Err(RejectReason::UnknownOrder),
             },
         };
-        let finished = || self.finished.get(order_id).map(|ended| ended.record(order.cl_ord_id));
-        match self.orders.get(&order_id).copied().or_else(finished) {
-            Some(record) if record.firm == firm => Ok((order_id, record)),
+        let found = match self.orders.get(&order_id) {
+            Some(record) => Some(Found::Working(record)),
+            None => self.finished.get(order_id).map(Found::Finished),
+        };
+        match found {
+            Some(found) if found.firm() == firm => Ok((order_id, found)),
             Some(_) => Err(RejectReason::UnknownOrder),
             None if self.issued(order_id) => Err(RejectReason::TooLate),
             None => Err(RejectReason::UnknownOrder),
@@ -343,11 +346,9 @@ impl ShardState {
         out: &mut Vec<Output>,
     ) {
         // The order's current status (FIX 4.4: 8 only for an order not known).
-        let found = self.find(trader, &order).ok().filter(|(_, r)| r.instrument == instrument);
+        let found = self.find(trader, &order).ok().filter(|(_, f)| f.instrument() == instrument);
         let order_id = found.map(|(order_id, _)| order_id);
-        let status = found.map_or(OrdStatus::Rejected, |(_, record)| {
-            record.done.unwrap_or(working_status(record.cum))
-        });
+        let status = found.map_or(OrdStatus::Rejected, |(_, found)| found.status());
         let rejected = CancelRejected {
             trader,
             instrument,
@@ -423,34 +424,32 @@ impl ShardState {
     /// firm: `resolve` admits no other), never to anyone else.
     pub(super) fn order_status(&mut self, input: &StatusInput, out: &mut Vec<Output>) {
         let found = self.find(input.trader, &input.order).ok();
-        let working = found.and_then(|(order_id, record)| {
-            let view = self.book(input.instrument)?.order(order_id)?;
-            Some((order_id, view, record))
-        });
-        let finished = found
-            .filter(|(_, record)| record.done.is_some() && record.instrument == input.instrument);
-        let execution = match (working, finished) {
-            (_, Some((order_id, record))) => Execution {
+        let found = found.filter(|(_, found)| found.instrument() == input.instrument);
+        let view = |order_id| self.book(input.instrument)?.order(order_id);
+        let execution = match found {
+            Some((order_id, Found::Finished(ended))) => Execution {
                 trader: input.trader,
                 exec_type: ExecType::OrderStatus,
-                status: record.done.unwrap_or(OrdStatus::Rejected),
+                status: ended.status,
                 leaves: Lots(0),
-                ..self.execution_base(&record, Some(order_id))
+                ..self.execution_base(&ended.record(input.order.cl_ord_id), Some(order_id))
             },
-            (Some((order_id, view, record)), None) => Execution {
-                trader: input.trader,
-                order_id: Some(order_id),
-                cl_ord_id: record.cl_ord_id,
-                exec_type: ExecType::OrderStatus,
-                status: working_status(record.cum),
-                price: Some(view.price),
-                quantity: view.quantity,
-                cum: record.cum,
-                leaves: view.leaves,
-                notional_ticks: record.notional_ticks,
-                ..self.execution_base(&record, None)
-            },
-            (None, None) => Execution {
+            Some((order_id, Found::Working(record))) if let Some(view) = view(order_id) => {
+                Execution {
+                    trader: input.trader,
+                    order_id: Some(order_id),
+                    cl_ord_id: record.cl_ord_id,
+                    exec_type: ExecType::OrderStatus,
+                    status: working_status(record.cum),
+                    price: Some(view.price),
+                    quantity: view.quantity,
+                    cum: record.cum,
+                    leaves: view.leaves,
+                    notional_ticks: record.notional_ticks,
+                    ..self.execution_base(record, None)
+                }
+            }
+            _ => Execution {
                 order_id: input.order.order_id,
                 trader: input.trader,
                 instrument: input.instrument,
@@ -464,6 +463,37 @@ impl ShardState {
         };
         let execution = Execution { exec_id: self.exec_id(), ..execution };
         self.push(OutputEvent::Execution(execution), out);
+    }
+}
+
+/// An order a request names: working, or finished and still kept.
+#[derive(Clone, Copy, Debug)]
+enum Found<'a> {
+    Working(&'a OrderRecord),
+    Finished(&'a Ended),
+}
+
+impl Found<'_> {
+    fn firm(self) -> FirmId {
+        match self {
+            Found::Working(record) => record.firm,
+            Found::Finished(ended) => ended.firm,
+        }
+    }
+
+    fn instrument(self) -> InstrumentId {
+        match self {
+            Found::Working(record) => record.instrument,
+            Found::Finished(ended) => ended.instrument,
+        }
+    }
+
+    /// Its status now.
+    fn status(self) -> OrdStatus {
+        match self {
+            Found::Working(record) => working_status(record.cum),
+            Found::Finished(ended) => ended.status,
+        }
     }
 }
 

@@ -104,7 +104,7 @@ impl std::ops::Index<&OrderId> for OrderRecords {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use std::collections::BTreeMap;
 
     use birzha_book::{FirmId, Lots, Side, Ticks, TraderId};
@@ -114,7 +114,8 @@ mod tests {
     use crate::input::{OrderKind, Tif};
     use crate::text::ClOrdId;
 
-    fn record(quantity: u32) -> OrderRecord {
+    /// A record of `quantity` lots (for the state's unit tests).
+    pub(in crate::state) fn record(quantity: u32) -> OrderRecord {
         OrderRecord {
             trader: TraderId(1),
             firm: FirmId(1),
@@ -129,7 +130,6 @@ mod tests {
             notional_ticks: 0,
             reserved: 0,
             account: None,
-            done: None,
         }
     }
 

@@ -404,7 +404,6 @@ fn decode_order(
             let text = d.bytes("account")?;
             AccountText::from_bytes(text).map_err(|_| d.error("account", "invalid account"))
         })?,
-        done: None,
     };
     let view = OrderView {
         order_id,
