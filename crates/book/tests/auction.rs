@@ -82,12 +82,44 @@ fn rule_3_market_pressure() {
 
 #[test]
 fn rule_4_nearest_the_reference_price() {
-    // Volume 5, no surplus at 6790 and 6810: the reference (6800, no trade yet) decides; both
-    // are 10 away, so the higher.
+    // Volume 5, no surplus at every price from 6790 to 6810: the reference (6800, no trade
+    // yet) is among them.
     let book = call_book(&[(1, 1, B, Some(6810), 5), (2, 2, S, Some(6790), 5)]);
-    assert_eq!(book.indicative(), Some(Auction { price: Ticks(6810), volume: 5, surplus: 0 }));
-    let book = call_book(&[(1, 1, B, Some(6810), 5), (2, 2, S, Some(6795), 5)]);
-    assert_eq!(book.indicative().map(|a| a.price), Some(Ticks(6795)), "6795 is nearer");
+    assert_eq!(book.indicative(), Some(Auction { price: Ticks(6800), volume: 5, surplus: 0 }));
+    // From 6803 to 6810: the nearest to the reference is 6803, where no order rests.
+    let book = call_book(&[(1, 1, B, Some(6810), 5), (2, 2, S, Some(6803), 5)]);
+    assert_eq!(book.indicative().map(|a| a.price), Some(Ticks(6803)), "6803 is nearest");
+}
+
+#[test]
+fn a_price_between_levels_fills_every_order_better_than_it() {
+    // Every price from 6800 to 6810 trades 5 lots; the surplus is 3 (buyers) up to 6805, none
+    // from 6806 to 6809, 3 (sellers) at 6810. At 6800, a level price nearest the reference,
+    // the bid at 6805 would be better than the price and get nothing.
+    let mut book = call_book(&[
+        (1, 1, S, Some(6800), 5),
+        (2, 1, S, Some(6810), 3),
+        (3, 2, B, Some(6805), 3),
+        (4, 2, B, Some(6810), 5),
+    ]);
+    assert_eq!(book.indicative(), Some(Auction { price: Ticks(6806), volume: 5, surplus: 0 }));
+    let (_, events) = uncross(&mut book);
+    assert_eq!(fills(&events), [(1, 4, 6806, 5)]);
+}
+
+#[test]
+fn orders_that_cannot_trade_do_not_move_the_price_of_market_orders() {
+    // Market orders alone trade at the reference; a bid far below it, or a bid and an offer
+    // on either side of it, trade nothing at any price and leave it there.
+    let markets = [(1, 1, B, None, 5), (2, 2, S, None, 5)];
+    let alone = call_book(&markets);
+    let expected = Some(Auction { price: Ticks(6800), volume: 5, surplus: 0 });
+    assert_eq!(alone.indicative(), expected);
+    let below = call_book(&[markets[0], markets[1], (3, 3, B, Some(6795), 1)]);
+    assert_eq!(below.indicative(), expected);
+    let around =
+        call_book(&[markets[0], markets[1], (3, 3, B, Some(6797), 1), (4, 3, S, Some(6803), 1)]);
+    assert_eq!(around.indicative(), expected);
 }
 
 #[test]
@@ -109,6 +141,41 @@ fn market_orders_go_first_and_their_remainder_is_cancelled() {
     let (_, events) = uncross(&mut book);
     assert_eq!(cancels(&events), [(1, 3, CancelReason::ImmediateOrCancel)]);
     assert!(book.is_empty());
+}
+
+#[test]
+fn an_iceberg_whose_slice_traded_away_at_the_uncross_shows_its_next_one_at_the_back() {
+    let mut book = butter();
+    book.start_call();
+    let iceberg = NewOrder { display: Some(Lots(2)), ..limit(1, owner(1, 10), S, 6800, 10) };
+    submit(&mut book, iceberg);
+    submit(&mut book, limit(2, owner(2, 20), S, 6800, 5));
+    submit(&mut book, limit(3, owner(3, 30), B, 6800, 6));
+    let (_, events) = uncross(&mut book);
+    // Its full size takes part, first in time: 6 lots, three slices' worth.
+    assert_eq!(fills(&events), [(1, 3, 6800, 6)]);
+    let shown = book.order(OrderId(1)).map(|o| (o.leaves.0, o.visible.0));
+    assert_eq!(shown, Some((4, 2)));
+    assert_eq!(queue(&book, S), [2, 1], "the next slice rests behind order 2");
+    assert_eq!(depth(&book, S), [(6800, 7, 2)]);
+}
+
+#[test]
+fn an_iceberg_that_traded_part_of_its_slice_at_the_uncross_shows_the_rest_in_place() {
+    let mut book = butter();
+    let iceberg = NewOrder { display: Some(Lots(5)), ..limit(1, owner(1, 10), S, 6800, 10) };
+    submit(&mut book, iceberg);
+    assert_eq!(fills(&submit(&mut book, limit(2, owner(2, 20), B, 6800, 3))), [(1, 2, 6800, 3)]);
+    submit(&mut book, limit(3, owner(3, 30), S, 6800, 4));
+    book.start_call();
+    submit(&mut book, limit(4, owner(2, 20), B, 6800, 1));
+    let (_, events) = uncross(&mut book);
+    assert_eq!(fills(&events), [(1, 4, 6800, 1)]);
+    // One of its two shown lots traded: one is still shown, ahead of order 3.
+    let shown = book.order(OrderId(1)).map(|o| (o.leaves.0, o.visible.0));
+    assert_eq!(shown, Some((6, 1)));
+    assert_eq!(queue(&book, S), [1, 3]);
+    assert_eq!(depth(&book, S), [(6800, 5, 2)]);
 }
 
 #[test]
@@ -146,7 +213,8 @@ fn a_trade_too_far_from_the_last_one_interrupts_continuous_trading() {
     assert_eq!(book.order(OrderId(3)).map(|o| o.leaves), Some(Lots(2)));
     let (outcome, _) = uncross(&mut book);
     assert_eq!(outcome.map(|o| o.auction.price), Some(Ticks(7100)));
-    // An IOC's remainder is cancelled instead, and a FOK that would cross the limit is killed.
+    // A FOK whose sweep would reach that trade is killed whole, and interrupts trading too (an
+    // IOC's remainder is cancelled after the fills before the interruption).
     let mut book = butter();
     book.set_volatility_limit(Some(300));
     submit(&mut book, limit(1, owner(1, 1), S, 6800, 1));
@@ -155,7 +223,29 @@ fn a_trade_too_far_from_the_last_one_interrupts_continuous_trading() {
         NewOrder { time_in_force: TimeInForce::FillOrKill, ..limit(3, owner(2, 2), B, 7200, 3) };
     let events = submit(&mut book, fok);
     assert!(fills(&events).is_empty(), "the FOK is killed before any fill: {events:?}");
-    assert_eq!(book.mode(), Mode::Continuous);
+    assert_eq!(cancels(&events), [(3, 3, CancelReason::ImmediateOrCancel)]);
+    assert!(events.iter().any(|e| matches!(
+        e,
+        Event::Interrupted(Interruption { price: Ticks(7100), reference: Ticks(6800) })
+    )));
+    assert_eq!(book.mode(), Mode::Call);
+    assert_eq!(book.len(), 2, "the asks are untouched");
+}
+
+#[test]
+fn a_fill_or_kill_order_reaching_a_trade_too_far_interrupts_like_an_immediate_one() {
+    // Found by a review: the FOK was killed and trading went on, so a FOK could probe a price
+    // jump without stopping the market.
+    for tif in [TimeInForce::ImmediateOrCancel, TimeInForce::FillOrKill] {
+        let mut book = butter();
+        book.set_volatility_limit(Some(300));
+        submit(&mut book, limit(1, owner(1, 1), S, 7100, 5));
+        let order = NewOrder { time_in_force: tif, ..limit(2, owner(2, 2), B, 7200, 3) };
+        let events = submit(&mut book, order);
+        assert!(events.iter().any(|e| matches!(e, Event::Interrupted(_))), "{tif:?}");
+        assert_eq!(book.mode(), Mode::Call, "{tif:?}");
+        assert_eq!(cancels(&events), [(2, 3, CancelReason::ImmediateOrCancel)], "{tif:?}");
+    }
 }
 
 #[test]

@@ -503,7 +503,7 @@ fn restoring_orders_in_priority_order_rebuilds_the_queues() {
 
 /// A FOK order is decided level by level against the last trade price as its own fills move
 /// it, as matching measures it: a sweep that a volatility interruption would cut short is
-/// killed whole (it used to fill one of two lots, then be interrupted).
+/// killed whole (it used to fill one of two lots, then be interrupted), and interrupts.
 #[test]
 fn a_fok_order_never_fills_in_part_across_a_volatility_interruption() {
     let mut book = butter(); // reference 6800
@@ -513,7 +513,7 @@ fn a_fok_order_never_fills_in_part_across_a_volatility_interruption() {
     let fok = with_tif(limit(3, firm_b(), BUY, 7000, 2), TimeInForce::FillOrKill);
     let events = submit(&mut book, fok);
     assert_eq!(fills(&events), [], "killed whole: {events:?}");
-    assert_eq!(book.mode(), Mode::Continuous);
+    assert_eq!(book.mode(), Mode::Call);
     assert_eq!(book.len(), 2, "the asks are untouched");
 }
 

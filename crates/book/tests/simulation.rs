@@ -11,32 +11,7 @@ use std::collections::BTreeMap;
 use birzha_book::*;
 
 use crate::reference::Reference;
-use crate::util::{instrument, owner};
-
-/// SplitMix64: a tiny, well-mixed, seedable generator; tests own their randomness.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-
-    fn chance(&mut self, percent: u64) -> bool {
-        self.below(100) < percent
-    }
-
-    fn range(&mut self, low: i64, high: i64) -> i64 {
-        low + self.below((high - low + 1) as u64) as i64
-    }
-}
+use crate::util::{Rng, instrument, owner};
 
 /// One simulated request, kept for the failure message.
 #[derive(Debug)]

@@ -13,4 +13,5 @@ mod properties;
 mod reference;
 mod rules;
 mod simulation;
+mod uncross_model;
 mod util;

@@ -113,3 +113,28 @@ pub(crate) fn queue(book: &Book, side: Side) -> Vec<u64> {
 pub(crate) fn depth(book: &Book, side: Side) -> Vec<(i64, u64, u32)> {
     book.levels(side).map(|level| (level.price.0, level.lots, level.orders)).collect()
 }
+
+/// SplitMix64: a tiny, well-mixed, seedable generator; tests own their randomness.
+pub(crate) struct Rng(pub(crate) u64);
+
+impl Rng {
+    pub(crate) fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    pub(crate) fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+
+    pub(crate) fn chance(&mut self, percent: u64) -> bool {
+        self.below(100) < percent
+    }
+
+    pub(crate) fn range(&mut self, low: i64, high: i64) -> i64 {
+        low + self.below((high - low + 1) as u64) as i64
+    }
+}

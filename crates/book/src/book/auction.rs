@@ -2,18 +2,31 @@
 //! the re-basing of the band on a new session's reference price (market model §5).
 //!
 //! # Uncross price
-//! Among the prices of the book's levels, the uncross price is the one with (1) the maximum
-//! executable volume `min(demand, supply)`; then (2) the minimum surplus `|demand − supply|`;
-//! then (3) market pressure: if every remaining candidate has its surplus on the buy side, the
-//! highest, if every one on the sell side, the lowest; else (4) the candidate nearest the
-//! reference price (the last trade, else the previous close), the higher of two equally near.
-//! Market orders count on their side at every price. With market orders alone on both sides
-//! the reference price is used.
+//! Among the candidate prices, the uncross price is the one with (1) the maximum executable
+//! volume `min(demand, supply)`; then (2) the minimum surplus `|demand − supply|`; then (3)
+//! market pressure: if every remaining candidate has its surplus on the buy side, the highest,
+//! if every one on the sell side, the lowest; else (4) the candidate nearest the reference
+//! price (the last trade, else the previous close), the higher of two equally near. Market
+//! orders count on their side at every price.
+//!
+//! The candidates are the prices at which the book clears: where every order priced better
+//! than the price (market orders included) fills in full, because the orders resting at the
+//! price itself absorb the whole surplus. That is every price where demand equals supply, and
+//! a level's price whose own orders cover the surplus; a price between levels with a surplus
+//! would leave the orders of the level just beyond it, better than the price, short. So an
+//! uncross clears between two levels when that leaves nobody over, and orders that cannot
+//! trade at all do not pull the price away from the reference. Such prices always include
+//! one of maximum volume, unless market orders alone are left over at every price; then the
+//! candidates are the levels' prices (and with no level at all, every price of the band:
+//! market orders alone trade at the reference). Demand and supply are constant between
+//! levels, so the band is scanned as runs of prices ([`Candidate`]): one per level and one per
+//! gap.
 //!
 //! # Allocation
 //! At the uncross price every order on the short side fills in full; on the surplus side,
 //! orders fill in priority order — market orders first, then better prices, then time — so at
-//! most one order per side is filled in part. Icebergs take part with their full size.
+//! most one order per side is filled in part. Icebergs take part with their full size; one
+//! whose shown slice traded away shows its next slice at the back of its level afterwards.
 //! Self-trade prevention does not apply. Market orders left over are cancelled.
 //!
 //! # Performance
@@ -46,10 +59,46 @@ pub struct Uncrossed {
     pub orders_filled: u32,
 }
 
-/// Demand and supply per candidate price.
-struct Curve {
-    /// Candidate prices, ascending, with demand and supply at each.
-    points: Vec<(Ticks, u64, u64)>,
+/// A run of adjacent prices at which demand and supply are the same: a level's price alone,
+/// or the prices between two neighbouring levels (or between a level and an end of the band),
+/// where no order rests.
+#[derive(Clone, Copy, Debug)]
+struct Candidate {
+    low: Ticks,
+    high: Ticks,
+    /// Lots bid at or above every price of the run (market orders included).
+    demand: u64,
+    /// Lots offered at or below every price of the run (market orders included).
+    supply: u64,
+    /// Whether the run is a level's price.
+    level: bool,
+    /// Whether every order priced better than the run (market orders included) fills in full
+    /// there: the orders resting at the price absorb the whole surplus.
+    clears: bool,
+}
+
+impl Candidate {
+    /// A run; `at` holds the lots bid and offered at a level's price, `None` for a gap.
+    fn new(low: Ticks, high: Ticks, demand: u64, supply: u64, at: Option<(u64, u64)>) -> Self {
+        let (bid_at, ask_at) = at.unwrap_or((0, 0));
+        let volume = demand.min(supply);
+        let clears = demand - bid_at <= volume && supply - ask_at <= volume;
+        Candidate { low, high, demand, supply, level: at.is_some(), clears }
+    }
+
+    fn volume(&self) -> u64 {
+        self.demand.min(self.supply)
+    }
+
+    fn surplus(&self) -> i64 {
+        self.demand as i64 - self.supply as i64
+    }
+
+    /// The price of the run nearest `reference`, and how far it is.
+    fn nearest(&self, reference: Ticks) -> (Ticks, u64) {
+        let price = reference.clamp(self.low, self.high);
+        (price, (price.0 - reference.0).unsigned_abs())
+    }
 }
 
 impl Book {
@@ -57,40 +106,32 @@ impl Book {
     /// nothing would trade.
     #[must_use]
     pub fn indicative(&self) -> Option<Auction> {
-        let curve = self.curve();
-        let reference = self.last_trade_price.unwrap_or(self.reference);
-        if curve.points.is_empty() {
-            let (demand, supply) = (self.market_lots(Side::Buy), self.market_lots(Side::Sell));
-            let volume = demand.min(supply);
-            let surplus = demand as i64 - supply as i64;
-            return (volume > 0).then_some(Auction {
-                price: self.band.clamp(reference),
-                volume,
-                surplus,
-            });
-        }
-        let volume = curve.points.iter().map(|&(_, d, s)| d.min(s)).max().unwrap_or(0);
+        let candidates = self.candidates();
+        let volume = candidates.iter().map(Candidate::volume).max().unwrap_or(0);
         if volume == 0 {
             return None;
         }
-        let best: Vec<(Ticks, i64)> = curve
-            .points
-            .iter()
-            .filter(|&&(_, d, s)| d.min(s) == volume)
-            .map(|&(price, d, s)| (price, d as i64 - s as i64))
-            .collect();
-        let surplus_min = best.iter().map(|(_, surplus)| surplus.unsigned_abs()).min().unwrap_or(0);
-        let best: Vec<(Ticks, i64)> =
-            best.into_iter().filter(|(_, surplus)| surplus.unsigned_abs() == surplus_min).collect();
-        let (price, surplus) = if best.iter().all(|(_, surplus)| *surplus > 0) {
-            best[best.len() - 1]
-        } else if best.iter().all(|(_, surplus)| *surplus < 0) {
-            best[0]
+        let best: Vec<Candidate> =
+            candidates.into_iter().filter(|candidate| candidate.volume() == volume).collect();
+        let surplus_min = best.iter().map(|c| c.surplus().unsigned_abs()).min().unwrap_or(0);
+        let best: Vec<Candidate> =
+            best.into_iter().filter(|c| c.surplus().unsigned_abs() == surplus_min).collect();
+        let (first, last) = (best[0], best[best.len() - 1]);
+        let (price, surplus) = if best.iter().all(|c| c.surplus() > 0) {
+            (last.high, last.surplus())
+        } else if best.iter().all(|c| c.surplus() < 0) {
+            (first.low, first.surplus())
         } else {
-            let distance = |price: Ticks| (price.0 - reference.0).unsigned_abs();
-            let nearest = best.iter().map(|(price, _)| distance(*price)).min().unwrap_or(0);
-            let mut nearest = best.into_iter().filter(|(price, _)| distance(*price) == nearest);
-            nearest.next_back().unwrap_or((reference, 0))
+            let reference = self.last_trade_price.unwrap_or(self.reference);
+            // Ascending runs: the last of the nearest is the higher of two equally near.
+            let mut nearest = (first.nearest(reference), first.surplus());
+            for candidate in &best[1..] {
+                let (price, distance) = candidate.nearest(reference);
+                if distance <= nearest.0.1 {
+                    nearest = ((price, distance), candidate.surplus());
+                }
+            }
+            (nearest.0.0, nearest.1)
         };
         Some(Auction { price, volume, surplus })
     }
@@ -124,31 +165,58 @@ impl Book {
         totals
     }
 
-    /// Demand and supply at every level price of either side.
-    fn curve(&self) -> Curve {
+    /// The candidate prices as runs of equal demand and supply, ascending (see the module
+    /// documentation): the runs where the book clears; if there is none (market orders are
+    /// left over at every price), every level's price; with no level at all, the whole band.
+    fn candidates(&self) -> Vec<Candidate> {
+        let runs = self.runs();
+        if runs.iter().any(|run| run.clears) {
+            runs.into_iter().filter(|run| run.clears).collect()
+        } else if runs.iter().any(|run| run.level) {
+            runs.into_iter().filter(|run| run.level).collect()
+        } else {
+            runs
+        }
+    }
+
+    /// Every price of the band as runs of equal demand and supply, ascending: one per level
+    /// and one per gap between levels (or between a level and an end of the band).
+    fn runs(&self) -> Vec<Candidate> {
         let bids = self.level_totals(Side::Buy);
         let asks = self.level_totals(Side::Sell);
         let mut prices: Vec<Ticks> = bids.iter().chain(&asks).map(|(price, _)| *price).collect();
         prices.sort_unstable();
         prices.dedup();
-        let demand_all =
+        let mut demand =
             self.market_lots(Side::Buy) + bids.iter().map(|(_, lots)| lots).sum::<u64>();
         let mut supply = self.market_lots(Side::Sell);
-        let mut below = 0u64; // bid lots at prices below the candidate
         let (mut bid, mut ask) = (bids.len(), 0);
-        let mut points = Vec::with_capacity(prices.len());
+        let mut runs = Vec::with_capacity(2 * prices.len() + 1);
+        let mut low = self.band.low;
         for price in prices {
+            // Bids below `price` are no demand at it or between it and the level before.
+            while bid > 0 && bids[bid - 1].0 < price {
+                demand -= bids[bid - 1].1;
+                bid -= 1;
+            }
+            if low < price {
+                runs.push(Candidate::new(low, Ticks(price.0 - 1), demand, supply, None));
+            }
             while ask < asks.len() && asks[ask].0 <= price {
                 supply += asks[ask].1;
                 ask += 1;
             }
-            while bid > 0 && bids[bid - 1].0 < price {
-                below += bids[bid - 1].1;
-                bid -= 1;
-            }
-            points.push((price, demand_all - below, supply));
+            let bid_at = bids.get(bid.wrapping_sub(1)).filter(|level| level.0 == price);
+            let ask_at = asks.get(ask.wrapping_sub(1)).filter(|level| level.0 == price);
+            let at = (bid_at.map_or(0, |level| level.1), ask_at.map_or(0, |level| level.1));
+            runs.push(Candidate::new(price, price, demand, supply, Some(at)));
+            low = Ticks(price.0 + 1);
         }
-        Curve { points }
+        if low <= self.band.high {
+            let demand = self.market_lots(Side::Buy);
+            runs.push(Candidate::new(low, self.band.high, demand, supply, None));
+        }
+        runs
     }
 
     /// Ends a call: executes every order that crosses at the uncross price, cancels the market
@@ -224,8 +292,8 @@ impl Book {
         }
         self.last_trade_price = Some(auction.price);
         let mut touched = Vec::new();
-        for &(slot, _) in buys.iter().chain(&sells) {
-            if let Some(level) = self.settle_after_auction(slot) {
+        for &(slot, traded) in buys.iter().chain(&sells) {
+            if let Some(level) = self.settle_after_auction(slot, traded) {
                 touched.push(level);
             }
         }
@@ -272,9 +340,11 @@ impl Book {
         sink.event(Event::Fill(fill));
     }
 
-    /// After the auction trades: removes a filled order, or shows what is left of it (keeping
-    /// its place). Returns its level, if it rests at one.
-    fn settle_after_auction(&mut self, slot: u32) -> Option<(Side, u32)> {
+    /// After the auction trades (`traded` lots of the order in `slot`): removes a filled
+    /// order, or shows what is left of it. An order keeps its place, but an iceberg whose
+    /// shown slice was used up, which shows its next slice at the back of its level, as in
+    /// continuous trading. Returns its level, if it rests at one.
+    fn settle_after_auction(&mut self, slot: u32, traded: u32) -> Option<(Side, u32)> {
         let order = self.orders[slot];
         if order.market {
             if order.leaves == 0 {
@@ -286,13 +356,25 @@ impl Book {
         if order.leaves == 0 {
             // Its shown lots are still counted in its level: removing it uncounts them.
             self.remove_slot(slot);
+            return Some((order.side, index));
+        }
+        let slice_used_up = order.display > 0 && traded >= order.visible;
+        let visible = if order.display == 0 {
+            order.leaves
+        } else if slice_used_up {
+            order.display.min(order.leaves)
         } else {
-            let visible =
-                if order.display > 0 { order.display.min(order.leaves) } else { order.leaves };
-            let ladder = self.ladder_mut(order.side);
-            ladder.sub_lots(index, u64::from(order.visible));
-            ladder.add_lots(index, u64::from(visible));
-            self.orders[slot].visible = visible;
+            order.visible - traded
+        };
+        self.orders[slot].visible = visible;
+        let ladder = match order.side {
+            Side::Buy => &mut self.bids,
+            Side::Sell => &mut self.asks,
+        };
+        ladder.sub_lots(index, u64::from(order.visible));
+        ladder.add_lots(index, u64::from(visible));
+        if slice_used_up {
+            ladder.move_to_back(&mut self.orders, index, slot);
         }
         Some((order.side, index))
     }

@@ -58,10 +58,11 @@ impl Book {
         };
         sink.event(Event::Accepted(taker.state()));
         if self.mode == Mode::Continuous {
-            let killed =
-                order.time_in_force == TimeInForce::FillOrKill && !self.can_fill_completely(&taker);
-            if !killed {
-                self.match_taker(&mut taker, sink);
+            let fill_or_kill = order.time_in_force == TimeInForce::FillOrKill;
+            match if fill_or_kill { self.fill_or_kill(&taker) } else { FillOrKill::Fills } {
+                FillOrKill::Fills => self.match_taker(&mut taker, sink),
+                FillOrKill::Short => {}
+                FillOrKill::Interrupts(interruption) => self.interrupt(interruption, sink),
             }
         }
         if taker.leaves == 0 {
@@ -212,11 +213,15 @@ impl Book {
     }
 
     /// Decides a fill-or-kill order without side effects: whether matching would fill it in
-    /// full. Matching is replayed in the mind: other firms' orders count in full, since the
-    /// taker sweeps a level's iceberg refills too; an own-firm order is skipped when the taker
-    /// cancels resting self-matches, and otherwise ends the count, and icebergs ahead of it at
-    /// its level count their shown slice only (their refill queues behind it).
-    fn can_fill_completely(&self, taker: &Taker) -> bool {
+    /// full, fall short, or reach a trade too far from the last one. Matching is replayed in
+    /// the mind: other firms' orders count in full, since the taker sweeps a level's iceberg
+    /// refills too; an own-firm order is skipped when the taker cancels resting self-matches,
+    /// and otherwise ends the count, and icebergs ahead of it at its level count their shown
+    /// slice only (their refill queues behind it). A sweep that would reach a trade beyond the
+    /// volatility limit before it is filled interrupts trading (market model §5: the trade is
+    /// not executed, the instrument moves to a volatility auction, the FOK is cancelled), so
+    /// that a FOK order cannot probe a price jump without stopping the market as an IOC does.
+    fn fill_or_kill(&self, taker: &Taker) -> FillOrKill {
         let ladder = self.ladder(taker.side.opposite());
         let wanted = u64::from(taker.leaves);
         let mut available = 0u64;
@@ -229,7 +234,7 @@ impl Book {
             if !taker.side.accepts(taker.limit, price) {
                 break;
             }
-            let interrupted = self.interrupts_from(price, last).is_some();
+            let interrupted = self.interrupts_from(price, last);
             let (mut level_full, mut level_ahead) = (0u64, 0u64);
             let mut slot = ladder.level(index).head;
             while slot != NIL {
@@ -239,28 +244,28 @@ impl Book {
                     if taker.self_match == SelfMatchMode::CancelResting {
                         continue;
                     }
-                    return available + level_ahead >= wanted;
+                    return FillOrKill::fills(available + level_ahead >= wanted);
                 }
-                if interrupted {
+                if let Some(reference) = interrupted {
                     // Matching stops before this fill, short of the whole quantity.
-                    return false;
+                    return FillOrKill::Interrupts(Interruption { price, reference });
                 }
                 level_full += u64::from(order.leaves);
                 level_ahead += u64::from(order.visible);
                 if available + level_ahead >= wanted {
-                    return true;
+                    return FillOrKill::Fills;
                 }
             }
             available += level_full;
             if available >= wanted {
-                return true;
+                return FillOrKill::Fills;
             }
             if level_full > 0 {
                 last = price;
             }
             next = ladder.next_from(index + 1);
         }
-        false
+        FillOrKill::Short
     }
 
     /// Matches `taker` against the opposite side while it has leaves and the prices cross. A
@@ -300,8 +305,7 @@ impl Book {
             let price = self.orders[slot].price;
             let last = self.last_trade_price.unwrap_or(self.reference);
             if let Some(reference) = self.interrupts_from(price, last) {
-                self.mode = Mode::Call;
-                sink.event(Event::Interrupted(Interruption { price, reference }));
+                self.interrupt(Interruption { price, reference }, sink);
                 return true;
             }
             self.fill(taker, slot, index, sink);
@@ -602,12 +606,35 @@ impl Book {
         (distance > limit * i128::from(last.0)).then_some(last)
     }
 
+    /// A volatility interruption: the book switches to a call (the engine times it).
+    fn interrupt(&mut self, interruption: Interruption, sink: &mut impl Sink) {
+        self.mode = Mode::Call;
+        sink.event(Event::Interrupted(interruption));
+    }
+
     /// The far end of the band for `side`: the nominal price of a market order in a call.
     pub(super) fn band_edge(&self, side: Side) -> Ticks {
         match side {
             Side::Buy => self.band.high,
             Side::Sell => self.band.low,
         }
+    }
+}
+
+/// What matching would do with a fill-or-kill order.
+enum FillOrKill {
+    /// Fill it in full.
+    Fills,
+    /// Fall short: the order is killed.
+    Short,
+    /// Reach a trade beyond the volatility limit first: trading is interrupted and the order
+    /// killed.
+    Interrupts(Interruption),
+}
+
+impl FillOrKill {
+    fn fills(enough: bool) -> FillOrKill {
+        if enough { FillOrKill::Fills } else { FillOrKill::Short }
     }
 }
 
