@@ -640,7 +640,9 @@ impl Harness {
                 continue;
             }
             resend_next = None;
-            if view.msg_type() == b"A" && seq == 1 {
+            // A reset Logon is answered with a Logon numbered 1, or refused (MsgSeqNum too low)
+            // with a Logout numbered 1.
+            if matches!(view.msg_type(), b"A" | b"5") && seq == 1 {
                 reset = true;
                 next = 1;
             }

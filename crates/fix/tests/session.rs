@@ -86,12 +86,18 @@ struct Harness {
 
 impl Harness {
     fn logon(extra: &str) -> Self {
+        let (harness, status) = Self::start(MemoryStore::new(100), 1, extra);
+        assert_eq!(status, Status::Active);
+        harness
+    }
+
+    /// Logs TW on with MsgSeqNum `seq` over `store`; returns the session's status.
+    fn start(mut store: MemoryStore, seq: u64, extra: &str) -> (Self, Status) {
         let config = Arc::new(SessionConfig::new("ISLD"));
         let dictionary = Arc::new(Dictionary::profile());
         let application = Recorder::default();
-        let mut store = MemoryStore::new(100);
         let mut out = Vec::new();
-        let frame = inbound("A", 1, T0, &format!("98=0|108=10|554=secret|{extra}"));
+        let frame = inbound("A", seq, T0, &format!("98=0|108=10|554=secret|{extra}"));
         let mut fields = Fields::with_capacity(64);
         let view = parse(&frame, &mut fields).unwrap();
         let request =
@@ -107,8 +113,7 @@ impl Harness {
             &mut out,
         )
         .unwrap();
-        assert_eq!(status, Status::Active);
-        Self { session, store, application, out }
+        (Self { session, store, application, out }, status)
     }
 
     fn receive(&mut self, frame: &[u8], at: i64) -> Status {
@@ -267,4 +272,102 @@ fn reject_of_a_message_without_msg_seq_num_is_valid() {
     let mut fields = Fields::with_capacity(64);
     let view = parse(reject.as_bytes(), &mut fields).unwrap();
     assert!(Dictionary::profile().validate(&view).is_ok(), "{}", frames[0].2);
+}
+
+// Regressions found by a review of the session layer (2026-11-29).
+
+/// The (MsgType, MsgSeqNum) of written frames.
+fn kinds(frames: &[(String, u64, String)]) -> Vec<(String, u64)> {
+    frames.iter().map(|(kind, seq, _)| (kind.clone(), *seq)).collect()
+}
+
+/// The first written frame of `msg_type`.
+fn find<'a>(frames: &'a [(String, u64, String)], msg_type: &str) -> Option<&'a str> {
+    frames.iter().find(|(kind, _, _)| kind == msg_type).map(|(_, _, text)| text.as_str())
+}
+
+/// A ResendRequest that reveals a gap is answered, and then the gap is asked for (it was only
+/// queued: a Logout next would have left the gap unrequested).
+#[test]
+fn a_resend_request_too_high_is_answered_and_asks_for_the_gap() {
+    let mut harness = Harness::logon("");
+    written(&mut harness.out);
+    harness.receive(&inbound("2", 5, T0, "7=1|16=0"), T0);
+    let frames = written(&mut harness.out);
+    assert_eq!(kinds(&frames), [("4".to_owned(), 1), ("2".to_owned(), 2)], "{frames:?}");
+    assert!(find(&frames, "2").is_some_and(|text| text.contains("|7=2|16=0|")), "{frames:?}");
+    assert_eq!(harness.store.next_target_seq(), 2, "the gap is not skipped");
+}
+
+/// A Logon with ResetSeqNumFlag mid-session starts over with the HeartBtInt it asks for
+/// (the old interval was echoed and used: a peer heartbeating every 30 s was sent a
+/// TestRequest after 12 s and cut off after 24 s).
+#[test]
+fn a_reset_logon_mid_session_takes_its_heartbeat_interval() {
+    let mut harness = Harness::logon("");
+    written(&mut harness.out);
+    harness.receive(&inbound("A", 1, T0, "98=0|108=30|141=Y"), T0);
+    let frames = written(&mut harness.out);
+    let reply = find(&frames, "A").expect("a Logon answer");
+    assert!(reply.contains("|108=30|141=Y|"), "HeartBtInt not echoed: {reply}");
+    assert_eq!(harness.tick(T0 + 25_000), Status::Active);
+    let frames = written(&mut harness.out);
+    assert!(find(&frames, "1").is_none(), "a TestRequest within 30 s: {:?}", kinds(&frames));
+    // Its bounds are those of a first Logon.
+    harness.receive(&inbound("A", 1, T0, "98=0|108=0|141=Y"), T0 + 25_000);
+    let frames = written(&mut harness.out);
+    let logout = find(&frames, "5").expect("a Logout");
+    assert!(logout.contains("58=HeartBtInt must be between"), "{logout}");
+}
+
+/// A reset Logon addressed to another CompID is rejected like any message (it reset the
+/// trader's sequence numbers and was answered).
+#[test]
+fn a_reset_logon_mid_session_to_another_comp_id_is_rejected() {
+    let mut harness = Harness::logon("");
+    harness.receive(&inbound("0", 2, T0, ""), T0);
+    written(&mut harness.out);
+    let frame = String::from_utf8(inbound("A", 1, T0, "98=0|108=10|141=Y")).unwrap_or_default();
+    let body = &frame[frame.find("35=").unwrap_or(0)..frame.find("10=").unwrap_or(0)];
+    let body = body.replace("56=ISLD", "56=ELSE");
+    let mut frame = format!("8=FIX.4.4\x019={}\x01{body}", body.len()).into_bytes();
+    let sum = birzha_fix::checksum(&frame);
+    frame.extend_from_slice(format!("10={sum:03}\x01").as_bytes());
+    harness.receive(&frame, T0);
+    let frames = written(&mut harness.out);
+    assert!(find(&frames, "3").is_some_and(|text| text.contains("|373=9|")), "{frames:?}");
+    assert!(find(&frames, "A").is_none(), "answered: {frames:?}");
+    assert_eq!(harness.store.next_target_seq(), 3, "sequence numbers were reset");
+}
+
+/// A Logon whose MsgSeqNum is too low gets the Logout alone: it was first answered with a
+/// Logon, telling the trader's engine it was logged on.
+#[test]
+fn a_logon_too_low_is_refused_without_being_answered() {
+    let mut store = MemoryStore::new(100);
+    store.set_next_target_seq(5).unwrap_or_default();
+    let (mut harness, status) = Harness::start(store, 3, "");
+    assert!(matches!(status, Status::Disconnect { voluntary: false, .. }), "{status:?}");
+    let frames = written(&mut harness.out);
+    assert_eq!(kinds(&frames), [("5".to_owned(), 1)], "{frames:?}");
+    assert!(harness.application.delivered.borrow().is_empty());
+}
+
+/// Once a too-high Logon's gap is filled (by a gap fill, then the queued Logon), the next gap
+/// is asked for (the filled resend stayed "outstanding" and every later gap went unrequested).
+#[test]
+fn a_gap_after_a_filled_logon_gap_is_asked_for() {
+    let mut store = MemoryStore::new(100);
+    store.set_next_target_seq(2).unwrap_or_default();
+    let (mut harness, status) = Harness::start(store, 5, "");
+    assert_eq!(status, Status::Active);
+    let frames = written(&mut harness.out);
+    assert!(find(&frames, "2").is_some_and(|text| text.contains("|7=2|16=0|")), "{frames:?}");
+    let gap_fill = format!("43=Y|122={}|36=5|123=Y", stamp(T0));
+    harness.receive(&inbound("4", 2, T0, &gap_fill), T0);
+    assert_eq!(harness.store.next_target_seq(), 6);
+    written(&mut harness.out);
+    harness.receive(&inbound("0", 8, T0 + 1_000, ""), T0 + 1_000);
+    let frames = written(&mut harness.out);
+    assert!(find(&frames, "2").is_some_and(|text| text.contains("|7=6|16=0|")), "{frames:?}");
 }

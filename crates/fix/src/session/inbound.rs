@@ -157,7 +157,8 @@ impl Session {
         Ok(Status::Active)
     }
 
-    /// A Logon on an established session: with ResetSeqNumFlag it resets both directions.
+    /// A Logon on an established session: with ResetSeqNumFlag it resets both directions and
+    /// starts over with the HeartBtInt it asks for, after the checks of every message.
     fn on_logon_again(
         &mut self,
         view: &MessageView<'_>,
@@ -167,30 +168,31 @@ impl Session {
             self.send_logout(io.now, Some("Unexpected Logon"), io.store, io.out)?;
             return Ok(Status::Disconnect { voluntary: false, reason: "second Logon" });
         }
-        if !within_tolerance(&self.config, io.now, view) {
-            self.send_reject(
-                io.now,
-                view,
-                SessionRejectReason::SendingTimeAccuracyProblem,
-                None,
-                io.store,
-                io.out,
-            )?;
-            self.send_logout(io.now, None, io.store, io.out)?;
-            return Ok(Status::Active);
+        if let Verified::Done(status) = self.verify(view, io, false, false)? {
+            return Ok(status);
+        }
+        let heartbeat = view.get_u64(108).unwrap_or(u64::MAX);
+        let (low, high) = (self.config.heartbeat_secs_min, self.config.heartbeat_secs_max);
+        if heartbeat < u64::from(low) || heartbeat > u64::from(high) {
+            let text = format!("HeartBtInt must be between {low} and {high}");
+            self.send_logout(io.now, Some(&text), io.store, io.out)?;
+            return Ok(Status::Disconnect { voluntary: false, reason: "reset Logon's HeartBtInt" });
         }
         io.store.reset()?;
         self.queue.clear();
         self.resend_range = None;
-        let heartbeat = (self.heartbeat_ms / 1000) as u64;
+        self.heartbeat_ms = heartbeat as i64 * 1000;
         self.send_admin(io.now, io.store, io.out, b"A", &[], |writer| {
             writer.uint(98, 0).uint(108, heartbeat).char(141, b'Y');
         })?;
-        self.last_received_ms = io.now.0;
         io.store.set_next_target_seq(2)?;
         Ok(Status::Active)
     }
 
+    /// A ResendRequest is acted on whatever its MsgSeqNum, as QuickFIX does (its acceptance
+    /// script 8 sends one numbered too low without PossDup and expects the resend): two
+    /// engines each waiting for the other's resend would otherwise deadlock. Then a number too
+    /// high asks for the gap it reveals (unless a resend covering it is outstanding).
     fn on_resend_request(
         &mut self,
         view: &MessageView<'_>,
@@ -206,8 +208,8 @@ impl Session {
         let expected = io.store.next_target_seq();
         if seq == expected {
             io.store.set_next_target_seq(expected + 1)?;
-        } else if seq > expected && self.queue.len() < self.config.inbound_queue_max {
-            self.queue.insert(seq, view.bytes().into());
+        } else if seq > expected {
+            self.too_high(view, seq, expected, io)?;
         }
         Ok(Status::Active)
     }
@@ -278,9 +280,6 @@ impl Session {
         if check_low && seq < expected {
             return self.too_low(view, seq, expected, io);
         }
-        if self.resend_range.is_some_and(|(_, end)| seq >= end) {
-            self.resend_range = None;
-        }
         Ok(Verified::Proceed)
     }
 
@@ -306,7 +305,8 @@ impl Session {
         if self.queue.len() < self.config.inbound_queue_max {
             self.queue.insert(seq, view.bytes().into());
         }
-        if self.resend_range.is_some_and(|(begin, _)| seq >= begin) {
+        // A resend still outstanding (its range not yet passed) covers this gap too.
+        if self.resend_range.is_some_and(|(begin, end)| seq >= begin && expected <= end) {
             return Ok(());
         }
         self.send_resend_request(io.now, expected, seq, io.store, io.out)

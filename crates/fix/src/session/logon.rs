@@ -144,6 +144,15 @@ impl Session {
             queue: BTreeMap::new(),
             ended: false,
         };
+        let seq = logon.get(34).and_then(parse_unsigned).unwrap_or(0);
+        let expected = store.next_target_seq();
+        if seq < expected {
+            // Refused before it is answered: the counterparty is never told it is logged on.
+            let text = format!("MsgSeqNum too low, expecting {expected} but received {seq}");
+            session.send_logout(now, Some(&text), store, out)?;
+            let status = Status::Disconnect { voluntary: false, reason: "Logon MsgSeqNum too low" };
+            return Ok((session, status));
+        }
         let heartbeat = u64::from(request.heartbeat_secs);
         let reset = request.reset_seq_num;
         session.send_admin(now, store, out, b"A", &[], |writer| {
@@ -152,33 +161,14 @@ impl Session {
                 writer.char(141, b'Y');
             }
         })?;
-        let status = session.sequence_logon(now, logon, store, out)?;
-        if status == Status::Active {
-            application.on_logon(&session.id);
-        }
-        Ok((session, status))
-    }
-
-    /// Applies the Logon's MsgSeqNum: too high asks for a resend, too low ends the session.
-    fn sequence_logon(
-        &mut self,
-        now: UtcTimestamp,
-        logon: &MessageView<'_>,
-        store: &mut dyn SessionStore,
-        out: &mut Vec<u8>,
-    ) -> Result<Status, SessionError> {
-        let seq = logon.get(34).and_then(parse_unsigned).unwrap_or(0);
-        let expected = store.next_target_seq();
         if seq > expected {
-            self.queue.insert(seq, logon.bytes().into());
-            self.send_resend_request(now, expected, seq, store, out)?;
-        } else if seq < expected {
-            let text = format!("MsgSeqNum too low, expecting {expected} but received {seq}");
-            self.send_logout(now, Some(&text), store, out)?;
-            return Ok(Status::Disconnect { voluntary: false, reason: "Logon MsgSeqNum too low" });
+            // Too high: answered, then the gap is asked for; the Logon waits in the queue.
+            session.queue.insert(seq, logon.bytes().into());
+            session.send_resend_request(now, expected, seq, store, out)?;
         } else {
             store.set_next_target_seq(expected + 1)?;
         }
-        Ok(Status::Active)
+        application.on_logon(&session.id);
+        Ok((session, Status::Active))
     }
 }

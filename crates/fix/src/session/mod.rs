@@ -165,7 +165,8 @@ pub struct Session {
     test_request_pending: bool,
     /// When we sent a Logout, if we did.
     logout_sent_ms: Option<i64>,
-    /// The inbound range we asked to be resent (begin, last seq known missing).
+    /// The inbound range we last asked to be resent (begin, last seq known missing): the
+    /// request is outstanding while the next expected number is within it.
     resend_range: Option<(u64, u64)>,
     /// Out-of-sequence inbound messages (whole frames) by MsgSeqNum.
     queue: BTreeMap<u64, Box<[u8]>>,
