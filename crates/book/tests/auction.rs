@@ -144,6 +144,25 @@ fn market_orders_go_first_and_their_remainder_is_cancelled() {
 }
 
 #[test]
+fn market_orders_left_over_trade_at_the_reference_or_where_limit_orders_trade() {
+    // Found by a review of the fix above: market orders alone, unequal, traded at the band's
+    // edge (every price was a candidate and market pressure picked the highest or lowest).
+    let buys_over = call_book(&[(1, 1, B, None, 10), (2, 2, S, None, 5)]);
+    assert_eq!(buys_over.indicative(), Some(Auction { price: Ticks(6800), volume: 5, surplus: 5 }));
+    let sells_over = call_book(&[(1, 1, B, None, 5), (2, 2, S, None, 10)]);
+    let expected = Some(Auction { price: Ticks(6800), volume: 5, surplus: -5 });
+    assert_eq!(sells_over.indicative(), expected);
+    // A bid that cannot trade (the market buys go first) does not set the price either.
+    let mut book = call_book(&[(1, 1, B, None, 10), (2, 2, S, None, 5), (3, 3, B, Some(6700), 1)]);
+    let (outcome, events) = uncross(&mut book);
+    assert_eq!(outcome.map(|o| (o.auction.price, o.auction.volume)), Some((Ticks(6800), 5)));
+    assert_eq!(fills(&events), [(2, 1, 6800, 5)]);
+    // A limit order that trades does: the offer at 6810 trades at its price.
+    let book = call_book(&[(1, 1, B, None, 10), (2, 2, S, None, 5), (3, 3, S, Some(6810), 2)]);
+    assert_eq!(book.indicative(), Some(Auction { price: Ticks(6810), volume: 7, surplus: 3 }));
+}
+
+#[test]
 fn an_iceberg_whose_slice_traded_away_at_the_uncross_shows_its_next_one_at_the_back() {
     let mut book = butter();
     book.start_call();

@@ -57,7 +57,8 @@ struct ModelOrder {
 
 /// The spec's uncross rule (market model §5) by brute force over every price of the band. The
 /// candidates are the prices at which every order better than the price fills in full; if
-/// there is none, the level prices; with no level at all, every price. Ties go (2) to the smaller surplus, (3) to the highest price if every candidate
+/// there is none, the level prices at which a limit order trades; if none, the reference. Ties
+/// go (2) to the smaller surplus, (3) to the highest price if every candidate
 /// has buyers left over, the lowest if sellers, (4) else to the price nearest the reference,
 /// the higher of two equally near.
 fn model_uncross(orders: &[ModelOrder], reference: i64, band: Band) -> Option<(i64, u64, i64)> {
@@ -77,12 +78,15 @@ fn model_uncross(orders: &[ModelOrder], reference: i64, band: Band) -> Option<(i
             (p, volume, demand as i64 - supply as i64, clears)
         })
         .collect();
+    let markets = lots(B, &|o| o.market).min(lots(S, &|o| o.market));
+    let limits_trade = |p: &&(i64, u64, i64, bool)| level(p.0) && p.1 > markets;
     let points: Vec<(i64, u64, i64)> = if all.iter().any(|p| p.3) {
         all.iter().filter(|p| p.3).map(|p| (p.0, p.1, p.2)).collect()
-    } else if all.iter().any(|p| level(p.0)) {
-        all.iter().filter(|p| level(p.0)).map(|p| (p.0, p.1, p.2)).collect()
+    } else if all.iter().any(|p| limits_trade(&p)) {
+        all.iter().filter(limits_trade).map(|p| (p.0, p.1, p.2)).collect()
     } else {
-        all.iter().map(|p| (p.0, p.1, p.2)).collect()
+        let reference = reference.clamp(band.low.0, band.high.0);
+        all.iter().filter(|p| p.0 == reference).map(|p| (p.0, p.1, p.2)).collect()
     };
     let volume = points.iter().map(|p| p.1).max()?;
     if volume == 0 {

@@ -371,3 +371,53 @@ fn a_gap_after_a_filled_logon_gap_is_asked_for() {
     let frames = written(&mut harness.out);
     assert!(find(&frames, "2").is_some_and(|text| text.contains("|7=6|16=0|")), "{frames:?}");
 }
+
+/// As QuickFIX's 20_SimultaneousResendRequest: a ResendRequest numbered too high while our own
+/// ResendRequest for the same gap is outstanding is answered, and no second ResendRequest is
+/// sent (a first version of the fix above asked again: the range was cleared by any message
+/// numbered past it, checked or not).
+#[test]
+fn a_resend_request_too_high_during_our_resend_does_not_ask_again() {
+    let mut harness = Harness::logon("");
+    written(&mut harness.out);
+    harness.receive(&inbound("0", 5, T0, ""), T0);
+    let frames = written(&mut harness.out);
+    assert_eq!(kinds(&frames), [("2".to_owned(), 2)], "{frames:?}");
+    harness.receive(&inbound("2", 6, T0, "7=1|16=0"), T0);
+    let frames = written(&mut harness.out);
+    assert!(find(&frames, "4").is_some(), "answered: {frames:?}");
+    assert!(find(&frames, "2").is_none(), "a second ResendRequest for the same gap: {frames:?}");
+}
+
+/// As QuickFIX's 8_OnlyAdminMessages: a ResendRequest numbered below the expected number
+/// without PossDup (QuickFIX verifies a ResendRequest with no sequence checks) is answered with
+/// a gap fill, and the session goes on.
+#[test]
+fn a_resend_request_repeated_with_an_old_number_is_answered_as_quickfix_does() {
+    let mut harness = Harness::logon("");
+    for seq in 2..=4 {
+        harness.receive(&inbound("1", seq, T0, "112=HELLO"), T0);
+    }
+    harness.receive(&inbound("2", 5, T0, "7=1|16=4"), T0);
+    harness.receive(&inbound("1", 6, T0, "112=HELLO"), T0);
+    written(&mut harness.out);
+    let status = harness.receive(&inbound("2", 5, T0, "7=1|16=0"), T0);
+    let frames = written(&mut harness.out);
+    assert_eq!(status, Status::Active, "{frames:?}");
+    assert!(find(&frames, "4").is_some_and(|t| t.contains("|36=6|123=Y|")), "{frames:?}");
+}
+
+/// A PossDup ResendRequest below the expected number is answered too: the requester may still
+/// be waiting for the messages it asks for.
+#[test]
+fn a_poss_dup_resend_request_too_low_is_still_answered() {
+    let mut harness = Harness::logon("");
+    harness.receive(&inbound("0", 2, T0, ""), T0);
+    harness.receive(&inbound("0", 3, T0, ""), T0);
+    written(&mut harness.out);
+    let extra = format!("43=Y|122={}|7=1|16=0", stamp(T0));
+    let status = harness.receive(&inbound("2", 2, T0, &extra), T0);
+    let frames = written(&mut harness.out);
+    assert_eq!(status, Status::Active);
+    assert!(find(&frames, "4").is_some(), "not answered: {frames:?}");
+}

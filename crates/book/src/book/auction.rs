@@ -17,10 +17,12 @@
 //! uncross clears between two levels when that leaves nobody over, and orders that cannot
 //! trade at all do not pull the price away from the reference. Such prices always include
 //! one of maximum volume, unless market orders alone are left over at every price; then the
-//! candidates are the levels' prices (and with no level at all, every price of the band:
-//! market orders alone trade at the reference). Demand and supply are constant between
-//! levels, so the band is scanned as runs of prices ([`Candidate`]): one per level and one per
-//! gap.
+//! candidates are the levels' prices at which some limit order trades (a limit order sets the
+//! price it trades at), and if no limit order trades at any, the reference price alone:
+//! market orders trading only with each other trade at the reference (clamped to the band),
+//! never at a band edge that market pressure alone would pick. Demand and supply are constant
+//! between levels, so the band is scanned as runs of prices ([`Candidate`]): one per level and
+//! one per gap.
 //!
 //! # Allocation
 //! At the uncross price every order on the short side fills in full; on the surplus side,
@@ -167,16 +169,21 @@ impl Book {
 
     /// The candidate prices as runs of equal demand and supply, ascending (see the module
     /// documentation): the runs where the book clears; if there is none (market orders are
-    /// left over at every price), every level's price; with no level at all, the whole band.
+    /// left over at every price), the levels' prices at which limit orders trade; if there is
+    /// none either, the reference price.
     fn candidates(&self) -> Vec<Candidate> {
         let runs = self.runs();
         if runs.iter().any(|run| run.clears) {
-            runs.into_iter().filter(|run| run.clears).collect()
-        } else if runs.iter().any(|run| run.level) {
-            runs.into_iter().filter(|run| run.level).collect()
-        } else {
-            runs
+            return runs.into_iter().filter(|run| run.clears).collect();
         }
+        let markets = self.market_lots(Side::Buy).min(self.market_lots(Side::Sell));
+        let limits_trade = |run: &Candidate| run.level && run.volume() > markets;
+        if runs.iter().any(limits_trade) {
+            return runs.into_iter().filter(limits_trade).collect();
+        }
+        let reference = self.band.clamp(self.last_trade_price.unwrap_or(self.reference));
+        let at = runs.into_iter().find(|run| run.low <= reference && reference <= run.high);
+        at.map(|run| Candidate { low: reference, high: reference, ..run }).into_iter().collect()
     }
 
     /// Every price of the band as runs of equal demand and supply, ascending: one per level
