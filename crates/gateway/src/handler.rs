@@ -15,7 +15,10 @@ use std::sync::Arc;
 
 use birzha_fix::session::{Application, Refusal, Session, Status, check_logon, write_refusal};
 use birzha_fix::{Dictionary, Fields, UtcTimestamp, parse};
+use std::sync::atomic::Ordering;
+use std::time::Duration;
 use tokio::sync::{Semaphore, mpsc};
+
 use tokio::time::{sleep, sleep_until};
 use tracing::{debug, info, warn};
 
@@ -29,6 +32,12 @@ use crate::{GatewayConfig, GatewayError};
 /// Outbound messages taken from the queue per event, so one busy session cannot starve its own
 /// socket reads.
 const OUTBOUND_BATCH_MAX: usize = 256;
+
+/// The longest an ending session's last write (a Logout) may take.
+const LAST_WRITE_MAX: Duration = Duration::from_secs(1);
+
+/// The Logout's text for a session the exchange throttled for too long.
+const THROTTLE_ABUSE: &str = "Sustained throttle abuse: over the message rate for too long";
 
 /// Inbound frames already read that one event handles before the store is flushed and the
 /// answers are written: a client that pipelines orders gets one write per batch, not per order.
@@ -141,12 +150,19 @@ impl<A: Application + Send + Sync + 'static> Handler<A> {
                 return Ok(None);
             }
         };
-        let delay = self.context.backoff.delay(self.peer.ip());
-        if !delay.is_zero() {
-            debug!(?delay, "delaying a Logon after earlier refusals");
-            sleep(delay).await;
+        // Held until the Logon is answered: the address's next Logon waits longer meanwhile.
+        let context = Arc::clone(&self.context);
+        let attempt = context.backoff.begin(self.peer.ip());
+        if !attempt.delay.is_zero() {
+            debug!(delay = ?attempt.delay, "delaying a Logon after earlier refusals");
+            tokio::select! {
+                biased;
+                () = self.shutdown.recv() => return Ok(None),
+                () = sleep(attempt.delay) => {}
+            }
         }
         let established = self.answer_logon_blocking(length).await?;
+        drop(attempt);
         self.connection.consume(length);
         self.flush_plain().await?;
         Ok(established)
@@ -194,16 +210,35 @@ impl<A: Application + Send + Sync + 'static> Handler<A> {
             let event = self.next_event(established).await?;
             status = self.handle(established, event)?;
             let kick = Arc::clone(&established.claim.kick);
-            let write_timeout = self.context.config.write_timeout;
+            let shutting_down = self.shutdown.is_shutdown();
+            let timeout = self.write_time_limit(status, shutting_down);
+            // An ending session's last bytes (a Logout) are written within a short time,
+            // whatever kicks it; a shutdown cuts a write the peer does not read.
+            let ending = status != Status::Active;
             tokio::select! {
                 biased;
-                () = kick.notified() => status = slow_reader(),
-                () = sleep(write_timeout) => status = stalled_reader(write_timeout),
+                () = kick.notified(), if !ending => status = slow_reader(),
                 written = self.connection.write_all(&self.out) => written?,
+                () = self.shutdown.recv(), if !shutting_down => status = unread_at_shutdown(),
+                () = sleep(timeout) => status = stalled_reader(timeout),
             }
             self.out.clear();
         }
         Ok(status)
+    }
+
+    /// How long a write may take: `write_timeout`, at most a second for an ending session's
+    /// last bytes, at most the shutdown's grace once it began.
+    fn write_time_limit(&self, status: Status, shutting_down: bool) -> Duration {
+        let config = &self.context.config;
+        let mut limit = config.write_timeout;
+        if status != Status::Active {
+            limit = limit.min(LAST_WRITE_MAX);
+        }
+        if shutting_down {
+            limit = limit.min(config.shutdown_grace);
+        }
+        limit
     }
 
     async fn next_event(&mut self, established: &mut Established) -> Result<Event, GatewayError> {
@@ -264,6 +299,14 @@ impl<A: Application + Send + Sync + 'static> Handler<A> {
             Event::Read(Read::Frame(length)) => {
                 self.answer_frames(session, &mut claim.queue, store, length)?
             }
+        };
+        // The exchange logs out a session it throttled for too long (it kicked it too).
+        let status = if claim.log_out.swap(false, Ordering::AcqRel) {
+            warn!("logging out: sustained throttle abuse");
+            session.logout(now, Some(THROTTLE_ABUSE), store, &mut self.out)?;
+            Status::Disconnect { voluntary: false, reason: "sustained throttle abuse" }
+        } else {
+            status
         };
         // What goes on the wire next must be in the store's file first (write-behind stores).
         store.flush()?;
@@ -393,6 +436,13 @@ fn answer_logon<A: Application + Send + Sync + 'static>(
 fn stalled_reader(write_timeout: std::time::Duration) -> Status {
     warn!(?write_timeout, "disconnecting: a write did not finish in time (slow reader)");
     Status::Disconnect { voluntary: false, reason: "slow reader: a write did not finish in time" }
+}
+
+/// A write that had not finished when the shutdown began: the peer is not reading, so it
+/// cannot read a Logout either; the session ends at once (its store is kept).
+fn unread_at_shutdown() -> Status {
+    warn!("disconnecting: shutting down and the peer is not reading");
+    Status::Disconnect { voluntary: false, reason: "shutting down: the peer is not reading" }
 }
 
 fn slow_reader() -> Status {

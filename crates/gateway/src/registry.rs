@@ -20,6 +20,7 @@
 //! the same trader, without deadlock.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use birzha_fix::session::{
@@ -128,6 +129,8 @@ enum Link {
         queue: mpsc::Sender<Queued>,
         /// Wakes the session task to disconnect a slow reader.
         kick: Arc<Notify>,
+        /// Set before a kick that asks for a Logout (sustained throttle abuse).
+        log_out: Arc<AtomicBool>,
         /// Messages that arrived after the queue overflowed, in order.
         overflow: Vec<OutboundMessage>,
     },
@@ -175,8 +178,10 @@ pub(crate) struct Claim {
     slot: Arc<Slot>,
     /// Messages the application pushed for this session.
     pub(crate) queue: mpsc::Receiver<Queued>,
-    /// Signalled when the queue overflows.
+    /// Signalled when the queue overflows, or the exchange logs the session out.
     pub(crate) kick: Arc<Notify>,
+    /// Set before a kick that asks the session to log out (with a reason) rather than drop.
+    pub(crate) log_out: Arc<AtomicBool>,
 }
 
 fn lock<T: ?Sized>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -206,7 +211,7 @@ impl Sessions {
         let slot = self.slot(comp_id)?;
         {
             let mut link = lock(&slot.link);
-            if let Link::Online { queue, kick, overflow } = &mut *link {
+            if let Link::Online { queue, kick, overflow, .. } = &mut *link {
                 if !overflow.is_empty() {
                     overflow.push(message);
                     return Ok(());
@@ -273,14 +278,16 @@ impl Sessions {
         Ok(seq)
     }
 
-    /// Disconnects `comp_id`'s session, if it is logged on, as it would a slow reader (the
-    /// session ends without a Logout exchange: cancel-on-disconnect applies). Used for
-    /// sustained throttle abuse. Returns whether a session was told to go.
-    pub fn disconnect(&self, comp_id: &str) -> bool {
+    /// Logs `comp_id`'s session out, if it is logged on: it sends a Logout saying why and
+    /// disconnects without waiting for the answer (the session ends involuntarily:
+    /// cancel-on-disconnect applies). Used for sustained throttle abuse. Returns whether a
+    /// session was told to go.
+    pub fn log_out(&self, comp_id: &str) -> bool {
         let slot = lock(&self.inner.slots).get(comp_id).cloned();
         let Some(slot) = slot else { return false };
         let link = lock(&slot.link);
-        if let Link::Online { kick, .. } = &*link {
+        if let Link::Online { kick, log_out, .. } = &*link {
+            log_out.store(true, Ordering::Release);
             kick.notify_one();
             return true;
         }
@@ -351,10 +358,15 @@ impl Sessions {
             return Ok(None);
         }
         let (sender, queue) = mpsc::channel(self.inner.queue_max);
-        let kick = Arc::new(Notify::new());
-        *link = Link::Online { queue: sender, kick: Arc::clone(&kick), overflow: Vec::new() };
+        let (kick, log_out) = (Arc::new(Notify::new()), Arc::new(AtomicBool::new(false)));
+        *link = Link::Online {
+            queue: sender,
+            kick: Arc::clone(&kick),
+            log_out: Arc::clone(&log_out),
+            overflow: Vec::new(),
+        };
         drop(link);
-        Ok(Some(Claim { slot, queue, kick }))
+        Ok(Some(Claim { slot, queue, kick, log_out }))
     }
 
     /// Ends a claim: stores every message still queued or overflowed (numbered, not sent) and

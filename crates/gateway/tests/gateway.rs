@@ -14,7 +14,7 @@ use birzha_gateway::{EchoApplication, GatewayConfig, OutboundMessage, Sessions, 
 
 use crate::util::{Client, Server, field, fix44_dir, frame, utc_now};
 
-const TRADER: &str = "TRADER1";
+pub(crate) const TRADER: &str = "TRADER1";
 
 fn config() -> GatewayConfig {
     let mut config = GatewayConfig::new("BIRZHA");
@@ -23,7 +23,8 @@ fn config() -> GatewayConfig {
     config
 }
 
-async fn start(config: GatewayConfig) -> (Server, Sessions) {
+/// A gateway with the echo application, which knows [`TRADER`].
+pub(crate) async fn start(config: GatewayConfig) -> (Server, Sessions) {
     let sessions = Sessions::new(&config);
     let application = Arc::new(EchoApplication::new(sessions.clone(), [TRADER]));
     (Server::start(config, application, sessions.clone()).await, sessions)

@@ -15,6 +15,8 @@
 //! - `security`: another firm's orders are unknown to every order-handling message (F, G, H,
 //!   q, D), untouched, and never reported to the wrong trader; colleagues of one firm cancel
 //!   by OrderID only;
+//! - `limits`: parallel Logons from a refused address, a shutdown during a Logon's delay or a
+//!   blocked write, sustained throttle abuse;
 //! - `admin`: the admin port with the real engine: commands become inputs, wrong tokens,
 //!   over-long lines, surplus and idle connections are refused, shutdown ends the port.
 
@@ -22,6 +24,7 @@ mod acceptance;
 mod admin;
 mod exchange;
 mod gateway;
+mod limits;
 mod outbound;
 mod security;
 mod util;

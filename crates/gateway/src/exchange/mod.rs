@@ -293,8 +293,8 @@ impl Application for Exchange {
                 let delivery =
                     self.reply(comp_id, inbound::refusal(message, reason, &self.local_ids));
                 if verdict == Verdict::Abuse {
-                    warn!(trader = comp_id, "sustained throttle abuse: disconnecting the session");
-                    self.sessions.disconnect(comp_id);
+                    warn!(trader = comp_id, "sustained throttle abuse: logging the session out");
+                    self.sessions.log_out(comp_id);
                 }
                 return delivery;
             }
