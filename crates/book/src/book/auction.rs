@@ -213,8 +213,9 @@ impl Book {
                 supply += asks[ask].1;
                 ask += 1;
             }
-            let bid_at = bids.get(bid.wrapping_sub(1)).filter(|level| level.0 == price);
-            let ask_at = asks.get(ask.wrapping_sub(1)).filter(|level| level.0 == price);
+            // The nearest bid level at or above it, and the nearest ask level at or below it.
+            let bid_at = bid.checked_sub(1).map(|i| bids[i]).filter(|level| level.0 == price);
+            let ask_at = ask.checked_sub(1).map(|i| asks[i]).filter(|level| level.0 == price);
             let at = (bid_at.map_or(0, |level| level.1), ask_at.map_or(0, |level| level.1));
             runs.push(Candidate::new(price, price, demand, supply, Some(at)));
             low = Ticks(price.0 + 1);

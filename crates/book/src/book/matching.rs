@@ -58,8 +58,12 @@ impl Book {
         };
         sink.event(Event::Accepted(taker.state()));
         if self.mode == Mode::Continuous {
-            let fill_or_kill = order.time_in_force == TimeInForce::FillOrKill;
-            match if fill_or_kill { self.fill_or_kill(&taker) } else { FillOrKill::Fills } {
+            let decision = if order.time_in_force == TimeInForce::FillOrKill {
+                self.fill_or_kill(&taker)
+            } else {
+                FillOrKill::Fills
+            };
+            match decision {
                 FillOrKill::Fills => self.match_taker(&mut taker, sink),
                 FillOrKill::Short => {}
                 FillOrKill::Interrupts(interruption) => self.interrupt(interruption, sink),
