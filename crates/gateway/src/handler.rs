@@ -73,6 +73,8 @@ pub(crate) struct Handler<A> {
     pub(crate) shutdown: Shutdown,
     /// Held while the task runs; the server waits for every clone to drop at shutdown.
     pub(crate) _shutdown_complete: mpsc::Sender<()>,
+    /// The shutdown signal came during a write: the next event answers it (a Logout).
+    pub(crate) shutdown_unanswered: bool,
     /// Outbound bytes of the current event; capacity reused.
     pub(crate) out: Vec<u8>,
 }
@@ -209,22 +211,54 @@ impl<A: Application + Send + Sync + 'static> Handler<A> {
         while status == Status::Active {
             let event = self.next_event(established).await?;
             status = self.handle(established, event)?;
-            let kick = Arc::clone(&established.claim.kick);
-            let shutting_down = self.shutdown.is_shutdown();
-            let timeout = self.write_time_limit(status, shutting_down);
-            // An ending session's last bytes (a Logout) are written within a short time,
-            // whatever kicks it; a shutdown cuts a write the peer does not read.
-            let ending = status != Status::Active;
-            tokio::select! {
-                biased;
-                () = kick.notified(), if !ending => status = slow_reader(),
-                written = self.connection.write_all(&self.out) => written?,
-                () = self.shutdown.recv(), if !shutting_down => status = unread_at_shutdown(),
-                () = sleep(timeout) => status = stalled_reader(timeout),
-            }
+            status = self.write_out(established, status).await?;
             self.out.clear();
         }
         Ok(status)
+    }
+
+    /// Writes the event's bytes and returns the session's status after it. A kick ends a slow
+    /// reader (one asking for a Logout is left to the next event). A shutdown that begins
+    /// meanwhile lets the write take at most the shutdown's grace and is answered (a Logout)
+    /// by the next event; a peer that reads nothing by then is closed. An ending session's last
+    /// bytes (a Logout) get at most a second, whatever kicks it.
+    async fn write_out(
+        &mut self,
+        established: &Established,
+        status: Status,
+    ) -> Result<Status, GatewayError> {
+        let kick = Arc::clone(&established.claim.kick);
+        let mut watch_kick = status == Status::Active;
+        let mut watch_shutdown = !self.shutdown.is_shutdown();
+        let limit = self.write_time_limit(status, !watch_shutdown);
+        let deadline = sleep(limit);
+        tokio::pin!(deadline);
+        let write = self.connection.write_all(&self.out);
+        tokio::pin!(write);
+        loop {
+            tokio::select! {
+                biased;
+                () = kick.notified(), if watch_kick => {
+                    if !established.claim.log_out.load(Ordering::Acquire) {
+                        return Ok(slow_reader());
+                    }
+                    watch_kick = false;
+                }
+                written = &mut write => {
+                    written?;
+                    return Ok(status);
+                }
+                () = self.shutdown.recv(), if watch_shutdown => {
+                    watch_shutdown = false;
+                    self.shutdown_unanswered = true;
+                    let grace = tokio::time::Instant::now() + self.context.config.shutdown_grace;
+                    if grace < deadline.deadline() {
+                        deadline.as_mut().reset(grace);
+                    }
+                }
+                () = &mut deadline => return Ok(stalled_reader(limit)),
+            }
+        }
     }
 
     /// How long a write may take: `write_timeout`, at most a second for an ending session's
@@ -249,6 +283,12 @@ impl<A: Application + Send + Sync + 'static> Handler<A> {
                 None => std::future::pending().await,
             }
         };
+        if std::mem::take(&mut self.shutdown_unanswered) {
+            return Ok(Event::Shutdown);
+        }
+        if established.claim.log_out.load(Ordering::Acquire) {
+            return Ok(Event::SlowReader);
+        }
         let shutting_down = self.shutdown.is_shutdown();
         Ok(tokio::select! {
             biased;
@@ -279,6 +319,8 @@ impl<A: Application + Send + Sync + 'static> Handler<A> {
                 session.logout(now, Some("Exchange shutting down"), store, &mut self.out)?;
                 Status::Active
             }
+            // A kick asking for a Logout is answered below.
+            Event::SlowReader if claim.log_out.load(Ordering::Acquire) => Status::Active,
             Event::SlowReader => slow_reader(),
             Event::Outbound(queued) => {
                 write_queued(session, &queued, now, store, &mut self.out)?;
@@ -300,9 +342,11 @@ impl<A: Application + Send + Sync + 'static> Handler<A> {
                 self.answer_frames(session, &mut claim.queue, store, length)?
             }
         };
-        // The exchange logs out a session it throttled for too long (it kicked it too).
+        // The exchange logs out a session it throttled for too long (it kicked it too), after
+        // the reply to its last message, which is in the queue by then.
         let status = if claim.log_out.swap(false, Ordering::AcqRel) {
             warn!("logging out: sustained throttle abuse");
+            drain_queue(session, &mut claim.queue, now, store, &mut self.out)?;
             session.logout(now, Some(THROTTLE_ABUSE), store, &mut self.out)?;
             Status::Disconnect { voluntary: false, reason: "sustained throttle abuse" }
         } else {
@@ -436,13 +480,6 @@ fn answer_logon<A: Application + Send + Sync + 'static>(
 fn stalled_reader(write_timeout: std::time::Duration) -> Status {
     warn!(?write_timeout, "disconnecting: a write did not finish in time (slow reader)");
     Status::Disconnect { voluntary: false, reason: "slow reader: a write did not finish in time" }
-}
-
-/// A write that had not finished when the shutdown began: the peer is not reading, so it
-/// cannot read a Logout either; the session ends at once (its store is kept).
-fn unread_at_shutdown() -> Status {
-    warn!("disconnecting: shutting down and the peer is not reading");
-    Status::Disconnect { voluntary: false, reason: "shutting down: the peer is not reading" }
 }
 
 fn slow_reader() -> Status {

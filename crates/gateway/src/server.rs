@@ -160,6 +160,7 @@ impl<A: Application + Send + Sync + 'static> Listener<A> {
                 context: Arc::clone(context),
                 shutdown: Shutdown::new(self.notify_shutdown.subscribe()),
                 _shutdown_complete: self.shutdown_complete.clone(),
+                shutdown_unanswered: false,
                 out: Vec::with_capacity(context.config.message_size_max),
             };
             let span = info_span!(

@@ -197,3 +197,118 @@ async fn sustained_throttle_abuse_is_logged_out_with_a_reason() {
     );
     running.stop().await;
 }
+
+/// Regression (a review of the fix above): the THROTTLED reject of the order that tipped the
+/// session into sustained abuse goes through the dispatcher, while the Logout was written at
+/// once by the session task, so the Logout went first and the reject was never sent in this
+/// session. Each order here is sent once the one before is answered.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn abuse_logout_follows_the_reject_of_the_last_order() {
+    let running = crate::exchange::start(2).await;
+    let mut client = Client::connect(running.server.address).await;
+    let mut seq = 1;
+    client.send(&message("TRADER1", "A", seq, "98=0|108=30|554=demo")).await;
+    seq += 1;
+    let logon = client.receive_within(5).await.unwrap().expect("Logon reply");
+    assert_eq!(field(&logon, 35).as_deref(), Some("A"), "{}", show(&logon));
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let mut received: Vec<Vec<u8>> = Vec::new();
+    let mut closed = false;
+    'orders: for n in 0.. {
+        assert!(Instant::now() < deadline, "never logged out");
+        let slot = Instant::now() + Duration::from_millis(50);
+        let last_sent = format!("AB{n}");
+        let body = format!(
+            "11={last_sent}|55={}|54=1|60={}|38=1|40=2|44=6700",
+            crate::exchange::BUTTER,
+            utc_now(0)
+        );
+        client.send(&message("TRADER1", "D", seq, &body)).await;
+        seq += 1;
+        // Wait for this order's answer (or the end of the session).
+        loop {
+            match tokio::time::timeout(Duration::from_secs(2), client.receive()).await {
+                Ok(Some(frame)) => {
+                    let done = field(&frame, 11).as_deref() == Some(last_sent.as_str());
+                    let logout = field(&frame, 35).as_deref() == Some("5");
+                    received.push(frame);
+                    if done {
+                        break;
+                    }
+                    if logout {
+                        // Whatever follows the Logout, until the close.
+                        while let Ok(Some(frame)) =
+                            tokio::time::timeout(Duration::from_secs(2), client.receive()).await
+                        {
+                            received.push(frame);
+                        }
+                        closed = true;
+                        break 'orders;
+                    }
+                }
+                Ok(None) => {
+                    closed = true;
+                    break 'orders;
+                }
+                Err(_) => panic!("order {last_sent} unanswered and the session still open"),
+            }
+        }
+        if let Some(left) = slot.checked_duration_since(Instant::now()) {
+            tokio::time::sleep(left).await;
+        }
+    }
+    assert!(closed);
+    let logout_at = received
+        .iter()
+        .position(|f| field(f, 35).as_deref() == Some("5"))
+        .expect("a Logout for sustained abuse");
+    let tail: Vec<String> = received.iter().rev().take(3).map(|f| show(f)).collect();
+    // The order that tipped the session into abuse is answered (THROTTLED) just before the
+    // Logout; an order sent after that answer may go unread.
+    let before = logout_at.checked_sub(1).map(|at| &received[at]);
+    let throttled = before.and_then(|f| field(f, 58)).is_some_and(|t| t.starts_with("THROTTLED"));
+    assert!(throttled, "the Logout does not follow a THROTTLED reject; last frames: {tail:?}");
+    assert_eq!(logout_at + 1, received.len(), "frames after the Logout: {tail:?}");
+    running.stop().await;
+}
+
+/// Regression (a review of the fix above): a peer reading as fast as it can while a resend is
+/// being written when the shutdown begins was cut off mid-frame with no Logout (a pending
+/// write was taken for a peer not reading). The write now gets the shutdown's grace, and the
+/// Logout follows it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reading_peer_mid_resend_at_shutdown_gets_the_shutdown_logout() {
+    let mut config = birzha_gateway::GatewayConfig::new("BIRZHA");
+    config.session.logout_timeout_ms = 500;
+    let (server, sessions) = crate::gateway::start(config).await;
+    for n in 0..4_000 {
+        sessions.send(crate::gateway::TRADER, big_report(n)).unwrap();
+    }
+    let mut client = Client::connect(server.address).await;
+    client.send(&message(crate::gateway::TRADER, "A", 1, "98=0|108=30")).await;
+    let logon = client.receive_within(5).await.unwrap().expect("Logon reply");
+    assert_eq!(field(&logon, 35).as_deref(), Some("A"), "{}", show(&logon));
+    client.send(&message(crate::gateway::TRADER, "2", 2, "7=1|16=0")).await;
+    // Read everything, as fast as possible, until the server closes.
+    let reader = tokio::spawn(async move {
+        let mut frames = 0usize;
+        let mut logout = None;
+        while let Ok(Some(frame)) = client.receive_within(10).await {
+            frames += 1;
+            if field(&frame, 35).as_deref() == Some("5") {
+                logout = Some(show(&frame));
+            }
+        }
+        (frames, logout)
+    });
+    tokio::time::sleep(Duration::from_millis(30)).await;
+    let started = Instant::now();
+    server.stop().await;
+    let stop_took = started.elapsed();
+    let (frames, logout) = reader.await.unwrap();
+    assert!(
+        logout.is_some(),
+        "a peer reading its resend at full speed was cut off at shutdown without the \
+         shutdown Logout after {frames} frames (stop took {stop_took:?}, grace 5 s)"
+    );
+}

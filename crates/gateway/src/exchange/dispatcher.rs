@@ -41,6 +41,8 @@ pub(crate) enum Command {
     MarketData { comp_id: String, request: MarketDataRequest },
     /// A session ended: drop its subscriptions.
     SessionEnded { comp_id: String },
+    /// Log a session out (sustained throttle abuse), after the replies queued before.
+    LogOut { comp_id: String },
 }
 
 /// An all-instrument mass cancel that some shards have answered.
@@ -363,6 +365,9 @@ impl Dispatcher {
             }
             Command::MarketData { comp_id, request } => self.market_data(comp_id, request),
             Command::SessionEnded { comp_id } => self.market.unsubscribe(&comp_id, None),
+            Command::LogOut { comp_id } => {
+                self.sessions.log_out(&comp_id);
+            }
         }
     }
 

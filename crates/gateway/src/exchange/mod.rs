@@ -294,7 +294,11 @@ impl Application for Exchange {
                     self.reply(comp_id, inbound::refusal(message, reason, &self.local_ids));
                 if verdict == Verdict::Abuse {
                     warn!(trader = comp_id, "sustained throttle abuse: logging the session out");
-                    self.sessions.log_out(comp_id);
+                    // Through the dispatcher, so that the Logout follows the reply above.
+                    let command = Command::LogOut { comp_id: comp_id.to_owned() };
+                    if self.commands.try_send(command).is_err() {
+                        self.sessions.log_out(comp_id);
+                    }
                 }
                 return delivery;
             }
