@@ -193,6 +193,22 @@ struct Shared {
     in_flight: Mutex<HashMap<String, (Instant, Instant, Kind)>>,
     /// Passive orders acknowledged, oldest first: ClOrdID, side, instrument index.
     resting: Mutex<VecDeque<(String, Side, usize)>>,
+    /// When the last awaited answer came.
+    last_answer: Mutex<Option<Instant>>,
+    /// The exchange's reason, if it logged the session out.
+    logged_out: Mutex<Option<String>>,
+}
+
+impl Shared {
+    /// The error of a session that ended mid-run, with the exchange's reason if it gave one.
+    fn ended(&self, user: &str, what: &str) -> anyhow::Error {
+        match lock(&self.logged_out).as_deref() {
+            Some(reason) => {
+                anyhow::anyhow!("session {user} {what}: logged out by the exchange: {reason}")
+            }
+            None => anyhow::anyhow!("session {user} {what}"),
+        }
+    }
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -256,7 +272,7 @@ pub(crate) async fn generate(plan: &Plan) -> anyhow::Result<Report> {
     ticker.abort();
     progress.finish_and_clear();
     drain(&sessions).await;
-    finish(plan, sessions, &counters, seconds, cpu).await
+    finish(plan, sessions, &counters, (started, seconds), cpu).await
 }
 
 /// Logs every session on (concurrently) and starts its receiver.
@@ -345,7 +361,9 @@ impl SenderTask {
                 // the wait when answers stop coming.
                 match tokio::time::timeout_at(end, window.acquire()).await {
                     Ok(Ok(permit)) => permit.forget(),
-                    Ok(Err(_)) => bail!("session {} ended", self.plan.users[self.index]),
+                    Ok(Err(_)) => {
+                        return Err(self.shared.ended(&self.plan.users[self.index], "ended"));
+                    }
                     Err(_) => break,
                 }
                 // Flat out, latency counts from the send, not from the wait for a free slot.
@@ -355,7 +373,7 @@ impl SenderTask {
             let (cl_ord_id, kind) = request.1.clone();
             lock(&self.shared.in_flight).insert(cl_ord_id, (due, Instant::now(), kind));
             if self.requests.send(request.0).await.is_err() {
-                bail!("session {} ended while sending", self.plan.users[self.index]);
+                return Err(self.shared.ended(&self.plan.users[self.index], "ended while sending"));
             }
             let counter = if kind == Kind::Cancel {
                 &self.counters.sent_cancels
@@ -445,6 +463,10 @@ impl Receiver {
                     *measured.cancel_rejects.entry(code).or_default() += 1;
                     Counters::add(&self.counters.cancel_rejects, 1);
                 }
+                Event::Logout(reason) => {
+                    let reason = reason.clone().unwrap_or_else(|| "no reason given".into());
+                    *lock(&self.shared.logged_out) = Some(reason);
+                }
                 _ => {}
             }
         }
@@ -457,9 +479,11 @@ impl Receiver {
     /// Records the first answer to `cl_ord_id`; returns its kind if it was awaited.
     fn answered(&self, cl_ord_id: &str, now: Instant, measured: &mut Measured) -> Option<Kind> {
         let (due, sent, kind) = lock(&self.shared.in_flight).remove(cl_ord_id)?;
+        *lock(&self.shared.last_answer) = Some(now);
         for (histogram, from) in [(&mut measured.latency, due), (&mut measured.from_send, sent)] {
             let micros = now.saturating_duration_since(from).as_micros();
-            let _ = histogram.record(u64::try_from(micros).unwrap_or(u64::MAX).max(1));
+            // Beyond the histogram's range (about a minute) it counts at its top, not never.
+            histogram.saturating_record(u64::try_from(micros).unwrap_or(u64::MAX).max(1));
         }
         if let Some(window) = &self.window {
             window.add_permits(1);
@@ -519,10 +543,16 @@ async fn finish(
     plan: &Plan,
     sessions: Vec<Session>,
     counters: &Counters,
-    seconds: f64,
+    (started, seconds): (Instant, f64),
     cpu: Option<cpu::CpuShare>,
 ) -> anyhow::Result<Report> {
-    let unanswered: usize = sessions.iter().map(|s| lock(&s.shared.in_flight).len()).sum();
+    // What is still in flight now stays unanswered: a later answer is not counted.
+    let unanswered: usize =
+        sessions.iter().map(|s| std::mem::take(&mut *lock(&s.shared.in_flight)).len()).sum();
+    // Answers per second count over the time the answers took, not just the sending.
+    let last_answer = sessions.iter().filter_map(|s| *lock(&s.shared.last_answer)).max();
+    let answer_seconds =
+        last_answer.map_or(seconds, |last| last.duration_since(started).as_secs_f64().max(seconds));
     for session in &sessions {
         let cl_ord_id = format!("END-{}-{}", session.index, plan.seed);
         let _ = session.client.send(MassCancel { cl_ord_id, symbol: None, side: None }).await;
@@ -565,7 +595,7 @@ async fn finish(
         cancel_rejects,
         unanswered: unanswered as u64,
         sent_per_second: (sent as f64 / seconds).round(),
-        answered_per_second: (answered as f64 / seconds).round(),
+        answered_per_second: (answered as f64 / answer_seconds).round(),
         latency_us: report::Latency::of(&latency),
         from_send_us: report::Latency::of(&from_send),
         cpu,
@@ -715,5 +745,149 @@ mod tests {
         assert_eq!(parse(&["--sessions", "2"]).expect("load users"), ["LOAD0001", "LOAD0002"]);
         assert_eq!(parse(&["--users", "A,B,C", "--sessions", "2"]).expect("first two"), ["A", "B"]);
         assert!(parse(&["--users", "A", "--sessions", "2"]).is_err());
+    }
+
+    // Regressions found by a review of the tools (2026-11-29).
+
+    use crate::testing::fake;
+
+    /// The exchange's answer to a mass cancel.
+    fn mass_cancel_done(inbound: &fake::Inbound) -> fake::Action {
+        fake::send(0, "r", format!("11={}|37=NONE|530=7|531=7|533=0", inbound.get(11)))
+    }
+
+    /// `unanswered` is counted when the drain gives up, but answers that arrive after that
+    /// (while the final mass cancel is sent, the 200 ms wait and the logout) are still counted
+    /// as acks and recorded in the histogram: the same request is both unanswered and
+    /// answered, and `unanswered + n` exceeds the requests sent.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_request_is_not_both_unanswered_and_answered() {
+        let held = Arc::new(Mutex::new(Vec::<fake::Inbound>::new()));
+        let script: fake::Script = Arc::new(move |inbound: &fake::Inbound| {
+            match inbound.msg_type.as_str() {
+                // A slow exchange: orders are acknowledged only once the mass cancel comes.
+                "D" => {
+                    lock(&held).push(inbound.clone());
+                    vec![]
+                }
+                "q" => {
+                    let mut actions: Vec<fake::Action> = lock(&held)
+                        .drain(..)
+                        .map(|order| fake::send(0, "8", fake::report(&order, '0', '0', "")))
+                        .collect();
+                    actions.push(mass_cancel_done(inbound));
+                    actions
+                }
+                _ => vec![],
+            }
+        });
+        let address = fake::start(script).await;
+        let mut run = plan(address, &["TRADER1"], Pace::Rate(20));
+        run.duration = Duration::from_secs(1);
+        run.mix = Mix { add: 100, cancel: 0, aggressive: 0 };
+        let report = bounded(generate(&run)).await.expect("the run completes");
+        let sent = report.sent_orders + report.sent_cancels;
+        assert!(sent >= 15, "{report:?}");
+        assert!(
+            report.unanswered + report.latency_us.count <= sent,
+            "{} unanswered + {} answered > {sent} sent: {report:?}",
+            report.unanswered,
+            report.latency_us.count
+        );
+    }
+
+    /// `answered_per_second` divides every answer, including those that came in the 2 s drain
+    /// after the last send, by the sending time alone. Here the exchange answers each order
+    /// 1.5 s after it was sent: nothing was answered while the senders ran (1 s), all 20
+    /// answers came between 1.5 s and 2.5 s, yet the report says 20 answered/s, the rate
+    /// of sending. An exchange that falls behind looks as fast as the offered load.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_answer_rate_counts_the_time_the_answers_took() {
+        let script: fake::Script =
+            Arc::new(|inbound: &fake::Inbound| match inbound.msg_type.as_str() {
+                "D" => vec![fake::send(1500, "8", fake::report(inbound, '0', '0', ""))],
+                "q" => vec![mass_cancel_done(inbound)],
+                _ => vec![],
+            });
+        let address = fake::start(script).await;
+        let mut run = plan(address, &["TRADER1"], Pace::Rate(20));
+        run.duration = Duration::from_secs(1);
+        run.mix = Mix { add: 100, cancel: 0, aggressive: 0 };
+        let report = bounded(generate(&run)).await.expect("the run completes");
+        assert_eq!(report.unanswered, 0, "{report:?}");
+        let answered = report.acks as f64;
+        // The answers took at least 2.4 s from the start to arrive.
+        assert!(
+            report.answered_per_second <= (answered / 2.4).ceil(),
+            "answered {answered} in ≥ 2.4 s, reported {}/s over {} s: {report:?}",
+            report.answered_per_second,
+            report.seconds
+        );
+    }
+
+    /// A latency above the histogram's bound (60 s, rounded up to about 67 s) is dropped (`let _ = histogram.record(..)`):
+    /// the request counts as answered but vanishes from the percentiles, `max` and `n`. With
+    /// `--rate` the latency counts from the due time, so a long stall of the exchange (the case
+    /// the open loop is there to show) disappears from the report instead of showing as
+    /// latency.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_latency_over_sixty_seconds_is_not_dropped() {
+        let script: fake::Script = Arc::new(|_: &fake::Inbound| vec![]);
+        let address = fake::start(script).await;
+        let mut config = ClientConfig::new("TRADER1", "demo");
+        config.reset_seq_nums = true;
+        let (client, events) = Client::connect(address, config).await.expect("logon");
+        let shared = Arc::new(Shared::default());
+        let receiver = Receiver {
+            events,
+            shared: Arc::clone(&shared),
+            counters: Arc::new(Counters::default()),
+            window: None,
+            symbols: Arc::from(vec!["BUT82-FCA-USD".to_string()]),
+        };
+        let histogram = || Histogram::new_with_bounds(1, 60_000_000, 3).expect("bounds");
+        let mut measured = Measured {
+            latency: histogram(),
+            from_send: histogram(),
+            rejects: BTreeMap::new(),
+            cancel_rejects: BTreeMap::new(),
+        };
+        let now = Instant::now();
+        let due = now - Duration::from_secs(120);
+        lock(&shared.in_flight).insert("L1".into(), (due, due, Kind::Add));
+        assert_eq!(receiver.answered("L1", now, &mut measured), Some(Kind::Add));
+        assert_eq!(lock(&shared.in_flight).len(), 0, "no longer unanswered");
+        assert_eq!(measured.latency.len(), 1, "answered after 120 s but not in the histogram");
+        drop(receiver);
+        let _ = client.logout().await;
+    }
+
+    /// The exchange logs a session out mid-run (e.g. "sustained throttle abuse", which a
+    /// flat-out run against the default 500 orders/s throttle triggers after 10 s): the run
+    /// fails with "session TRADER1 ended" and no report; the exchange's reason, which the
+    /// client delivers as `Event::Logout`, is thrown away by the receiver.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_logout_mid_run_says_why() {
+        let count = Arc::new(AtomicU64::new(0));
+        let script: fake::Script =
+            Arc::new(move |inbound: &fake::Inbound| match inbound.msg_type.as_str() {
+                "D" if count.fetch_add(1, Ordering::Relaxed) == 5 => vec![
+                    fake::send(0, "5", "58=THROTTLED: sustained abuse of the message rate".into()),
+                    fake::Action::Close { delay: Duration::ZERO },
+                ],
+                "D" => vec![fake::send(0, "8", fake::report(inbound, '0', '0', ""))],
+                "q" => vec![mass_cancel_done(inbound)],
+                _ => vec![],
+            });
+        let address = fake::start(script).await;
+        let mut run = plan(address, &["TRADER1"], Pace::FlatOut(2));
+        run.mix = Mix { add: 100, cancel: 0, aggressive: 0 };
+        match bounded(generate(&run)).await {
+            Ok(report) => assert!(report.acks >= 5, "{report:?}"),
+            Err(error) => {
+                let text = format!("{error:#}");
+                assert!(text.contains("THROTTLED"), "the exchange's reason is lost: {text}");
+            }
+        }
     }
 }

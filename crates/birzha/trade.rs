@@ -261,7 +261,8 @@ impl Trader {
                 if order.time_in_force == TimeInForce::Day {
                     order.time_in_force = TimeInForce::ImmediateOrCancel;
                 }
-                (order.into(), Wait::Order(id))
+                let to_the_end = immediate(order.time_in_force);
+                (order.into(), Wait::Order { id, to_the_end })
             }
             TradeCommand::Cancel { cl_ord_id } => self.cancel(cl_ord_id)?,
             TradeCommand::Replace { cl_ord_id, quantity, price } => {
@@ -308,8 +309,12 @@ impl Trader {
     fn limit(&mut self, side: Side, args: &LimitArgs) -> anyhow::Result<(Request, Wait)> {
         let price = parse_price(&args.price).map_err(anyhow::Error::msg)?;
         let id = self.order_id(&args.options);
-        let order = NewOrder::limit(&id, &args.symbol, side, args.quantity, price);
-        Ok((with_options(order, &args.options).into(), Wait::Order(id)))
+        let order = with_options(
+            NewOrder::limit(&id, &args.symbol, side, args.quantity, price),
+            &args.options,
+        );
+        let to_the_end = immediate(order.time_in_force);
+        Ok((order.into(), Wait::Order { id, to_the_end }))
     }
 
     fn known(&self, cl_ord_id: &str) -> anyhow::Result<orders::KnownOrder> {
@@ -355,8 +360,8 @@ impl Trader {
 
     /// Prints the events that answer a request until its outcome is known.
     async fn wait(&mut self, wait: Wait) -> anyhow::Result<()> {
-        if let Wait::Order(id) = &wait {
-            return self.wait_order(id).await;
+        if let Wait::Order { id, to_the_end } = &wait {
+            return self.wait_order(id, *to_the_end).await;
         }
         if wait == Wait::Nothing {
             return Ok(());
@@ -374,8 +379,9 @@ impl Trader {
         .await
     }
 
-    /// Prints an order's reports until it is finished, or accepted and quiet for [`LINGER`].
-    async fn wait_order(&mut self, id: &str) -> anyhow::Result<()> {
+    /// Prints an order's reports until it is finished, or (unless `to_the_end`) accepted and
+    /// quiet for [`LINGER`].
+    async fn wait_order(&mut self, id: &str, to_the_end: bool) -> anyhow::Result<()> {
         let accepted = self
             .until("the order", |trader, event| {
                 let Event::Execution(report) = event else { return None };
@@ -389,6 +395,7 @@ impl Trader {
                         Some(Err(TradeError::Rejected { text }.into()))
                     }
                     _ if !report.status.is_working() => Some(Ok(false)),
+                    _ if to_the_end => None,
                     _ => Some(Ok(true)),
                 }
             })
@@ -408,7 +415,8 @@ impl Trader {
         Ok(())
     }
 
-    /// Subscribes to `symbols` and prints until Ctrl-C or the end of the session.
+    /// Subscribes to `symbols` and prints until Ctrl-C or the end of the session; a refused
+    /// subscription ends it with the refusal.
     async fn watch(&mut self, symbols: &[String]) -> anyhow::Result<()> {
         for symbol in symbols {
             self.client.send(MarketDataRequest::subscribe(watch_id(symbol), symbol)).await?;
@@ -421,6 +429,10 @@ impl Trader {
                 event = self.events.recv() => {
                     let Some(event) = event else { bail!("the session ended") };
                     self.show(&event);
+                    if let Event::MarketDataReject(reject) = &event {
+                        let text = reject.text.clone().unwrap_or_else(|| "no reason".into());
+                        return Err(TradeError::Rejected { text }.into());
+                    }
                 }
             }
         }
@@ -461,6 +473,10 @@ impl Trader {
                 event = self.events.recv() => {
                     let Some(event) = event else { bail!("the session ended") };
                     self.show(&event);
+                    if let Event::MarketDataReject(reject) = &event {
+                        let text = reject.text.clone().unwrap_or_else(|| "no reason".into());
+                        return Err(TradeError::Rejected { text }.into());
+                    }
                 }
             }
         }
@@ -497,7 +513,11 @@ impl Trader {
         match requests {
             Ok(requests) => {
                 for request in requests {
-                    self.client.send(request).await?;
+                    match self.client.send(request).await {
+                        // A value the client cannot encode is a typo like any other.
+                        Err(ClientError::Request(error)) => self.say(&format!("error: {error}")),
+                        sent => sent?,
+                    }
                 }
             }
             Err(error) => self.say(&format!("error: {error:#}")),
@@ -544,6 +564,11 @@ fn watch_id(symbol: &str) -> String {
     format!("WATCH-{symbol}")
 }
 
+/// Whether an order with this time in force finishes at once (its command waits for that).
+fn immediate(tif: TimeInForce) -> bool {
+    matches!(tif, TimeInForce::ImmediateOrCancel | TimeInForce::FillOrKill)
+}
+
 fn with_options(mut order: NewOrder, options: &OrderOptions) -> NewOrder {
     if let Some(tif) = options.tif {
         order.time_in_force = tif;
@@ -558,8 +583,9 @@ fn with_options(mut order: NewOrder, options: &OrderOptions) -> NewOrder {
 /// What answers a request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Wait {
-    /// Reports of the new order with this ClOrdID.
-    Order(String),
+    /// Reports of the new order with this ClOrdID: until it is finished (an IOC or FOK
+    /// order), or acknowledged and quiet for [`LINGER`].
+    Order { id: String, to_the_end: bool },
     /// The cancel's or replace's report, or its OrderCancelReject.
     Modify(String),
     /// The status report of the order with this OrderID.
@@ -640,13 +666,7 @@ mod tests {
         user: &str,
         words: &str,
     ) -> (anyhow::Result<()>, String) {
-        let server = exchange.address.to_string();
-        let state = state.display().to_string();
-        let mut line = vec!["birzha", "trade", "--server", &server, "--state-dir", &state];
-        line.extend(["--user", user, "--password", "demo"]);
-        line.extend(words.split_whitespace());
-        let cli = <crate::cli::Cli as Parser>::try_parse_from(line).expect("valid command line");
-        let crate::cli::Command::Trade(args) = cli.command else { panic!("not trade") };
+        let args = args_at(exchange.address, state, user, words);
         let output = Output::default();
         let result = execute(&args, Box::new(output.clone())).await;
         let text = String::from_utf8_lossy(&output.0.lock().expect("not poisoned")).into_owned();
@@ -718,5 +738,101 @@ mod tests {
             Some(TradeError::LogonRefused { .. })
         ));
         exchange.stop().await;
+    }
+
+    // Regressions found by a review of the tools (2026-11-29).
+
+    /// The arguments of `birzha trade --user USER --password demo WORDS…` against `address`.
+    fn args_at(
+        address: std::net::SocketAddr,
+        state: &std::path::Path,
+        user: &str,
+        words: &str,
+    ) -> TradeArgs {
+        let server = address.to_string();
+        let state = state.display().to_string();
+        let mut line = vec!["birzha", "trade", "--server", &server, "--state-dir", &state];
+        line.extend(["--user", user, "--password", "demo"]);
+        line.extend(words.split_whitespace());
+        let cli = <crate::cli::Cli as Parser>::try_parse_from(line).expect("valid command line");
+        let crate::cli::Command::Trade(args) = cli.command else { panic!("not trade") };
+        args
+    }
+
+    /// In the interactive mode a typo is printed and the session goes on (clap errors,
+    /// a bad price, an unknown ClOrdID), but a value only the client's validation refuses
+    /// (0 lots, a ClOrdID or symbol over 64 characters or not printable ASCII) ends the whole
+    /// interactive session with an error: `self.client.send(request).await?` in `line`.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_bad_order_line_does_not_end_the_interactive_session() {
+        let exchange = TestExchange::start(crate::config::DEFAULT_TOML).await;
+        let dir = tempfile::tempdir().expect("temp dir");
+        let args = args_at(exchange.address, dir.path(), "TRADER1", "");
+        let output = Output::default();
+        let mut trader = Trader::connect(&args, Box::new(output.clone())).await.expect("logon");
+        let kept = trader.line("buy BUT82-FCA-USD 0 @ 6800").await;
+        let kept_too = trader.line("sell BUT82-FCA-USD 1 @ 6900 --id ÜBER-1").await;
+        trader.close().await.expect("closed");
+        exchange.stop().await;
+        assert!(matches!(kept, Ok(true)), "0 lots ended the session: {kept:?}");
+        assert!(
+            matches!(kept_too, Ok(true)),
+            "a non-ASCII ClOrdID ended the session: {kept_too:?}"
+        );
+    }
+
+    /// tools.md: exit code 5 for "a refused mass cancel or market-data request". `watch` of a
+    /// symbol the exchange refuses prints `refused market data …` and then waits for Ctrl-C
+    /// for ever (exit 0 when interrupted): the refusal is neither an error nor an end.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_refused_watch_ends_with_the_rejection() {
+        let exchange = TestExchange::start(crate::config::DEFAULT_TOML).await;
+        let dir = tempfile::tempdir().expect("temp dir");
+        let outcome = tokio::time::timeout(
+            Duration::from_secs(10),
+            trade(&exchange, dir.path(), "TRADER2", "watch NO-SUCH"),
+        )
+        .await;
+        exchange.stop().await;
+        let (result, text) = outcome.expect("a refused watch ends (it waited for Ctrl-C instead)");
+        assert!(text.contains("refused   market data"), "{text}");
+        let error = result.expect_err("refused");
+        assert!(matches!(error.downcast_ref::<TradeError>(), Some(TradeError::Rejected { .. })));
+    }
+
+    /// tools.md: "an IOC, FOK or market order's command waits until the order is finished".
+    /// `wait_order` stops at the acknowledgement of any working order and lingers 300 ms, so an
+    /// IOC whose end comes later (a loaded exchange; a market order resting in a call phase)
+    /// exits 0 without its fills or its cancel, its outcome unknown.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn an_ioc_command_waits_until_the_order_is_finished() {
+        use crate::testing::fake;
+        let script: fake::Script =
+            std::sync::Arc::new(|inbound: &fake::Inbound| match inbound.msg_type.as_str() {
+                "D" => vec![
+                    fake::send(0, "8", fake::report(inbound, '0', '0', "|59=3")),
+                    fake::send(
+                        1000,
+                        "8",
+                        fake::report(
+                            inbound,
+                            '4',
+                            '4',
+                            "|59=3|58=IOC: unfilled remainder of an immediate order",
+                        ),
+                    ),
+                ],
+                _ => vec![],
+            });
+        let address = fake::start(script).await;
+        let dir = tempfile::tempdir().expect("temp dir");
+        let args =
+            args_at(address, dir.path(), "TRADER3", "buy BUT82-FCA-USD 4 @ 6805 --tif ioc --id I1");
+        let output = Output::default();
+        let result = execute(&args, Box::new(output.clone())).await;
+        let text = String::from_utf8_lossy(&output.0.lock().expect("not poisoned")).into_owned();
+        result.expect("done");
+        assert!(text.contains("accepted  I1"), "{text}");
+        assert!(text.contains("cancelled I1"), "the IOC's end was not awaited: {text}");
     }
 }

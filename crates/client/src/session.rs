@@ -227,6 +227,11 @@ impl Session {
         let seq = view.msg_seq_num().unwrap_or(0);
         match view.msg_type() {
             b"5" => {
+                // In sequence, its number is taken: the numbers a session ends with are those
+                // the next Logon starts from.
+                if self.target_seq_next == Some(seq) {
+                    self.target_seq_next = Some(seq + 1);
+                }
                 let text = view.get(58).map(|text| String::from_utf8_lossy(text).into_owned());
                 events.push(Event::Logout(text.clone()));
                 return Ok(Flow::LoggedOut(text));
@@ -485,5 +490,22 @@ mod tests {
         }
         let error = session.on_frame(&report(5, "X", false), NOW, &mut out, &mut events);
         assert!(matches!(error, Err(ClientError::GapTooLarge { limit: 2 })));
+    }
+
+    /// Regression: the exchange's Logout is a numbered message like any other; once it is
+    /// received in sequence, the next number expected of the exchange is one higher. The
+    /// session acts on it before sequencing and never advances, so `SessionEnd::numbers`
+    /// (what `birzha trade` saves, "log on with these next time") is one short, and the next
+    /// Logon sees a gap and sends a needless ResendRequest.
+    #[test]
+    fn the_exchanges_logout_takes_its_number() {
+        let mut session = Session::new("TRADER1", "BIRZHA", 1, Some(1), 16);
+        let mut out = Vec::new();
+        feed(&mut session, &from_exchange("A", 1, "98=0|108=30"), &mut out);
+        assert_eq!(session.target_seq_next(), Some(2));
+        let mut events = Vec::new();
+        let flow = session.on_frame(&from_exchange("5", 2, "58=bye"), NOW, &mut out, &mut events);
+        assert_eq!(flow.expect("ok"), Flow::LoggedOut(Some("bye".into())));
+        assert_eq!(session.target_seq_next(), Some(3), "the Logout (2) was received");
     }
 }

@@ -246,3 +246,30 @@ async fn an_idle_session_stays_up_on_heartbeats() {
     assert_eq!(end.reason, EndReason::LoggedOut);
     running.stop().await;
 }
+
+/// Regression: `SessionEnd::numbers` are "the numbers to log on with next time". Logging on with
+/// them, the exchange's Logon should be the message expected; but the exchange's Logout was
+/// never counted, so its Logon looks like a gap and the client sends a ResendRequest on every
+/// reconnect (its next outbound number is then two past the saved one instead of one).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn logging_on_with_the_saved_numbers_needs_no_resend() {
+    let running = start().await;
+    let mut config = ClientConfig::new("TRADER1", "demo");
+    config.reset_seq_nums = true;
+    let (client, _events) = Client::connect(running.address, config).await.expect("logon");
+    let end = client.logout().await.expect("clean logout");
+    let mut config = ClientConfig::new("TRADER1", "demo");
+    config.sender_seq_next = end.numbers.sender_next;
+    config.target_seq_next = end.numbers.target_next;
+    let (client, _events) = Client::connect(running.address, config).await.expect("logon");
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let now = client.sequence_numbers();
+    client.logout().await.expect("clean logout");
+    running.stop().await;
+    assert_eq!(
+        now.sender_next,
+        end.numbers.sender_next + 1,
+        "only the Logon was sent; a ResendRequest followed it (saved {:?})",
+        end.numbers
+    );
+}
