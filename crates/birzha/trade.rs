@@ -382,8 +382,9 @@ impl Trader {
     /// Prints an order's reports until it is finished, or (unless `to_the_end`) accepted and
     /// quiet for [`LINGER`].
     async fn wait_order(&mut self, id: &str, to_the_end: bool) -> anyhow::Result<()> {
+        let what = if to_the_end { "the order's end (fills or cancel)" } else { "the order" };
         let accepted = self
-            .until("the order", |trader, event| {
+            .until(what, |trader, event| {
                 let Event::Execution(report) = event else { return None };
                 if report.cl_ord_id != id {
                     return None;

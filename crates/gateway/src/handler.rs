@@ -75,6 +75,9 @@ pub(crate) struct Handler<A> {
     pub(crate) _shutdown_complete: mpsc::Sender<()>,
     /// The shutdown signal came during a write: the next event answers it (a Logout).
     pub(crate) shutdown_unanswered: bool,
+    /// When the session must be over: the shutdown's grace from the moment this task saw it.
+    /// Every write and the wait for the peer's Logout end by then.
+    pub(crate) shutdown_deadline: Option<tokio::time::Instant>,
     /// Outbound bytes of the current event; capacity reused.
     pub(crate) out: Vec<u8>,
 }
@@ -91,6 +94,8 @@ struct Established {
 /// What woke the session loop.
 enum Event {
     Shutdown,
+    /// The shutdown's grace is over: the session ends, answered or not.
+    ShutdownOver,
     SlowReader,
     Read(Read),
     Outbound(Queued),
@@ -251,9 +256,12 @@ impl<A: Application + Send + Sync + 'static> Handler<A> {
                 () = self.shutdown.recv(), if watch_shutdown => {
                     watch_shutdown = false;
                     self.shutdown_unanswered = true;
-                    let grace = tokio::time::Instant::now() + self.context.config.shutdown_grace;
-                    if grace < deadline.deadline() {
-                        deadline.as_mut().reset(grace);
+                    let grace = self.context.config.shutdown_grace;
+                    let end = *self
+                        .shutdown_deadline
+                        .get_or_insert_with(|| tokio::time::Instant::now() + grace);
+                    if end < deadline.deadline() {
+                        deadline.as_mut().reset(end);
                     }
                 }
                 () = &mut deadline => return Ok(stalled_reader(limit)),
@@ -262,7 +270,7 @@ impl<A: Application + Send + Sync + 'static> Handler<A> {
     }
 
     /// How long a write may take: `write_timeout`, at most a second for an ending session's
-    /// last bytes, at most the shutdown's grace once it began.
+    /// last bytes, and no later than the shutdown's deadline once it began.
     fn write_time_limit(&self, status: Status, shutting_down: bool) -> Duration {
         let config = &self.context.config;
         let mut limit = config.write_timeout;
@@ -270,7 +278,10 @@ impl<A: Application + Send + Sync + 'static> Handler<A> {
             limit = limit.min(LAST_WRITE_MAX);
         }
         if shutting_down {
-            limit = limit.min(config.shutdown_grace);
+            let left = self.shutdown_deadline.map_or(config.shutdown_grace, |end| {
+                end.saturating_duration_since(tokio::time::Instant::now())
+            });
+            limit = limit.min(left);
         }
         limit
     }
@@ -290,9 +301,16 @@ impl<A: Application + Send + Sync + 'static> Handler<A> {
             return Ok(Event::SlowReader);
         }
         let shutting_down = self.shutdown.is_shutdown();
+        let shutdown_over = async {
+            match self.shutdown_deadline {
+                Some(end) => sleep_until(end).await,
+                None => std::future::pending().await,
+            }
+        };
         Ok(tokio::select! {
             biased;
             () = self.shutdown.recv(), if !shutting_down => Event::Shutdown,
+            () = shutdown_over => Event::ShutdownOver,
             () = established.claim.kick.notified() => Event::SlowReader,
             read = self.connection.read() => Event::Read(read?),
             Some(message) = established.claim.queue.recv() => Event::Outbound(message),
@@ -314,10 +332,16 @@ impl<A: Application + Send + Sync + 'static> Handler<A> {
         let store = &mut **store;
         let status = match event {
             Event::Shutdown => {
+                let grace = self.context.config.shutdown_grace;
+                self.shutdown_deadline.get_or_insert_with(|| tokio::time::Instant::now() + grace);
                 drain_queue(session, &mut claim.queue, now, store, &mut self.out)?;
                 info!("shutdown: logging out");
                 session.logout(now, Some("Exchange shutting down"), store, &mut self.out)?;
                 Status::Active
+            }
+            Event::ShutdownOver => {
+                warn!("disconnecting: no Logout answer within the shutdown's grace");
+                Status::Disconnect { voluntary: false, reason: "shutting down: grace over" }
             }
             // A kick asking for a Logout is answered below.
             Event::SlowReader if claim.log_out.load(Ordering::Acquire) => Status::Active,

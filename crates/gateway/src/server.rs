@@ -12,6 +12,10 @@ use tokio::sync::{Semaphore, broadcast, mpsc};
 use tokio::time::{Instant, sleep};
 use tracing::{Instrument, error, info, info_span, warn};
 
+/// How much longer than `shutdown_grace` the server waits for its sessions to end: each counts
+/// its grace from the moment its task saw the signal.
+const SHUTDOWN_MARGIN: Duration = Duration::from_millis(250);
+
 use crate::backoff::AuthBackoff;
 use crate::clock::Clock;
 use crate::connection::Connection;
@@ -129,7 +133,8 @@ where
     drop(listener);
     drop(notify_shutdown);
     drop(shutdown_complete);
-    if tokio::time::timeout(grace, shutdown_complete_rx.recv()).await.is_err() {
+    // The sessions count their grace from the moment each saw the signal, a little later.
+    if tokio::time::timeout(grace + SHUTDOWN_MARGIN, shutdown_complete_rx.recv()).await.is_err() {
         warn!(?grace, "sessions still open after the shutdown grace period");
     }
     result
@@ -161,6 +166,7 @@ impl<A: Application + Send + Sync + 'static> Listener<A> {
                 shutdown: Shutdown::new(self.notify_shutdown.subscribe()),
                 _shutdown_complete: self.shutdown_complete.clone(),
                 shutdown_unanswered: false,
+                shutdown_deadline: None,
                 out: Vec::with_capacity(context.config.message_size_max),
             };
             let span = info_span!(

@@ -312,3 +312,51 @@ async fn a_reading_peer_mid_resend_at_shutdown_gets_the_shutdown_logout() {
          shutdown Logout after {frames} frames (stop took {stop_took:?}, grace 5 s)"
     );
 }
+
+/// Regression (a review of the fix above): a write that finished late in the shutdown's grace
+/// was followed by the shutdown Logout with a grace of its own, then the wait for its answer,
+/// past the end of the grace: `run` returned with the session still logged on. The grace is
+/// now one deadline for the rest of the write, the Logout and the wait for its answer.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_write_finishing_late_in_the_grace_does_not_outlive_run() {
+    let mut config = config();
+    config.shutdown_grace = Duration::from_millis(2_000);
+    let (server, sessions) = start(config).await;
+    for n in 0..4_000 {
+        sessions.send(TRADER, big_report(n)).unwrap();
+    }
+    let mut client = Client::connect_with_receive_buffer(server.address, 4_096).await;
+    client.send(&message(TRADER, "A", 1, "98=0|108=30")).await;
+    client.send(&message(TRADER, "2", 2, "7=1|16=0")).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(sessions.is_logged_on(TRADER), "the session is writing its resend");
+    let started = Instant::now();
+    let stop = tokio::spawn(async move {
+        server.stop().await;
+        Instant::now()
+    });
+    // The peer reads nothing for 0.9 of the grace, then everything at full speed; it never
+    // answers the Logout.
+    tokio::time::sleep(Duration::from_millis(1_800)).await;
+    let reader = tokio::spawn(async move {
+        let mut logout = None;
+        let mut frames = 0;
+        while let Some(frame) = client.receive().await {
+            frames += 1;
+            if field(&frame, 35).as_deref() == Some("5") {
+                logout = Some(started.elapsed());
+            }
+        }
+        (logout, frames, started.elapsed())
+    });
+    let returned = stop.await.unwrap();
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let logged_on = sessions.is_logged_on(TRADER);
+    let (logout, frames, closed) = reader.await.unwrap();
+    assert!(
+        !logged_on,
+        "run returned {:?} after the shutdown began with the session still logged on (its \
+         Logout read at {logout:?}, connection closed at {closed:?}, {frames} frames)",
+        returned - started,
+    );
+}
