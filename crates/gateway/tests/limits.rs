@@ -5,7 +5,7 @@
 use std::time::{Duration, Instant};
 
 use birzha_fix::{Body, WriteFields};
-use birzha_gateway::{GatewayConfig, OutboundMessage};
+use birzha_gateway::{GatewayConfig, OutboundMessage, Sessions};
 
 use crate::gateway::{TRADER, start};
 use crate::util::{Client, field, frame, utc_now};
@@ -114,6 +114,21 @@ async fn a_logon_delayed_when_the_shutdown_begins_is_not_accepted() {
     );
 }
 
+/// A gateway on `config` whose session of [`TRADER`] is writing a resend of 4 000 large
+/// reports to a client with a 4 KiB receive buffer that reads nothing yet.
+async fn writing_a_resend(config: GatewayConfig) -> (crate::util::Server, Sessions, Client) {
+    let (server, sessions) = start(config).await;
+    for n in 0..4_000 {
+        sessions.send(TRADER, big_report(n)).unwrap();
+    }
+    let mut client = Client::connect_with_receive_buffer(server.address, 4_096).await;
+    client.send(&message(TRADER, "A", 1, "98=0|108=30")).await;
+    client.send(&message(TRADER, "2", 2, "7=1|16=0")).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(sessions.is_logged_on(TRADER), "the session is writing its resend");
+    (server, sessions, client)
+}
+
 /// Regression: the shutdown signal is not watched while a batch is being written, so a session
 /// whose peer reads slowly (or not at all, up to `write_timeout`, 30 s) at shutdown is
 /// neither logged out nor closed: `run` returns after `shutdown_grace` with that session
@@ -124,15 +139,7 @@ async fn a_logon_delayed_when_the_shutdown_begins_is_not_accepted() {
 async fn a_session_writing_a_resend_at_shutdown_is_closed_when_run_returns() {
     let mut config = config();
     config.shutdown_grace = Duration::from_millis(500);
-    let (server, sessions) = start(config).await;
-    for n in 0..4_000 {
-        sessions.send(TRADER, big_report(n)).unwrap();
-    }
-    let mut client = Client::connect_with_receive_buffer(server.address, 4_096).await;
-    client.send(&message(TRADER, "A", 1, "98=0|108=30")).await;
-    client.send(&message(TRADER, "2", 2, "7=1|16=0")).await;
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    assert!(sessions.is_logged_on(TRADER), "the session is writing its resend");
+    let (server, sessions, client) = writing_a_resend(config).await;
     let started = Instant::now();
     server.stop().await;
     let stop_took = started.elapsed();
@@ -321,15 +328,7 @@ async fn a_reading_peer_mid_resend_at_shutdown_gets_the_shutdown_logout() {
 async fn a_write_finishing_late_in_the_grace_does_not_outlive_run() {
     let mut config = config();
     config.shutdown_grace = Duration::from_millis(2_000);
-    let (server, sessions) = start(config).await;
-    for n in 0..4_000 {
-        sessions.send(TRADER, big_report(n)).unwrap();
-    }
-    let mut client = Client::connect_with_receive_buffer(server.address, 4_096).await;
-    client.send(&message(TRADER, "A", 1, "98=0|108=30")).await;
-    client.send(&message(TRADER, "2", 2, "7=1|16=0")).await;
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    assert!(sessions.is_logged_on(TRADER), "the session is writing its resend");
+    let (server, sessions, mut client) = writing_a_resend(config).await;
     let started = Instant::now();
     let stop = tokio::spawn(async move {
         server.stop().await;
