@@ -123,6 +123,25 @@ impl Server {
         }
     }
 
+    /// Returns every log line once `done` holds for them (the log is read on a thread of its
+    /// own, a little behind the server), or after [`WAIT`].
+    pub(crate) fn lines_once(&self, done: impl Fn(&[Value]) -> bool) -> Vec<Value> {
+        let deadline = Instant::now() + WAIT;
+        let mut lines = self.log.lines.lock().unwrap_or_else(PoisonError::into_inner);
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if done(&lines) || left.is_zero() {
+                return lines.clone();
+            }
+            lines = self
+                .log
+                .changed
+                .wait_timeout(lines, left)
+                .unwrap_or_else(PoisonError::into_inner)
+                .0;
+        }
+    }
+
     /// Returns the server's resident set size (VmRSS), in KiB.
     pub(crate) fn rss_kib(&self) -> u64 {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
