@@ -751,6 +751,14 @@ mod tests {
 
     use crate::testing::fake;
 
+    /// A one-second plan of TRADER1 sending new orders only.
+    fn adds_only(address: std::net::SocketAddr, pace: Pace) -> Plan {
+        let mut run = plan(address, &["TRADER1"], pace);
+        run.duration = Duration::from_secs(1);
+        run.mix = Mix { add: 100, cancel: 0, aggressive: 0 };
+        run
+    }
+
     /// The exchange's answer to a mass cancel.
     fn mass_cancel_done(inbound: &fake::Inbound) -> fake::Action {
         fake::send(0, "r", format!("11={}|37=NONE|530=7|531=7|533=0", inbound.get(11)))
@@ -782,10 +790,7 @@ mod tests {
             }
         });
         let address = fake::start(script).await;
-        let mut run = plan(address, &["TRADER1"], Pace::Rate(20));
-        run.duration = Duration::from_secs(1);
-        run.mix = Mix { add: 100, cancel: 0, aggressive: 0 };
-        let report = bounded(generate(&run)).await.expect("the run completes");
+        let report = bounded(generate(&adds_only(address, Pace::Rate(20)))).await.expect("run");
         let sent = report.sent_orders + report.sent_cancels;
         assert!(sent >= 15, "{report:?}");
         assert!(
@@ -810,10 +815,7 @@ mod tests {
                 _ => vec![],
             });
         let address = fake::start(script).await;
-        let mut run = plan(address, &["TRADER1"], Pace::Rate(20));
-        run.duration = Duration::from_secs(1);
-        run.mix = Mix { add: 100, cancel: 0, aggressive: 0 };
-        let report = bounded(generate(&run)).await.expect("the run completes");
+        let report = bounded(generate(&adds_only(address, Pace::Rate(20)))).await.expect("run");
         assert_eq!(report.unanswered, 0, "{report:?}");
         let answered = report.acks as f64;
         // The answers took at least 2.4 s from the start to arrive.
