@@ -38,6 +38,7 @@ mod calendar;
 mod codec;
 mod config;
 mod deposit;
+mod directory;
 mod engine;
 mod input;
 pub mod journal;

@@ -8,7 +8,8 @@ use std::fs::{self, OpenOptions};
 
 use birzha_engine::journal::{
     AppendError, Durability, HeaderDefect, JournalError, JournalOptions, JournalReader,
-    JournalWriter, RECORD_HEADER_SIZE, SEGMENT_HEADER_SIZE, TornDefect, segments_remove_covered,
+    JournalWriter, RECORD_HEADER_SIZE, SEGMENT_HEADER_SIZE, SEGMENT_SIZE_LIMIT, TornDefect,
+    segments_remove_covered,
 };
 use proptest::prelude::*;
 
@@ -319,13 +320,20 @@ fn covered_segments_are_removed() {
     assert_eq!(writer.seq_next(), Some(401));
 }
 
+/// `segment_size_max` only says when a new segment starts: segments written with a larger one
+/// are read whole, and the writer starts a new segment at once.
 #[test]
-fn segment_larger_than_the_limit_is_refused() {
+fn a_lowered_segment_limit_reads_the_segments_written_before() {
     let dir = tempfile::tempdir().unwrap();
     journal_write(dir.path(), 300, 300);
     let options = JournalOptions { segment_size_max: 2048, ..options_small() };
-    let error = util::replay(dir.path(), &options, 1, PAYLOAD_SIZE_MAX).unwrap_err();
-    assert!(matches!(error, JournalError::SegmentTooLarge { size_max: 2048, .. }), "{error}");
+    let replay = util::replay(dir.path(), &options, 1, PAYLOAD_SIZE_MAX).unwrap();
+    assert_eq!(replay.seqs, (1..=300).collect::<Vec<_>>());
+    let segments = util::segments(dir.path()).len();
+    let mut writer = JournalWriter::open(dir.path(), options.clone()).unwrap();
+    writer.append(301, util::timestamp(301), util::kind(301), b"after").unwrap();
+    assert_eq!(writer.commit().unwrap(), 301);
+    assert_eq!(util::segments(dir.path()).len(), segments + 1);
     assert_eq!(SEGMENT_HEADER_SIZE, 32);
 }
 
@@ -418,5 +426,69 @@ proptest! {
     #[test]
     fn prop_damage_never_panics_nor_hands_out_bad_records(seed in any::<u64>()) {
         damage_random(seed);
+    }
+}
+
+/// Review (durability): payloads are opaque bytes, but the torn-tail test ("no valid record
+/// anywhere after it, every later byte offset is tried") also looks inside the torn record's
+/// own payload. A crash that cuts a record after a stretch of its payload that happens to be a
+/// well-formed record (any sequence number, correct CRC32C) makes the torn tail read as
+/// corruption: the writer refuses to open and the shard cannot start, although nothing of the
+/// cut record was ever acknowledged.
+#[test]
+fn a_torn_record_whose_payload_looks_like_a_record_is_still_a_torn_tail() {
+    let dir = tempfile::tempdir().unwrap();
+    let options = options_small();
+    journal_write(dir.path(), 60, 10);
+    // The bytes of a well-formed record (seq 7, payload "hello"), taken from another journal.
+    let other = tempfile::tempdir().unwrap();
+    let mut writer = JournalWriter::open(other.path(), options_small()).unwrap();
+    writer.append(7, 7, 1, b"hello").unwrap();
+    writer.commit().unwrap();
+    drop(writer);
+    let image = fs::read(util::segments(other.path()).pop().unwrap()).unwrap()
+        [SEGMENT_HEADER_SIZE..]
+        .to_vec();
+    // Record 61 carries that image in the middle of its payload.
+    let mut payload = vec![0x11_u8; 20];
+    payload.extend_from_slice(&image);
+    payload.extend_from_slice(&[0x22_u8; 60]);
+    let mut writer = JournalWriter::open(dir.path(), options.clone()).unwrap();
+    writer.append(61, util::timestamp(61), util::kind(61), &payload).unwrap();
+    assert_eq!(writer.commit().unwrap(), 61);
+    drop(writer);
+    // A crash tears record 61 in its last 10 bytes, after the image.
+    let last = util::segments(dir.path()).pop().unwrap();
+    let record_start = *util::record_offsets(&last).last().unwrap();
+    let bytes = fs::read(&last).unwrap();
+    fs::write(&last, &bytes[..bytes.len() - 10]).unwrap();
+
+    let writer = JournalWriter::open(dir.path(), options.clone())
+        .unwrap_or_else(|error| panic!("the torn record 61 was not cut: {error}"));
+    let torn = writer.torn_tail().expect("a torn tail");
+    assert_eq!((torn.offset, torn.seq_next), (record_start as u64, 61));
+    assert_eq!(writer.seq_next(), Some(61));
+}
+
+/// Regression (a review's): `SegmentTooLarge` named the count of bytes read (the limit plus
+/// one), not the segment's size, and the limit was the options' `segment_size_max`, so
+/// lowering it refused segments written before (`restart::lowering_journal_segment_bytes_…`).
+/// Only a segment past `SEGMENT_SIZE_LIMIT` (here grown sparse) is refused, by its real size.
+#[test]
+fn a_segment_past_the_size_limit_is_refused_by_its_real_size() {
+    let dir = tempfile::tempdir().unwrap();
+    journal_write(dir.path(), 300, 300);
+    let last = util::segments(dir.path()).pop().unwrap();
+    let size = SEGMENT_SIZE_LIMIT + 4096;
+    OpenOptions::new().write(true).open(&last).unwrap().set_len(size).unwrap();
+    let options = options_small();
+    for error in [
+        util::replay(dir.path(), &options, 1, PAYLOAD_SIZE_MAX).unwrap_err(),
+        JournalWriter::open(dir.path(), options.clone()).unwrap_err(),
+    ] {
+        let JournalError::SegmentTooLarge { path, size: reported, size_max } = &error else {
+            panic!("{error}")
+        };
+        assert_eq!((path, *reported, *size_max), (&last, size, SEGMENT_SIZE_LIMIT), "{error}");
     }
 }

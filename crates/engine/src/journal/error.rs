@@ -248,7 +248,8 @@ pub enum JournalError {
         /// What is wrong with it.
         defect: HeaderDefect,
     },
-    /// A segment is larger than `segment_size_max`.
+    /// A segment is larger than [`SEGMENT_SIZE_LIMIT`](super::SEGMENT_SIZE_LIMIT), the most a
+    /// reader holds in memory.
     SegmentTooLarge {
         /// The segment file.
         path: PathBuf,
@@ -335,7 +336,7 @@ impl fmt::Display for JournalError {
             }
             Self::SegmentTooLarge { path, size, size_max } => write!(
                 f,
-                "journal segment {} has {size} bytes, more than segment_size_max {size_max}",
+                "journal segment {} has {size} bytes, more than the {size_max} a segment may hold",
                 path.display()
             ),
             Self::SegmentsTooMany { path, count_max } => write!(

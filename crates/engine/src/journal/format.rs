@@ -179,18 +179,25 @@ pub(crate) fn record_view(bytes: &[u8]) -> Record<'_> {
     }
 }
 
-/// Returns the offset of the first complete, checksum-valid record that starts after `offset`,
-/// if any: the test that tells a torn tail (nothing valid follows) from damage in the middle.
+/// Returns the offset of the first complete, checksum-valid record numbered above `seq_damaged`
+/// that starts after `offset`, if any: the test that tells a torn tail (nothing valid follows)
+/// from damage in the middle.
 ///
 /// Every byte position is tried, since a damaged size field gives no hint where the next record
-/// starts. Most positions fail on the size check before any checksum is computed.
+/// starts. Most positions fail on the size check before any checksum is computed. A record
+/// numbered `seq_damaged` or lower cannot follow the damaged one: such an image is part of a
+/// payload (payloads are opaque bytes), so it does not count.
 pub(crate) fn record_valid_after(
     bytes: &[u8],
     offset: usize,
+    seq_damaged: u64,
     record_size_max: u32,
 ) -> Option<usize> {
     let end = bytes.len().checked_sub(RECORD_HEADER_SIZE)?;
-    (offset + 1..=end).find(|&candidate| record_decode(bytes, candidate, record_size_max).is_ok())
+    (offset + 1..=end).find(|&candidate| {
+        record_decode(bytes, candidate, record_size_max)
+            .is_ok_and(|(record, _)| record.seq > seq_damaged)
+    })
 }
 
 /// Reads the little-endian `u16` at `offset`; the caller has checked the bounds.
@@ -308,8 +315,9 @@ mod tests {
         record_encode(&mut buffer, 2, 2, 2, b"defgh");
         buffer[5] ^= 0xff;
         assert!(record_decode(&buffer, 0, SIZE_MAX).is_err());
-        assert_eq!(record_valid_after(&buffer, 0, SIZE_MAX), Some(first));
-        assert_eq!(record_valid_after(&buffer, first, SIZE_MAX), None);
-        assert_eq!(record_valid_after(&buffer[..10], 0, SIZE_MAX), None);
+        assert_eq!(record_valid_after(&buffer, 0, 1, SIZE_MAX), Some(first));
+        assert_eq!(record_valid_after(&buffer, 0, 2, SIZE_MAX), None, "2 cannot follow 2");
+        assert_eq!(record_valid_after(&buffer, first, 1, SIZE_MAX), None);
+        assert_eq!(record_valid_after(&buffer[..10], 0, 1, SIZE_MAX), None);
     }
 }

@@ -3,10 +3,10 @@
 use std::fmt;
 use std::path::Path;
 
-use crate::journal::JournalOptions;
 use crate::journal::error::{JournalError, TornDefect, TornTail};
 use crate::journal::format::{self, Record, SEGMENT_HEADER_SIZE};
 use crate::journal::segment::{self, SegmentFile, Step, StepContext};
+use crate::journal::{JournalOptions, SEGMENT_SIZE_LIMIT};
 
 /// Replays a journal's records in sequence order, from a given sequence number on.
 ///
@@ -87,7 +87,7 @@ impl JournalReader {
         for segment in &segments {
             size_max = size_max.max(segment::segment_size(&segment.path)?);
         }
-        let capacity = size_max.min(options.segment_size_max) + 1;
+        let capacity = size_max.min(SEGMENT_SIZE_LIMIT) + 1;
         Ok(Self {
             options: options.clone(),
             done: segments.is_empty(),
@@ -173,7 +173,7 @@ impl JournalReader {
         assert!(!self.done, "Invariant: no segment loads after the end");
         let segment = &self.segments[self.segment_index];
         let is_last = self.segment_index + 1 == self.segments.len();
-        segment::segment_load(&segment.path, &mut self.buffer, self.options.segment_size_max)?;
+        segment::segment_load(&segment.path, &mut self.buffer)?;
         if is_last && let Some(defect) = segment::segment_header_torn(&self.buffer) {
             let seq_next = self.seq_next.unwrap_or(segment.seq_first);
             let defect = TornDefect::Header(defect);

@@ -7,9 +7,9 @@ use std::fs::{self, File};
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
-use crate::journal::SEQ_MAX;
 use crate::journal::error::{HeaderDefect, JournalError, RecordDefect, TornDefect, TornTail};
 use crate::journal::format::{self, SEGMENT_HEADER_SIZE, SegmentHeader};
+use crate::journal::{SEGMENT_SIZE_LIMIT, SEQ_MAX};
 
 /// The file name prefix of every segment.
 const NAME_PREFIX: &str = "journal-";
@@ -73,22 +73,30 @@ pub(crate) fn segments_list(dir: &Path, count_max: u32) -> Result<Vec<SegmentFil
 
 /// Reads a whole segment into `buffer` (cleared first).
 ///
+/// The limit is [`SEGMENT_SIZE_LIMIT`], not the options' `segment_size_max`: that one only says
+/// when the writer starts a new segment, and an operator may lower it over segments written
+/// with a larger value.
+///
 /// # Errors
 ///
-/// Returns `Io` on a failed open or read and `SegmentTooLarge` past `size_max`.
-pub(crate) fn segment_load(
-    path: &Path,
-    buffer: &mut Vec<u8>,
-    size_max: u64,
-) -> Result<(), JournalError> {
+/// Returns `Io` on a failed open or read and `SegmentTooLarge` past the limit.
+pub(crate) fn segment_load(path: &Path, buffer: &mut Vec<u8>) -> Result<(), JournalError> {
+    let too_large = |size| JournalError::SegmentTooLarge {
+        path: path.to_path_buf(),
+        size,
+        size_max: SEGMENT_SIZE_LIMIT,
+    };
     let file = File::open(path).map_err(|error| JournalError::io(path, "open", error))?;
+    let size = file.metadata().map_err(|error| JournalError::io(path, "stat", error))?.len();
+    if size > SEGMENT_SIZE_LIMIT {
+        return Err(too_large(size));
+    }
     buffer.clear();
-    file.take(size_max + 1)
+    file.take(SEGMENT_SIZE_LIMIT + 1)
         .read_to_end(buffer)
         .map_err(|error| JournalError::io(path, "read", error))?;
-    let size = buffer.len() as u64;
-    if size > size_max {
-        return Err(JournalError::SegmentTooLarge { path: path.to_path_buf(), size, size_max });
+    if buffer.len() as u64 > SEGMENT_SIZE_LIMIT {
+        return Err(too_large(buffer.len() as u64));
     }
     Ok(())
 }
@@ -229,7 +237,7 @@ pub(crate) fn segment_step(
         }
         Err(defect) => {
             let valid_next = if context.is_last {
-                format::record_valid_after(bytes, offset, context.record_size_max)
+                format::record_valid_after(bytes, offset, seq_expected, context.record_size_max)
             } else {
                 None
             };
@@ -253,8 +261,7 @@ pub(crate) fn segment_step(
 ///
 /// Returns `Io` if the directory cannot be opened or synced.
 pub(crate) fn directory_sync(dir: &Path) -> Result<(), JournalError> {
-    let directory = File::open(dir).map_err(|error| JournalError::io(dir, "open", error))?;
-    directory.sync_all().map_err(|error| JournalError::io(dir, "fsync", error))
+    crate::directory::sync(dir).map_err(|error| JournalError::io(dir, "fsync", error))
 }
 
 #[cfg(test)]

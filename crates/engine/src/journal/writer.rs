@@ -96,7 +96,8 @@ impl JournalWriter {
     pub fn open(dir: impl AsRef<Path>, options: JournalOptions) -> Result<Self, JournalError> {
         let dir = dir.as_ref();
         options.validate()?;
-        fs::create_dir_all(dir).map_err(|error| JournalError::io(dir, "create_dir", error))?;
+        crate::directory::create(dir)
+            .map_err(|error| JournalError::io(dir, "create_dir", error))?;
         if options.durability == Durability::None {
             tracing::warn!(dir = %dir.display(), "journal durability is none: benchmarks only");
         }
@@ -127,7 +128,7 @@ impl JournalWriter {
             return Ok(());
         };
         let mut bytes = Vec::new();
-        segment::segment_load(&last.path, &mut bytes, self.options.segment_size_max)?;
+        segment::segment_load(&last.path, &mut bytes)?;
         if let Some(defect) = segment::segment_header_torn(&bytes) {
             let torn =
                 segment::torn_tail(&last, &bytes, 0, last.seq_first, TornDefect::Header(defect));
@@ -141,7 +142,7 @@ impl JournalWriter {
             let Some(previous) = segments.pop() else {
                 return Ok(());
             };
-            segment::segment_load(&previous.path, &mut bytes, self.options.segment_size_max)?;
+            segment::segment_load(&previous.path, &mut bytes)?;
             return self.open_segment(previous, &bytes, false);
         }
         self.open_segment(last, &bytes, true)
@@ -406,7 +407,7 @@ pub fn cut_after(dir: &Path, options: &JournalOptions, seq: u64) -> Result<(), J
         return Ok(());
     };
     let mut bytes = Vec::new();
-    segment::segment_load(&last.path, &mut bytes, options.segment_size_max)?;
+    segment::segment_load(&last.path, &mut bytes)?;
     let header = segment::segment_header(&last, &bytes, options.shard_id)?;
     let context =
         StepContext { segment: &last, is_last: true, record_size_max: options.record_size_max };
