@@ -103,6 +103,7 @@ impl Sequencer {
         let mut payload = Vec::with_capacity(512);
         let mut clock = Clock::default();
         let mut since_snapshot = 0u64;
+        let mut day_over = self.state.day_over();
         loop {
             batch.clear();
             let open = self.gather(&mut batch);
@@ -114,9 +115,12 @@ impl Sequencer {
                 self.sequence_durably(&batch, &mut clock, &mut payload, &mut stats)?;
                 since_snapshot += batch.len() as u64;
             }
-            if since_snapshot >= self.snapshot_every_inputs || (!open && since_snapshot > 0) {
-                // The last one is written before the shard stops; the others on their own
-                // thread, so that the shard goes on matching while the file is written.
+            let closed = !std::mem::replace(&mut day_over, self.state.day_over()) && day_over;
+            let due = since_snapshot >= self.snapshot_every_inputs || closed || !open;
+            if due && since_snapshot > 0 {
+                // One at each close (the next day's recovery starts there), every N inputs and
+                // at shutdown. The last one is written before the shard stops; the others on
+                // their own thread, so that the shard goes on matching while it is written.
                 self.snapshot(open);
                 since_snapshot = 0;
             }

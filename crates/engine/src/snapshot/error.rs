@@ -38,6 +38,12 @@ pub enum SnapshotDefect {
         /// The sequence number in the header.
         header_seq: u64,
     },
+    /// The sequence number is beyond [`SEQ_MAX`](crate::journal::SEQ_MAX), which no journal
+    /// reaches: a foreign or hand-made file.
+    SeqOutOfRange {
+        /// The sequence number in the header.
+        seq: u64,
+    },
     /// The payload is larger than [`PAYLOAD_SIZE_MAX`](super::PAYLOAD_SIZE_MAX).
     PayloadTooLarge {
         /// The payload size in the header (or implied by the file size).
@@ -76,6 +82,9 @@ impl fmt::Display for SnapshotDefect {
             Self::ReservedNonZero => write!(f, "reserved header bytes are not zero"),
             Self::Name { name_seq, header_seq } => {
                 write!(f, "file name says seq {name_seq}, header says {header_seq}")
+            }
+            Self::SeqOutOfRange { seq } => {
+                write!(f, "seq {seq} is beyond the largest a journal holds")
             }
             Self::PayloadTooLarge { size, size_max } => {
                 write!(f, "payload of {size} bytes exceeds the limit of {size_max}")

@@ -1,5 +1,6 @@
 //! The byte layout of a snapshot file and its name. Pure: no I/O.
 
+use crate::journal::SEQ_MAX;
 use crate::snapshot::PAYLOAD_SIZE_MAX;
 use crate::snapshot::error::SnapshotDefect;
 
@@ -61,7 +62,8 @@ impl SnapshotHeader {
     /// # Errors
     ///
     /// Returns the first defect: too few bytes, bad magic, a header checksum mismatch, an
-    /// unknown version, non-zero reserved bytes, or a payload size over the limit.
+    /// unknown version, non-zero reserved bytes, a sequence number beyond
+    /// [`SEQ_MAX`], or a payload size over the limit.
     pub(crate) fn decode(bytes: &[u8]) -> Result<Self, SnapshotDefect> {
         let Some(header) = bytes.get(..SNAPSHOT_HEADER_SIZE) else {
             return Err(SnapshotDefect::TooShort { size: bytes.len() as u64 });
@@ -81,16 +83,16 @@ impl SnapshotHeader {
         if header[10..12] != [0; 2] || header[32..36] != [0; 4] {
             return Err(SnapshotDefect::ReservedNonZero);
         }
+        let seq = u64::from_le_bytes(field(header, 16));
+        if seq > SEQ_MAX {
+            return Err(SnapshotDefect::SeqOutOfRange { seq });
+        }
         let payload_size = u64::from_le_bytes(field(header, 24));
         if payload_size > PAYLOAD_SIZE_MAX {
             let size_max = PAYLOAD_SIZE_MAX;
             return Err(SnapshotDefect::PayloadTooLarge { size: payload_size, size_max });
         }
-        Ok(Self {
-            seq: u64::from_le_bytes(field(header, 16)),
-            payload_size,
-            payload_checksum: u32::from_le_bytes(field(header, 12)),
-        })
+        Ok(Self { seq, payload_size, payload_checksum: u32::from_le_bytes(field(header, 12)) })
     }
 }
 

@@ -82,13 +82,18 @@ pub struct Retention {
 ///
 /// Returns `PayloadTooLarge` over [`PAYLOAD_SIZE_MAX`] and `Io` if a file operation fails; the
 /// temporary file is then removed (best effort) and no snapshot at `seq` appears.
+///
+/// # Panics
+///
+/// Panics if `seq` is beyond [`SEQ_MAX`](crate::journal::SEQ_MAX): no state gets there.
 pub fn write(dir: impl AsRef<Path>, seq: u64, payload: &[u8]) -> Result<PathBuf, SnapshotError> {
+    assert!(seq <= crate::journal::SEQ_MAX, "Invariant: sequence numbers stay within SEQ_MAX");
     let dir = dir.as_ref();
     let size = payload.len() as u64;
     if size > PAYLOAD_SIZE_MAX {
         return Err(SnapshotError::PayloadTooLarge { size, size_max: PAYLOAD_SIZE_MAX });
     }
-    fs::create_dir_all(dir).map_err(|error| SnapshotError::io(dir, "create_dir", error))?;
+    crate::directory::create(dir).map_err(|error| SnapshotError::io(dir, "create_dir", error))?;
     let path = dir.join(format::snapshot_name(seq));
     let temporary = dir.join(format::snapshot_name(seq) + TEMPORARY_SUFFIX);
     let header = SnapshotHeader::new(seq, payload);
@@ -281,8 +286,7 @@ fn snapshots_list(dir: &Path) -> Result<Vec<(u64, PathBuf)>, SnapshotError> {
 
 /// Makes the directory's entries durable.
 fn directory_sync(dir: &Path) -> Result<(), SnapshotError> {
-    let directory = File::open(dir).map_err(|error| SnapshotError::io(dir, "open", error))?;
-    directory.sync_all().map_err(|error| SnapshotError::io(dir, "fsync", error))
+    crate::directory::sync(dir).map_err(|error| SnapshotError::io(dir, "fsync", error))
 }
 
 #[cfg(test)]

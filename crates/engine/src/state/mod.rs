@@ -239,6 +239,15 @@ impl ShardState {
         self.phases[instrument.0 as usize]
     }
 
+    /// Returns whether the shard's trading day is over: each of its instruments is Closed (or
+    /// Halted, which an operator may hold over the close). The sequencer snapshots when this
+    /// becomes true.
+    #[must_use]
+    pub fn day_over(&self) -> bool {
+        let mut owned = self.books.iter().zip(&self.phases).filter(|(book, _)| book.is_some());
+        owned.all(|(_, phase)| matches!(phase, Phase::Closed | Phase::Halted))
+    }
+
     /// Returns a firm's deposit in a currency.
     #[must_use]
     pub fn deposit(&self, firm: FirmId, currency: &str) -> Option<crate::deposit::Account> {
