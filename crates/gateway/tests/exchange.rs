@@ -230,13 +230,30 @@ impl Trader {
         self.send("D", &body).await;
     }
 
+    /// The last frames received, for a failure's message.
+    fn last(&self) -> String {
+        let from = self.received.len().saturating_sub(8);
+        let frames = self.received[from..].iter();
+        let lines: Vec<String> =
+            frames.map(|m| String::from_utf8_lossy(m).replace('\x01', "|")).collect();
+        format!("; {} frames received, the last:\n{}", self.received.len(), lines.join("\n"))
+    }
+
     /// Reads until a frame satisfies `wanted`, answering test requests on the way.
     pub(crate) async fn expect(&mut self, wanted: impl Fn(&[u8]) -> bool, what: &str) -> Vec<u8> {
         loop {
             let frame = match self.client.receive_within(5).await {
                 Ok(Some(frame)) => frame,
-                Ok(None) => panic!("{}: connection closed while waiting for {what}", self.code),
-                Err(error) => panic!("{}: {error} while waiting for {what}", self.code),
+                Ok(None) => {
+                    panic!(
+                        "{}: connection closed while waiting for {what}{}",
+                        self.code,
+                        self.last()
+                    )
+                }
+                Err(error) => {
+                    panic!("{}: {error} while waiting for {what}{}", self.code, self.last())
+                }
             };
             self.received.push(frame.clone());
             if field(&frame, 35).as_deref() == Some("1") {
