@@ -421,3 +421,37 @@ fn a_poss_dup_resend_request_too_low_is_still_answered() {
     assert_eq!(status, Status::Active);
     assert!(find(&frames, "4").is_some(), "not answered: {frames:?}");
 }
+
+/// Regression (a review's): a kept application message with more fields than
+/// `SessionConfig::fields_max` (1024 by default), such as a full-depth
+/// MarketDataSnapshotFullRefresh of a book with 400 levels, was neither resent nor gap-filled:
+/// the resend parsed it with a `fields_max` buffer and skipped it, a hole in the resend (a
+/// debug build panicked on the invariant).
+#[test]
+fn a_kept_message_with_more_fields_than_fields_max_is_resent() {
+    let mut harness = Harness::logon("");
+    let Harness { session, store, out, .. } = &mut harness;
+    let mut body = String::from("262=BOOK|55=BUT82-FCA-USD|268=400|");
+    for level in 0..400 {
+        body.push_str(&format!("269=0|270={}|271=1|", 6120 + level));
+    }
+    let body = body.replace('|', "\x01");
+    let snapshot = Outgoing { msg_type: b"W", body: body.as_bytes(), poss_resend: false };
+    assert_eq!(session.send(UtcTimestamp(T0), &snapshot, store, out).unwrap(), 2);
+    out.clear();
+    harness.receive(&inbound("2", 2, T0, "7=1|16=0"), T0);
+    // (MsgType, MsgSeqNum) of every frame written, read without a field limit.
+    let mut summary = Vec::new();
+    let mut rest = &harness.out[..];
+    while let Ok(Some(length)) = check(rest, 1 << 20) {
+        let text = String::from_utf8_lossy(&rest[..length]).replace('\x01', "|");
+        let value = |tag: &str| {
+            let start = text.find(&format!("|{tag}=")).unwrap() + tag.len() + 2;
+            text[start..].split('|').next().unwrap().to_owned()
+        };
+        summary.push((value("35"), value("34")));
+        rest = &rest[length..];
+    }
+    let expected = [("4".to_owned(), "1".to_owned()), ("W".to_owned(), "2".to_owned())];
+    assert_eq!(summary, expected, "the snapshot (2) must be resent, or at least gap-filled");
+}

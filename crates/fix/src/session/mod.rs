@@ -405,12 +405,19 @@ impl Session {
         let mut kept: Vec<(u64, Box<[u8]>)> = Vec::new();
         store.messages(begin, end, &mut |seq, frame| kept.push((seq, frame.into())));
         let mut expected = begin;
-        let mut fields = Fields::with_capacity(self.config.fields_max);
+        // A kept message may have more fields than an inbound one may (a full-depth market
+        // data snapshot of a deep book); a field takes at least four bytes (`t=v<SOH>`).
+        let fields_needed = kept.iter().map(|(_, frame)| frame.len() / 4 + 1).max();
+        let fields_max = self.config.fields_max.max(fields_needed.unwrap_or(0));
+        let mut fields = Fields::with_capacity(fields_max);
         for (seq, frame) in &kept {
             if *seq > expected {
                 self.write_gap_fill(now, expected, *seq, out);
             }
-            self.write_resent(now, frame, &mut fields, out);
+            if !self.write_resent(now, frame, &mut fields, out) {
+                // Never a hole in a resend: what cannot be resent is gap-filled.
+                self.write_gap_fill(now, *seq, seq + 1, out);
+            }
             expected = seq + 1;
         }
         if expected <= end {
@@ -432,18 +439,22 @@ impl Session {
     }
 
     /// Re-sends a stored frame with PossDupFlag, OrigSendingTime and a fresh SendingTime.
+    /// Returns `false`, having written nothing, if the frame does not parse with `fields`.
     fn write_resent(
         &self,
         now: UtcTimestamp,
         frame: &[u8],
         fields: &mut Fields,
         out: &mut Vec<u8>,
-    ) {
+    ) -> bool {
         let Ok(view) = parse(frame, fields) else {
             debug_assert!(false, "Invariant: stored frames parse");
-            return;
+            return false;
         };
-        let (Some(seq), Some(original)) = (view.msg_seq_num(), view.get(52)) else { return };
+        let (Some(seq), Some(original)) = (view.msg_seq_num(), view.get(52)) else {
+            debug_assert!(false, "Invariant: stored frames have 34 and 52");
+            return false;
+        };
         let refs = view.fields();
         let body_start = refs[3..]
             .iter()
@@ -456,6 +467,7 @@ impl Session {
         self.write_header(&mut writer, now, &header);
         writer.raw(&frame[body_start.min(body_end)..body_end]);
         writer.finish();
+        true
     }
 }
 
