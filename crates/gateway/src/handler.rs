@@ -20,7 +20,7 @@ use std::time::Duration;
 use tokio::sync::{Semaphore, mpsc};
 
 use tokio::time::{sleep, sleep_until};
-use tracing::{debug, info, warn};
+use tracing::{debug, error, info, warn};
 
 use crate::backoff::AuthBackoff;
 use crate::clock::Clock;
@@ -452,7 +452,17 @@ fn answer_logon<A: Application + Send + Sync + 'static>(
         Err(refusal) => refusal,
         Ok(request) => {
             let comp_id = request.sender_comp_id.to_owned();
-            if let Some(mut claim) = context.sessions.claim(&comp_id)? {
+            let claimed = match context.sessions.claim(&comp_id) {
+                Ok(claimed) => claimed,
+                Err(error) => {
+                    // Not the trader's fault: no backoff, and the operator is told what to fix.
+                    error!(comp_id, %error, "Logon refused: the session store cannot be opened");
+                    let refusal = Refusal::new("Session store unavailable: contact the exchange");
+                    write_refusal(config, now, Some(&view), &refusal, out);
+                    return Ok(None);
+                }
+            };
+            if let Some(mut claim) = claimed {
                 let store_ref = claim.store_ref();
                 let mut store = store_ref.lock();
                 claim.settle_before_logon(&context.sessions, &comp_id, &mut **store);

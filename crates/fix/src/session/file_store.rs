@@ -102,8 +102,9 @@ impl FileStore {
     /// Opens (or creates) the store of `comp_id`, replaying its file.
     ///
     /// # Errors
-    /// Returns [`StoreError::BadCompId`] for an empty or over-long CompID and
-    /// [`StoreError::Io`] if the directory or file cannot be used.
+    /// Returns [`StoreError::BadCompId`] for an empty or over-long CompID,
+    /// [`StoreError::Corrupt`] for a file damaged before its last record (a torn last record
+    /// is cut), and [`StoreError::Io`] if the directory or file cannot be used.
     pub fn open(config: &FileStoreConfig, comp_id: &str) -> Result<Self, StoreError> {
         if comp_id.is_empty() || comp_id.len() > COMP_ID_LEN_MAX {
             return Err(StoreError::BadCompId { comp_id: comp_id.into() });
@@ -125,7 +126,14 @@ impl FileStore {
         file.read_to_end(&mut bytes).map_err(io_error(&path))?;
         let mut state = StoreState::new(config.messages_max);
         let good = replay(&bytes, &mut state);
+        if let Some(next) = record_after(&bytes, good) {
+            let (path, offset, next) = (path.display().to_string(), good as u64, next as u64);
+            return Err(StoreError::Corrupt { path, offset, next });
+        }
         if good < bytes.len() {
+            // A torn last record: a crash in the middle of its append, never acknowledged.
+            let torn = bytes.len() - good;
+            tracing::warn!(path = %path.display(), offset = good, torn, "session store: cutting a torn last record");
             file.set_len(good as u64).map_err(io_error(&path))?;
         }
         let file_bytes = good as u64;
@@ -386,6 +394,13 @@ fn replay(bytes: &[u8], state: &mut StoreState) -> usize {
     position
 }
 
+/// The offset of the first intact record that starts after `damaged`, if any. Every offset is
+/// tried (a damaged length says nothing of where the next record starts); a FIX frame holds no
+/// zero byte, so a record image cannot hide in a kept message.
+fn record_after(bytes: &[u8], damaged: usize) -> Option<usize> {
+    (damaged + 1..bytes.len()).find(|&offset| decode_record(&bytes[offset..]).is_some())
+}
+
 fn encode_record(kind: u8, seq: u64, payload: &[u8]) -> Vec<u8> {
     let mut record = Vec::with_capacity(HEADER_LEN + payload.len() + TRAILER_LEN);
     encode_record_into(&mut record, kind, seq, payload);
@@ -572,6 +587,35 @@ mod tests {
         overtaken.run().unwrap();
         store.sync_deferred().unwrap().expect("writes after the compaction").run().unwrap();
         assert!(store.sync_deferred().unwrap().is_none());
+    }
+
+    /// Regression (a review's): one damaged byte in an old record, with intact records after
+    /// it, was taken for a torn tail: the file was cut there, every later record lost, and the
+    /// next MsgSeqNum went back from 11 to 3 (a trader that had 1..=10 got new reports numbered
+    /// as old ones). Such a file is refused, named, and left as it is.
+    #[test]
+    fn damage_before_intact_records_is_refused_not_cut() {
+        let directory = tempfile::tempdir().unwrap();
+        let config = FileStoreConfig { messages_max: 100, ..config(directory.path(), 1 << 20) };
+        let mut store = FileStore::open(&config, "TRADER1").unwrap();
+        for seq in 1..=10 {
+            store.save(seq, Some(format!("execution report {seq:02}").as_bytes())).unwrap();
+        }
+        let path = store.path().to_path_buf();
+        drop(store);
+        let mut bytes = std::fs::read(&path).unwrap();
+        let needle = b"execution report 03";
+        let damaged = bytes.windows(needle.len()).position(|w| w == needle).unwrap();
+        bytes[damaged] ^= 0x01;
+        std::fs::write(&path, &bytes).unwrap();
+        let Err(error) = FileStore::open(&config, "TRADER1") else { panic!("damage accepted") };
+        let StoreError::Corrupt { offset, next, .. } = error else { panic!("{error}") };
+        assert!(offset < damaged as u64 && damaged as u64 + 19 < next, "{offset} {next}");
+        assert_eq!(std::fs::read(&path).unwrap(), bytes, "the file is left as it was");
+        bytes.truncate(next as usize - 3);
+        std::fs::write(&path, &bytes).unwrap();
+        let store = FileStore::open(&config, "TRADER1").expect("a damaged last record is torn");
+        assert_eq!(store.next_sender_seq(), 3);
     }
 
     #[test]

@@ -25,6 +25,22 @@ pub enum StoreError {
         #[source]
         source: std::io::Error,
     },
+    /// A store file is damaged before its end: a record fails its checksum and an intact one
+    /// follows (a crash mid-append damages only the last record, which is cut instead).
+    /// Opening it would lose the later records and number messages again from the damage on.
+    #[error(
+        "session store {path} is damaged at byte {offset} (an intact record follows at byte \
+         {next}): move it aside to start the counterparty afresh (both sides reset their \
+         sequence numbers), or restore it"
+    )]
+    Corrupt {
+        /// The file.
+        path: String,
+        /// Where the first damaged record starts.
+        offset: u64,
+        /// Where the next intact record starts.
+        next: u64,
+    },
     /// A CompID cannot name a store (empty or too long).
     #[error("CompID {comp_id:?} cannot name a session store")]
     BadCompId {
