@@ -53,6 +53,12 @@ impl Fields {
         let empty = FieldRef { tag: 0, start: 0, value_start: 0, value_end: 0 };
         Self { refs: vec![empty; fields_max].into_boxed_slice() }
     }
+
+    /// The most fields a message parsed into this buffer may have.
+    #[must_use]
+    pub fn capacity(&self) -> usize {
+        self.refs.len()
+    }
 }
 
 impl std::fmt::Debug for Fields {

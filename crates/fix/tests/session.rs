@@ -6,8 +6,8 @@ use std::cell::RefCell;
 use std::sync::Arc;
 
 use birzha_fix::session::{
-    Application, Delivery, LogonRequest, MemoryStore, Outgoing, Refusal, Session, SessionConfig,
-    SessionId, SessionStore, Status, check_logon,
+    Application, Delivery, LogonRequest, MemoryStore, Outgoing, RESEND_SEQS_PER_CALL, Refusal,
+    Session, SessionConfig, SessionId, SessionStore, Status, check_logon,
 };
 use birzha_fix::{Dictionary, Fields, MessageView, UtcTimestamp, check, parse};
 
@@ -218,6 +218,48 @@ fn resend_replays_application_messages_and_gap_fills_the_rest() {
     );
     assert!(frames[1].2.contains("|43=Y|") && frames[1].2.contains("|122="), "{}", frames[1].2);
     assert!(frames[1].2.contains("|37=O|17=E|"), "{}", frames[1].2);
+}
+
+/// A resend of a long range goes out in pieces of `RESEND_SEQS_PER_CALL` numbers, the first at
+/// the request and the others on each `resend_more` (the gateway writes each to the wire before
+/// it asks for the next, holding the store's lock only meanwhile); a run of numbers not kept
+/// that spans pieces is still one gap fill, and the pieces cover every number once, in order.
+#[test]
+fn a_long_resend_goes_out_in_pieces_that_cover_every_number_once() {
+    let (mut harness, _) = Harness::start(MemoryStore::new(5_000), 1, "");
+    let Harness { session, store, out, .. } = &mut harness;
+    let body = b"37=O|17=E|150=0|39=0|54=1|151=1|14=0|6=0|";
+    let body = body.iter().map(|&byte| if byte == b'|' { 1 } else { byte }).collect::<Vec<u8>>();
+    let report = Outgoing { msg_type: b"8", body: &body, poss_resend: false };
+    for seq in 2..=3_000 {
+        if (1_501..2_600).contains(&seq) {
+            store.save(seq, None).unwrap(); // an admin message: not kept
+        } else {
+            assert_eq!(session.send(UtcTimestamp(T0), &report, store, out).unwrap(), seq);
+        }
+    }
+    written(out);
+    harness.receive(&inbound("2", 2, T0, "7=1|16=0"), T0);
+    let mut pieces = vec![written(&mut harness.out)];
+    while harness.session.resending() {
+        let Harness { session, store, out, .. } = &mut harness;
+        session.resend_more(UtcTimestamp(T0), store, out);
+        pieces.push(written(out));
+    }
+    assert_eq!(pieces.len() as u64, 3_000u64.div_ceil(RESEND_SEQS_PER_CALL));
+    let mut next = 1;
+    let mut gap_fills = Vec::new();
+    for (kind, seq, text) in pieces.concat() {
+        assert_eq!(seq, next, "{text}");
+        next = seq + 1;
+        if kind == "4" {
+            let new_seq = text.split("|36=").nth(1).and_then(|rest| rest.split('|').next());
+            next = new_seq.unwrap().parse().unwrap();
+            gap_fills.push((seq, next));
+        }
+    }
+    assert_eq!(next, 3_001);
+    assert_eq!(gap_fills, [(1, 2), (1_501, 2_600)]);
 }
 
 #[test]

@@ -218,6 +218,30 @@ impl<A: Application + Send + Sync + 'static> Handler<A> {
             status = self.handle(established, event)?;
             status = self.write_out(established, status).await?;
             self.out.clear();
+            status = self.resend_rest(established, status).await?;
+        }
+        Ok(status)
+    }
+
+    /// Writes the rest of a resend piece by piece, each under the store's lock only while it is
+    /// built, before anything else is read or sent (a shutdown's Logout excepted).
+    async fn resend_rest(
+        &mut self,
+        established: &mut Established,
+        mut status: Status,
+    ) -> Result<Status, GatewayError> {
+        while status == Status::Active
+            && established.session.resending()
+            && !self.shutdown_unanswered
+        {
+            let now = self.now();
+            {
+                let store_ref = established.claim.store_ref();
+                let mut store = store_ref.lock();
+                established.session.resend_more(now, &mut **store, &mut self.out);
+            }
+            status = self.write_out(established, status).await?;
+            self.out.clear();
         }
         Ok(status)
     }

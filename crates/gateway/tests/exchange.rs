@@ -20,7 +20,7 @@ use birzha_engine::{
     Admin, CancelOnDisconnect, Engine, EngineConfig, FirmConfig, Input, InstrumentConfig,
     InstrumentId, Phase, PhaseConfig, Registry, TraderConfig,
 };
-use birzha_fix::session::FileStoreConfig;
+use birzha_fix::session::{FileStoreConfig, RESEND_SEQS_PER_CALL};
 use birzha_fix::{Dictionary, Fields, parse};
 use birzha_gateway::exchange::{Exchange, ExchangeOptions, Login, Watermarks};
 use birzha_gateway::{GatewayConfig, Sessions, StoreConfig};
@@ -792,6 +792,56 @@ async fn a_full_depth_snapshot_of_a_deep_book_is_resent() {
         )
         .await;
     assert_eq!(field(&resent, 35).as_deref(), Some("W"), "the snapshot, not a gap fill");
+    running.stop().await;
+}
+
+/// A ResendRequest for more than `RESEND_SEQS_PER_CALL` messages (a market data subscriber's
+/// day) is answered in pieces, written one after the other: the subscriber gets every number
+/// once, in order, resent or gap-filled, and its live messages only after the resend.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_resend_longer_than_a_piece_covers_every_number_once_in_order() {
+    let running = start(100_000).await;
+    let address = running.server.address;
+    let mut watcher = Trader::logon(address, "TRADER3", 1).await;
+    watcher.send("V", &format!("262=BOOK|263=1|264=0|267=1|269=0|146=1|55={BUTTER}")).await;
+    watcher.of_type("W").await;
+    let mut trader = Trader::logon(address, "TRADER1", 1).await;
+    for n in 0..700u32 {
+        trader.order(&format!("L{n}"), BUTTER, 1, 1, &(6130 + n).to_string(), "").await;
+        if n % 100 == 99 {
+            trader.report(&format!("L{n}"), "0").await;
+        }
+    }
+    for n in 0..700u32 {
+        let cancel = format!("11=C{n}|41=L{n}|55={BUTTER}|54=1|60={}", utc_now(0));
+        trader.send("F", &cancel).await;
+    }
+    trader.report("C699", "4").await;
+    let last = |m: &[u8]| {
+        field(m, 35).as_deref() == Some("X")
+            && field(m, 279).as_deref() == Some("2")
+            && field(m, 270).as_deref() == Some("6829")
+    };
+    let last = watcher.expect(last, "the last level's removal").await;
+    let end: u64 = field(&last, 34).and_then(|seq| seq.parse().ok()).expect("MsgSeqNum");
+    assert!(end > RESEND_SEQS_PER_CALL, "{end} messages: more than one piece");
+    watcher.received.clear();
+    watcher.send("2", "7=1|16=0").await;
+    watcher.send("1", "112=AFTER").await;
+    let after = |m: &[u8]| {
+        field(m, 35).as_deref() == Some("0") && field(m, 112).as_deref() == Some("AFTER")
+    };
+    watcher.expect(after, "the heartbeat after the resend").await;
+    let mut next = 1;
+    for frame in &watcher.received[..watcher.received.len() - 1] {
+        let seq: u64 = field(frame, 34).and_then(|seq| seq.parse().ok()).expect("MsgSeqNum");
+        assert_eq!(seq, next, "{}", String::from_utf8_lossy(frame).replace('\x01', "|"));
+        next = match field(frame, 35).as_deref() {
+            Some("4") => field(frame, 36).and_then(|seq| seq.parse().ok()).expect("NewSeqNo"),
+            _ => seq + 1,
+        };
+    }
+    assert_eq!(next, end + 1, "the resend ends at the last message sent");
     running.stop().await;
 }
 

@@ -142,6 +142,7 @@ impl Session {
             logout_sent_ms: None,
             resend_range: None,
             queue: BTreeMap::new(),
+            resending: None,
             ended: false,
         };
         let seq = logon.get(34).and_then(parse_unsigned).unwrap_or(0);

@@ -31,6 +31,10 @@
 //! A ResendRequest is answered from the store: each kept application message is resent with
 //! PossDupFlag (43) Y, OrigSendingTime (122) its original SendingTime and a fresh SendingTime;
 //! every run of admin messages (or messages no longer kept) becomes one SequenceReset-GapFill.
+//! The answer goes out in pieces of [`RESEND_SEQS_PER_CALL`] numbers: the request writes the
+//! first, and the owner calls [`Session::resend_more`] for the next ones while
+//! [`Session::resending`], writing each to the wire before it asks for the next, so that
+//! neither memory nor the store's lock is held for a whole day of messages.
 //!
 //! # Heartbeats
 //! After HeartBtInt of outbound silence a Heartbeat; after 1.2 × HeartBtInt of inbound silence a
@@ -170,9 +174,27 @@ pub struct Session {
     resend_range: Option<(u64, u64)>,
     /// Out-of-sequence inbound messages (whole frames) by MsgSeqNum.
     queue: BTreeMap<u64, Box<[u8]>>,
+    /// The part of a ResendRequest's range not written yet (see [`Session::resend_more`]).
+    resending: Option<Resending>,
     /// The application has been told the session ended.
     ended: bool,
 }
+
+/// A resend in progress.
+#[derive(Debug, Clone, Copy)]
+struct Resending {
+    /// The first number neither resent nor gap-filled yet.
+    expected: u64,
+    /// The first number not looked up in the store yet (`expected <= scanned`: the numbers
+    /// between are a run of missing ones, gap-filled when the run ends).
+    scanned: u64,
+    /// The range's last number.
+    end: u64,
+}
+
+/// The sequence numbers one [`Session::resend_more`] call looks up: a resend of a million
+/// kept messages goes out in pieces, each under the store's lock for a moment only.
+pub const RESEND_SEQS_PER_CALL: u64 = 1024;
 
 impl Session {
     /// The session's CompIDs.
@@ -351,6 +373,8 @@ impl Session {
             }
         })?;
         self.logout_sent_ms = Some(now.0);
+        // The rest of a resend would follow the Logout: the counterparty asks again next time.
+        self.resending = None;
         Ok(())
     }
 
@@ -388,7 +412,9 @@ impl Session {
         Ok(())
     }
 
-    /// Answers a ResendRequest for `begin..=end` (0: everything sent so far).
+    /// Answers a ResendRequest for `begin..=end` (0: everything sent so far): writes its first
+    /// piece and leaves the rest to [`resend_more`](Self::resend_more). A new request replaces
+    /// the rest of an earlier one.
     fn resend(
         &mut self,
         now: UtcTimestamp,
@@ -399,32 +425,61 @@ impl Session {
     ) -> Result<(), SessionError> {
         let next = store.next_sender_seq();
         let end = if end == 0 || end >= next { next - 1 } else { end };
+        self.resending = None;
         if begin == 0 || begin > end {
             return Ok(());
         }
-        let mut kept: Vec<(u64, Box<[u8]>)> = Vec::new();
-        store.messages(begin, end, &mut |seq, frame| kept.push((seq, frame.into())));
-        let mut expected = begin;
-        // A kept message may have more fields than an inbound one may (a full-depth market
-        // data snapshot of a deep book); a field takes at least four bytes (`t=v<SOH>`).
-        let fields_needed = kept.iter().map(|(_, frame)| frame.len() / 4 + 1).max();
-        let fields_max = self.config.fields_max.max(fields_needed.unwrap_or(0));
-        let mut fields = Fields::with_capacity(fields_max);
-        for (seq, frame) in &kept {
-            if *seq > expected {
-                self.write_gap_fill(now, expected, *seq, out);
+        self.resending = Some(Resending { expected: begin, scanned: begin, end });
+        self.resend_more(now, store, out);
+        Ok(())
+    }
+
+    /// Whether a resend has more to write: the owner calls [`resend_more`](Self::resend_more)
+    /// until it has not, writing out each piece, and sends nothing else meanwhile (what it
+    /// sends would be numbered after the range, ahead of the rest of the resend).
+    #[must_use]
+    pub fn resending(&self) -> bool {
+        self.resending.is_some()
+    }
+
+    /// Writes the next piece of a resend: the kept messages among the next
+    /// [`RESEND_SEQS_PER_CALL`] numbers, each with PossDupFlag (43) Y, OrigSendingTime (122)
+    /// its original SendingTime and a fresh SendingTime, and a SequenceReset-GapFill for each
+    /// run of numbers not kept (admin messages, or dropped from the store's window), written
+    /// when the run ends. Does nothing if no resend is in progress.
+    pub fn resend_more(
+        &mut self,
+        now: UtcTimestamp,
+        store: &mut dyn SessionStore,
+        out: &mut Vec<u8>,
+    ) {
+        let Some(mut resending) = self.resending.take() else { return };
+        let last = resending.end.min(resending.scanned + (RESEND_SEQS_PER_CALL - 1));
+        let mut fields = Fields::with_capacity(self.config.fields_max);
+        let mut expected = resending.expected;
+        store.messages(resending.scanned, last, &mut |seq, frame| {
+            if seq > expected {
+                self.write_gap_fill(now, expected, seq, out);
+            }
+            // A kept message may have more fields than an inbound one may (a full-depth market
+            // data snapshot of a deep book); a field takes at least four bytes (`t=v<SOH>`).
+            if fields.capacity() < frame.len() / 4 + 1 {
+                fields = Fields::with_capacity(frame.len() / 4 + 1);
             }
             if !self.write_resent(now, frame, &mut fields, out) {
                 // Never a hole in a resend: what cannot be resent is gap-filled.
-                self.write_gap_fill(now, *seq, seq + 1, out);
+                self.write_gap_fill(now, seq, seq + 1, out);
             }
             expected = seq + 1;
-        }
-        if expected <= end {
-            self.write_gap_fill(now, expected, end + 1, out);
-        }
+        });
         self.last_sent_ms = now.0;
-        Ok(())
+        if last < resending.end {
+            resending.expected = expected;
+            resending.scanned = last + 1;
+            self.resending = Some(resending);
+        } else if expected <= last {
+            self.write_gap_fill(now, expected, last + 1, out);
+        }
     }
 
     /// A SequenceReset-GapFill numbered `seq` that moves the counterparty to `new_seq`.
