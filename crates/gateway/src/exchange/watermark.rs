@@ -138,14 +138,16 @@ impl Checkpoints {
     }
 }
 
-/// Syncs the stores, then persists the watermarks read before the sync.
+/// Syncs the stores, then persists the watermarks read before the sync if they moved. The
+/// stores are synced even when no report was delivered: Heartbeats, Logons and replies are
+/// numbered too, and a power cut must not take back numbers a trader has seen.
 fn checkpoint(watermarks: &mut Watermarks, sessions: &Sessions, delivered: &[AtomicU64]) {
     let values: Vec<u64> = delivered.iter().map(|mark| mark.load(Ordering::Acquire)).collect();
-    if values == watermarks.values() {
-        return;
-    }
     if let Err(error) = sessions.sync_stores() {
         error!(%error, "cannot sync the traders' stores: delivery watermarks not advanced");
+        return;
+    }
+    if values == watermarks.values() {
         return;
     }
     if let Err(error) = watermarks.persist(&values) {
