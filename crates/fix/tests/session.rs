@@ -497,3 +497,78 @@ fn a_kept_message_with_more_fields_than_fields_max_is_resent() {
     let expected = [("4".to_owned(), "1".to_owned()), ("W".to_owned(), "2".to_owned())];
     assert_eq!(summary, expected, "the snapshot (2) must be resent, or at least gap-filled");
 }
+
+/// `count` execution reports sent on the harness's session (numbered from the store's next).
+fn send_reports(harness: &mut Harness, count: u64) {
+    let body = b"37=O|17=E|150=0|39=0|54=1|151=1|14=0|6=0|";
+    let body = body.iter().map(|&byte| if byte == b'|' { 1 } else { byte }).collect::<Vec<u8>>();
+    let report = Outgoing { msg_type: b"8", body: &body, poss_resend: false };
+    let Harness { session, store, out, .. } = harness;
+    for _ in 0..count {
+        session.send(UtcTimestamp(T0), &report, store, out).unwrap();
+    }
+    written(out);
+}
+
+/// Every frame of a resend in progress, piece by piece, as the gateway writes them.
+fn rest_of_resend(harness: &mut Harness) -> Vec<(String, u64, String)> {
+    let mut frames = Vec::new();
+    for _ in 0..100 {
+        if !harness.session.resending() {
+            break;
+        }
+        let Harness { session, store, out, .. } = harness;
+        session.resend_more(UtcTimestamp(T0), store, out);
+        frames.extend(written(out));
+    }
+    frames
+}
+
+/// Regression (a review's): a Logon with ResetSeqNumFlag while a long resend was in progress
+/// reset both sequence numbers, but the rest of the old resend still went out afterwards: gap
+/// fills numbered in the old range with a NewSeqNo past the old end, though the reset session
+/// was at MsgSeqNum 2 (the counterparty then took our next messages for "too low").
+#[test]
+fn a_reset_logon_during_a_long_resend_ends_the_resend() {
+    let (mut harness, _) = Harness::start(MemoryStore::new(5_000), 1, "");
+    written(&mut harness.out);
+    send_reports(&mut harness, 2_999); // 2..=3000
+    harness.receive(&inbound("2", 2, T0, "7=1|16=0"), T0);
+    let first = written(&mut harness.out);
+    assert_eq!(first.len() as u64, RESEND_SEQS_PER_CALL, "the first piece: 1..=1024");
+    assert!(harness.session.resending());
+    harness.receive(&inbound("A", 1, T0, "98=0|108=10|141=Y"), T0);
+    let frames = written(&mut harness.out);
+    assert_eq!(kinds(&frames), [("A".to_owned(), 1)], "{frames:?}");
+    assert_eq!(harness.store.next_sender_seq(), 2);
+    let after_reset = rest_of_resend(&mut harness);
+    assert!(
+        after_reset.is_empty(),
+        "after the reset Logon (next MsgSeqNum 2) the old resend went on: {:?}",
+        after_reset.iter().map(|(_, _, text)| text.as_str()).collect::<Vec<_>>()
+    );
+}
+
+/// Regression (a review's): a ResendRequest numbered too high was answered with the first piece
+/// of the resend, then the session's own ResendRequest for the gap, numbered after the range,
+/// went out ahead of the rest of the resend. Anything the session numbers now first writes the
+/// rest of the resend.
+#[test]
+fn nothing_is_numbered_between_the_pieces_of_a_resend() {
+    let (mut harness, _) = Harness::start(MemoryStore::new(5_000), 1, "");
+    written(&mut harness.out);
+    send_reports(&mut harness, 2_999); // 2..=3000
+    harness.receive(&inbound("2", 5, T0, "7=1|16=0"), T0);
+    let mut frames = written(&mut harness.out);
+    frames.extend(rest_of_resend(&mut harness));
+    let position = frames.iter().position(|(kind, _, _)| kind == "2").expect("a ResendRequest");
+    assert_eq!(frames[position].1, 3_001);
+    assert_eq!(
+        position,
+        frames.len() - 1,
+        "our ResendRequest (3001) went out after {} of the resent frames (last one before it: \
+         seq {}), ahead of 1025..=3000",
+        position,
+        frames[position - 1].1
+    );
+}

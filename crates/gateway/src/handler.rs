@@ -434,6 +434,11 @@ impl<A: Application + Send + Sync + 'static> Handler<A> {
                         }
                     };
                     self.connection.consume(length);
+                    if session.resending() {
+                        // The rest of the resend first (`resend_rest`); then the queue and the
+                        // frames read behind this one.
+                        break;
+                    }
                     drain_queue(session, queue, now, store, &mut self.out)?;
                 }
                 Some(Read::Garbled(error)) => warn!(%error, "dropped a garbled message"),

@@ -366,3 +366,94 @@ async fn everything_sent_is_valid_under_the_stock_dictionary() {
     }
     server.stop().await;
 }
+
+/// Regression (a review's): the handler answered every frame read with a ResendRequest (and
+/// drained the outbound queue) after the resend's first piece only: a TestRequest pipelined
+/// behind the ResendRequest got its Heartbeat, numbered after the whole range, ahead of the
+/// rest of the resend. Here the first piece (1..=1024) holds nothing kept (the store keeps the last 200 of
+/// 1 500 reports), so the Heartbeat is the very first frame the trader gets. (A batch also
+/// ends when the clock's millisecond turns, so each round may miss the race: a few rounds.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_frame_pipelined_behind_a_resend_request_is_answered_after_the_whole_resend() {
+    for _round in 0..5 {
+        let mut config = config();
+        config.store = StoreConfig::Memory { messages_max: 200 };
+        let (server, sessions) = start(config).await;
+        for n in 0..1_500 {
+            sessions.send(TRADER, execution_report(&format!("O-{n}"))).unwrap();
+        }
+        let mut client = Client::connect(server.address).await;
+        let reply = logon(&mut client, 1).await;
+        assert_eq!(field(&reply, 34).as_deref(), Some("1501"));
+        let pipelined = [message("2", 2, "7=1|16=0"), message("1", 3, "112=AFTER")].concat();
+        client.send(&pipelined).await;
+        let mut received = Vec::new();
+        loop {
+            let frame = client.receive_within(5).await.unwrap().expect("a frame");
+            let heartbeat = field(&frame, 35).as_deref() == Some("0");
+            received.push(frame);
+            if heartbeat {
+                break;
+            }
+        }
+        let shown: Vec<String> = received.iter().take(3).map(|frame| show(frame)).collect();
+        let mut next = 1;
+        for frame in &received[..received.len() - 1] {
+            let seq: u64 = field(frame, 34).and_then(|seq| seq.parse().ok()).expect("MsgSeqNum");
+            assert_eq!(seq, next, "{}", show(frame));
+            next = match field(frame, 35).as_deref() {
+                Some("4") => field(frame, 36).and_then(|seq| seq.parse().ok()).expect("NewSeqNo"),
+                _ => seq + 1,
+            };
+        }
+        assert_eq!(
+            next, 1_502,
+            "the Heartbeat (1502) came before the resend of 1..=1501 was written; first frames: \
+             {shown:#?}"
+        );
+        server.stop().await;
+    }
+}
+
+/// Regression (a review's): a Logon with ResetSeqNumFlag read behind a ResendRequest (in the
+/// same read) reset both sequence numbers after the resend's first piece; the handler then
+/// wrote the rest of the old resend anyway: a SequenceReset-GapFill numbered in the old range (1025), NewSeqNo
+/// past the old end (1502), after the reset Logon (1). The trader, expecting 2 or 3, sees a
+/// gap it can never get filled (a ResendRequest for it is answered with nothing: the reset
+/// store ends at 2), then applies the gap fill and takes every later message for "too low".
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reset_logon_behind_a_resend_request_ends_the_old_resend() {
+    for _round in 0..5 {
+        let mut config = config();
+        config.store = StoreConfig::Memory { messages_max: 700 };
+        let (server, sessions) = start(config).await;
+        for n in 0..1_500 {
+            sessions.send(TRADER, execution_report(&format!("O-{n}"))).unwrap();
+        }
+        let mut client = Client::connect(server.address).await;
+        logon(&mut client, 1).await;
+        let pipelined = [
+            message("2", 2, "7=1|16=0"),
+            message("A", 1, "98=0|108=30|141=Y"),
+            message("1", 2, "112=AFTER"),
+        ]
+        .concat();
+        client.send(&pipelined).await;
+        let mut after_reset = Vec::new();
+        let mut reset = false;
+        while let Ok(Some(frame)) = client.receive_within(1).await {
+            if reset {
+                after_reset.push(frame);
+            } else if field(&frame, 35).as_deref() == Some("A") {
+                assert_eq!(field(&frame, 34).as_deref(), Some("1"), "{}", show(&frame));
+                reset = true;
+            }
+        }
+        assert!(reset, "the reset Logon was answered");
+        let shown: Vec<String> = after_reset.iter().map(|frame| show(frame)).collect();
+        let seqs: Vec<u64> =
+            after_reset.iter().filter_map(|frame| field(frame, 34)?.parse().ok()).collect();
+        assert_eq!(seqs, [2], "after the reset Logon (1): {shown:#?}");
+        server.stop().await;
+    }
+}

@@ -178,6 +178,8 @@ impl Session {
             self.send_logout(io.now, Some(&text), io.store, io.out)?;
             return Ok(Status::Disconnect { voluntary: false, reason: "reset Logon's HeartBtInt" });
         }
+        // A resend in progress answered numbers the reset takes back.
+        self.resending = None;
         io.store.reset()?;
         self.queue.clear();
         self.resend_range = None;

@@ -220,6 +220,7 @@ impl Session {
         store: &mut dyn SessionStore,
         out: &mut Vec<u8>,
     ) -> Result<u64, SessionError> {
+        self.resend_finish(now, store, out);
         let seq = encode_application(&self.id, now, message, store, out)?;
         self.last_sent_ms = now.0;
         Ok(seq)
@@ -344,6 +345,7 @@ impl Session {
         (msg_type, routing, kept): (&[u8], Routing<'_>, bool),
         body: impl FnOnce(&mut MessageWriter<'_>),
     ) -> Result<(), SessionError> {
+        self.resend_finish(now, store, out);
         let seq = store.next_sender_seq();
         let start = out.len();
         let mut writer = MessageWriter::begin(out, BEGIN_STRING, msg_type);
@@ -367,14 +369,14 @@ impl Session {
         store: &mut dyn SessionStore,
         out: &mut Vec<u8>,
     ) -> Result<(), SessionError> {
+        // A Logout ends a resend in progress: the counterparty asks again next time.
+        self.resending = None;
         self.send_admin(now, store, out, b"5", &[], |writer| {
             if let Some(text) = text {
                 writer.str(58, text.as_bytes());
             }
         })?;
         self.logout_sent_ms = Some(now.0);
-        // The rest of a resend would follow the Logout: the counterparty asks again next time.
-        self.resending = None;
         Ok(())
     }
 
@@ -435,11 +437,25 @@ impl Session {
     }
 
     /// Whether a resend has more to write: the owner calls [`resend_more`](Self::resend_more)
-    /// until it has not, writing out each piece, and sends nothing else meanwhile (what it
-    /// sends would be numbered after the range, ahead of the rest of the resend).
+    /// until it has not, writing out each piece, and should send nothing else meanwhile:
+    /// anything the session numbers first writes the rest of the resend, in one go, so that it
+    /// goes out after the range (a Logout ends the resend instead), and messages numbered
+    /// outside the session (queued ones the owner stored) must wait for the end.
     #[must_use]
     pub fn resending(&self) -> bool {
         self.resending.is_some()
+    }
+
+    /// Writes what is left of a resend at once: something is about to be numbered after it.
+    fn resend_finish(
+        &mut self,
+        now: UtcTimestamp,
+        store: &mut dyn SessionStore,
+        out: &mut Vec<u8>,
+    ) {
+        while self.resending.is_some() {
+            self.resend_more(now, store, out);
+        }
     }
 
     /// Writes the next piece of a resend: the kept messages among the next
