@@ -17,7 +17,8 @@ pub fn minsk_date(time: Timestamp) -> u32 {
 }
 
 /// Returns the instant the Minsk date `date` (`YYYYMMDD`) ends: the next midnight, Minsk time.
-/// `None` if `date` is not a valid date from 1970 on.
+/// `None` if `date` is not a valid date from 1970 on, or ends past what a nanosecond
+/// timestamp holds (July 2554).
 #[must_use]
 pub fn minsk_end_of(date: u32) -> Option<Timestamp> {
     let (year, month, day) = (date / 10_000, date / 100 % 100, date % 100);
@@ -28,7 +29,8 @@ pub fn minsk_end_of(date: u32) -> Option<Timestamp> {
         return None;
     }
     let days = days_from_civil(year as i64, month, day) + 1;
-    Some(Timestamp((days as u64 * DAY_NS).saturating_sub(MINSK_OFFSET_NS)))
+    let end = (days as u64).checked_mul(DAY_NS)?;
+    Some(Timestamp(end.saturating_sub(MINSK_OFFSET_NS)))
 }
 
 fn days_in_month(year: u32, month: u32) -> u32 {
@@ -73,6 +75,16 @@ mod tests {
     use super::*;
 
     const HOUR_NS: u64 = 3_600 * 1_000_000_000;
+
+    /// Regression (a review's): a GTD order's ExpireDate past 2554 overflowed the timestamp
+    /// (a panic of the shard in a debug build, a wrong expiry in a release build).
+    #[test]
+    fn dates_past_the_timestamps_reach_have_no_end() {
+        assert_eq!(minsk_end_of(30_000_101), None);
+        assert_eq!(minsk_end_of(99_991_231), None);
+        let last = minsk_end_of(25_540_720).expect("within reach");
+        assert_eq!(minsk_date(Timestamp(last.0 - 1)), 25_540_720);
+    }
 
     #[test]
     fn minsk_dates_change_at_21_utc() {
