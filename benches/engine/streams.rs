@@ -84,10 +84,13 @@ fn xorshift(mut state: u64) -> impl FnMut() -> u64 {
 pub(crate) fn stream(count: u64, passive_only: bool) -> Vec<Input> {
     let mut next = xorshift(0x1234_5678_9abc_def0u64);
     let id = |text: String| ClOrdId::new(&text).expect("short ASCII");
+    // The side of input `i` (a cancel names its order's side).
+    let mut sides = Vec::with_capacity(count as usize);
     (0..count)
         .map(|i| {
             let r = next();
             let side = if r & 16 == 0 { Side::Buy } else { Side::Sell };
+            sides.push(side);
             let roll = if passive_only { 50 } else { (r >> 20) % 100 };
             if roll < 35 && i > 100 {
                 let earlier = i - 1 - (r >> 30) % 100;
@@ -98,7 +101,7 @@ pub(crate) fn stream(count: u64, passive_only: bool) -> Vec<Input> {
                     cl_ord_id: id(format!("X{i}")),
                     order,
                     instrument: InstrumentId(0),
-                    side,
+                    side: sides[earlier as usize],
                 };
                 return Input::Cancel(cancel);
             }

@@ -133,7 +133,8 @@ pub enum RejectReason {
     Phase(Phase),
     /// The ClOrdID was already used by this trader today.
     DuplicateClOrdId,
-    /// A limit order without a price, or a price on a market order.
+    /// A limit order without a price. (A price on a market order is ignored: its protection
+    /// price applies.)
     PriceRequired,
     /// A good-till-date order whose date is not a valid date in the future.
     ExpireDateInvalid {
@@ -144,6 +145,11 @@ pub enum RejectReason {
     UnknownOrder,
     /// The order is already finished.
     TooLate,
+    /// A cancel or replace named the order with the other side (a replace may not change it).
+    SideMismatch {
+        /// The order's side.
+        side: Side,
+    },
     /// The firm's free deposit does not cover the order's reservation.
     InsufficientDeposit {
         /// The reservation needed, in millionths of the currency.
@@ -170,6 +176,7 @@ impl RejectReason {
             RejectReason::ExpireDateInvalid { .. } => "EXPIRE_DATE_INVALID",
             RejectReason::UnknownOrder => "UNKNOWN_ORDER",
             RejectReason::TooLate => "TOO_LATE",
+            RejectReason::SideMismatch { .. } => "SIDE_MISMATCH",
             RejectReason::InsufficientDeposit { .. } => "INSUFFICIENT_DEPOSIT",
             RejectReason::ClOrdIdsFull => "CLORDIDS_FULL",
             RejectReason::Book(reject) => reject.code(),

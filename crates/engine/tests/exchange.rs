@@ -58,7 +58,7 @@ fn deposits_are_reserved_consumed_and_released_exactly() {
     driver.apply(limit(T1, "S1", BUTTER, Side::Sell, "6800", 1));
     let half = driver.state.deposit(firm_c, "USD").expect("account");
     assert_eq!((half.reserved, half.consumed), (1_700 * 1_000_000, 1_700 * 1_000_000));
-    driver.apply(cancel(T4, "X1", "C1", BUTTER));
+    driver.apply(cancel(T4, "X1", ("C1", Side::Buy), BUTTER));
     let end = driver.state.deposit(firm_c, "USD").expect("account");
     assert_eq!((end.reserved, end.consumed), (0, 1_700 * 1_000_000));
     assert_eq!(end.free + end.reserved + end.consumed, start.free, "conserved");
@@ -144,11 +144,11 @@ fn cancel_and_replace_by_clordid_chain_and_report_the_ids() {
     let replaced = replaced.expect("a replace report");
     assert_eq!((replaced.cl_ord_id, replaced.orig_cl_ord_id), (id("O2"), Some(id("O1"))));
     assert_eq!((replaced.price, replaced.quantity), (Some(Ticks(6790)), Lots(4)));
-    let events = driver.apply(cancel(T1, "O3", "O2", BUTTER));
+    let events = driver.apply(cancel(T1, "O3", ("O2", Side::Buy), BUTTER));
     assert_eq!(executions(&events), [(T1, "O3".into(), ExecType::Cancelled, OrdStatus::Cancelled)]);
-    let events = driver.apply(cancel(T1, "O4", "O2", BUTTER));
+    let events = driver.apply(cancel(T1, "O4", ("O2", Side::Buy), BUTTER));
     assert_eq!(reject_reason(&events), Some(RejectReason::TooLate));
-    let events = driver.apply(cancel(T1, "O5", "NEVER", BUTTER));
+    let events = driver.apply(cancel(T1, "O5", ("NEVER", Side::Buy), BUTTER));
     assert_eq!(reject_reason(&events), Some(RejectReason::UnknownOrder));
 }
 
@@ -244,7 +244,7 @@ fn suspended_firms_may_only_cancel_and_halted_instruments_take_no_orders() {
     driver.apply(Input::Admin(Admin::SuspendFirm(FirmId(0))));
     let events = driver.apply(limit(T1, "O2", BUTTER, Side::Buy, "6800", 1));
     assert_eq!(reject_reason(&events), Some(RejectReason::FirmSuspended));
-    let events = driver.apply(cancel(T1, "O3", "O1", BUTTER));
+    let events = driver.apply(cancel(T1, "O3", ("O1", Side::Buy), BUTTER));
     assert_eq!(executions(&events)[0].2, ExecType::Cancelled);
     driver.apply(Input::Admin(Admin::ReinstateFirm(FirmId(0))));
     let events = driver.apply(Input::Admin(Admin::Halt(BUTTER)));
@@ -294,7 +294,7 @@ fn a_refused_order_reusing_a_working_orders_clordid_leaves_that_order_reachable(
     driver.apply(Input::Admin(Admin::Resume(BUTTER)));
     let events = driver.apply(limit(T1, "O1", BUTTER, Side::Buy, "6800", 1));
     assert_eq!(reject_reason(&events), Some(RejectReason::DuplicateClOrdId), "still used");
-    let events = driver.apply(cancel(T1, "O2", "O1", BUTTER));
+    let events = driver.apply(cancel(T1, "O2", ("O1", Side::Buy), BUTTER));
     assert_eq!(
         executions(&events),
         [(T1, "O2".to_string(), ExecType::Cancelled, OrdStatus::Cancelled)],
@@ -389,7 +389,7 @@ fn finished_orders_answer_status_requests_with_how_they_ended() {
     driver.apply(limit(T1, "S1", BUTTER, Side::Sell, "6800", 2));
     driver.apply(limit(T3, "B1", BUTTER, Side::Buy, "6800", 2));
     driver.apply(limit(T1, "S2", BUTTER, Side::Sell, "6900", 1));
-    driver.apply(cancel(T1, "X2", "S2", BUTTER));
+    driver.apply(cancel(T1, "X2", ("S2", Side::Sell), BUTTER));
     let filled = driver.apply(status(T1, "S1"));
     assert_eq!(answer(&filled), (OrdStatus::Filled, Lots(2), Lots(0), true));
     let cancelled = driver.apply(status(T1, "S2"));
@@ -398,7 +398,7 @@ fn finished_orders_answer_status_requests_with_how_they_ended() {
     let colleague = driver.apply(status(T2, "S1"));
     assert!(matches!(&colleague[..], [OutputEvent::Execution(e)] if e.trader == T2));
     // A cancel that comes too late says the order is filled, and names it.
-    let late = driver.apply(cancel(T1, "X1", "S1", BUTTER));
+    let late = driver.apply(cancel(T1, "X1", ("S1", Side::Sell), BUTTER));
     let reject = late.iter().find_map(|e| match e {
         OutputEvent::CancelRejected(rejected) => Some(*rejected),
         _ => None,
@@ -424,14 +424,14 @@ fn finished_orders_answer_status_requests_with_how_they_ended() {
 fn the_oldest_finished_order_leaves_the_window() {
     let mut driver = Driver::new(0);
     driver.apply_at(at(1), limit(T1, "FIRST", BUTTER, Side::Sell, "6900", 1));
-    driver.apply_at(at(1), cancel(T1, "XFIRST", "FIRST", BUTTER));
+    driver.apply_at(at(1), cancel(T1, "XFIRST", ("FIRST", Side::Sell), BUTTER));
     for n in 0..FINISHED_KEPT {
         let order = limit(T1, &format!("IOC{n}"), BUTTER, Side::Buy, "6700", 1);
         driver.apply_at(at(1), with_tif(order, Tif::ImmediateOrCancel));
     }
     let gone = driver.apply_at(at(1), status(T1, "FIRST"));
     assert_eq!(answer(&gone), (OrdStatus::Rejected, Lots(0), Lots(0), false));
-    let late = driver.apply_at(at(1), cancel(T1, "X2", "FIRST", BUTTER));
+    let late = driver.apply_at(at(1), cancel(T1, "X2", ("FIRST", Side::Sell), BUTTER));
     assert_eq!(reject_reason(&late), Some(RejectReason::TooLate));
     let kept = driver.apply_at(at(1), status(T1, &format!("IOC{}", FINISHED_KEPT - 1)));
     assert_eq!(answer(&kept), (OrdStatus::Cancelled, Lots(0), Lots(0), true));
@@ -451,7 +451,7 @@ fn a_cancel_on_another_instrument_is_not_answered_with_a_finished_order_of_this_
     let answer = driver.apply(status);
     let unknown = matches!(&answer[..], [OutputEvent::Execution(e)] if e.order_id.is_none());
     assert!(unknown, "the status on MILK does not know it: {answer:?}");
-    let events = driver.apply(cancel(T1, "X1", "S1", MILK));
+    let events = driver.apply(cancel(T1, "X1", ("S1", Side::Sell), MILK));
     let reject = events.iter().find_map(|e| match e {
         OutputEvent::CancelRejected(rejected) => Some(*rejected),
         _ => None,

@@ -128,7 +128,7 @@ pub(crate) fn limit(
 pub(crate) fn cancel(
     trader: TraderId,
     cl_ord_id: &str,
-    orig: &str,
+    (orig, side): (&str, Side),
     instrument: InstrumentId,
 ) -> Input {
     Input::Cancel(CancelInput {
@@ -136,7 +136,7 @@ pub(crate) fn cancel(
         cl_ord_id: id(cl_ord_id),
         order: OrderRef { order_id: None, cl_ord_id: id(orig) },
         instrument,
-        side: Side::Buy,
+        side,
     })
 }
 

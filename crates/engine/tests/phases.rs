@@ -61,7 +61,7 @@ fn a_trader_mass_cancel_in_the_closed_phase_is_refused_like_a_cancel() {
     let gtc = with_tif(limit(T1, "GTC", BUTTER, Side::Buy, "6800", 1), Tif::GoodTillCancel);
     driver.apply_at(at(0), gtc);
     driver.apply_at(at(1), Input::Admin(Admin::SetPhase(BUTTER, Phase::Closed)));
-    let events = driver.apply_at(at(2), cancel(T1, "X1", "GTC", BUTTER));
+    let events = driver.apply_at(at(2), cancel(T1, "X1", ("GTC", Side::Buy), BUTTER));
     assert_eq!(reject_reason(&events), Some(RejectReason::Phase(Phase::Closed)));
     let mass =
         MassCancelInput { trader: T1, cl_ord_id: id("MC"), instrument: Some(BUTTER), side: None };

@@ -47,7 +47,7 @@ const INSTRUMENTS: [(InstrumentId, i64, &str); 3] =
 struct Probe {
     rng: Rng,
     counter: u64,
-    recent: Vec<(TraderId, InstrumentId, ClOrdId)>,
+    recent: Vec<(TraderId, InstrumentId, ClOrdId, Side)>,
 }
 
 impl Probe {
@@ -60,14 +60,14 @@ impl Probe {
             0..=54 => self.new_order(trader, cl_ord_id, (instrument, reference, tick)),
             55..=79 if !self.recent.is_empty() => self.replace(cl_ord_id),
             80..=87 if !self.recent.is_empty() => {
-                let (trader, instrument, earlier) =
+                let (trader, instrument, earlier, side) =
                     self.recent[self.rng.below(self.recent.len() as u64) as usize];
                 Input::Cancel(CancelInput {
                     trader,
                     cl_ord_id,
                     order: OrderRef { order_id: None, cl_ord_id: earlier },
                     instrument,
-                    side: Side::Buy,
+                    side,
                 })
             }
             88..=91 => {
@@ -117,8 +117,9 @@ impl Probe {
             _ => Tif::FillOrKill,
         };
         let rests = matches!(tif, Tif::Day | Tif::GoodTillCancel);
+        let side = if self.rng.below(2) == 0 { Side::Buy } else { Side::Sell };
         if rests {
-            self.recent.push((trader, instrument, cl_ord_id));
+            self.recent.push((trader, instrument, cl_ord_id, side));
             if self.recent.len() > 100 {
                 self.recent.remove(0);
             }
@@ -127,7 +128,7 @@ impl Probe {
             trader,
             cl_ord_id,
             instrument,
-            side: if self.rng.below(2) == 0 { Side::Buy } else { Side::Sell },
+            side,
             kind: if market { OrderKind::Market } else { OrderKind::Limit },
             price: (!market).then(|| self.price(reference, tick)),
             quantity: Decimal::from(1 + self.rng.below(12)),
@@ -148,7 +149,7 @@ impl Probe {
 
     /// A replace of a recent order to another price and quantity, up or down.
     fn replace(&mut self, cl_ord_id: ClOrdId) -> Input {
-        let (trader, instrument, earlier) =
+        let (trader, instrument, earlier, side) =
             self.recent[self.rng.below(self.recent.len() as u64) as usize];
         let (_, reference, tick) =
             INSTRUMENTS.into_iter().find(|i| i.0 == instrument).expect("known");
@@ -159,7 +160,7 @@ impl Probe {
             cl_ord_id,
             order: OrderRef { order_id: None, cl_ord_id: earlier },
             instrument,
-            side: Side::Buy,
+            side,
             price: Some(self.price(reference, tick)),
             quantity: Decimal::from(1 + self.rng.below(14)),
             display: None,

@@ -30,8 +30,8 @@ pub(crate) struct Stream {
     rng: Rng,
     counter: u64,
     time: u64,
-    /// Recent orders (trader, instrument, ClOrdID), for cancels and replaces to name.
-    recent: Vec<(TraderId, InstrumentId, ClOrdId)>,
+    /// Recent orders (trader, instrument, ClOrdID, side), for cancels and replaces to name.
+    recent: Vec<(TraderId, InstrumentId, ClOrdId, Side)>,
 }
 
 const INSTRUMENTS: [(InstrumentId, i64, &str); 3] =
@@ -82,13 +82,16 @@ impl Stream {
     }
 
     /// A recent order to cancel or replace (or, sometimes, something that names nothing):
-    /// its trader, instrument and ClOrdID.
-    fn earlier(&mut self) -> (TraderId, InstrumentId, ClOrdId) {
+    /// its trader, instrument, ClOrdID and side (now and then the wrong one).
+    fn earlier(&mut self) -> (TraderId, InstrumentId, ClOrdId, Side) {
         if self.recent.is_empty() || self.rng.below(10) == 0 {
             let (instrument, ..) = self.instrument();
-            return (self.trader(), instrument, id("NOTHING"));
+            return (self.trader(), instrument, id("NOTHING"), Side::Buy);
         }
-        self.recent[self.rng.below(self.recent.len() as u64) as usize]
+        let (trader, instrument, cl_ord_id, side) =
+            self.recent[self.rng.below(self.recent.len() as u64) as usize];
+        let side = if self.rng.below(20) == 0 { side.opposite() } else { side };
+        (trader, instrument, cl_ord_id, side)
     }
 
     /// Mostly passive prices on the side's own half of the book, a fifth aggressive.
@@ -123,7 +126,7 @@ impl Stream {
             if self.recent.len() == 200 {
                 self.recent.swap_remove(self.rng.below(200) as usize);
             }
-            self.recent.push((trader, instrument, cl_ord_id));
+            self.recent.push((trader, instrument, cl_ord_id, side));
         }
         Input::NewOrder(NewOrderInput {
             trader,
@@ -148,14 +151,14 @@ impl Stream {
     }
 
     fn cancel(&mut self) -> Input {
-        let (trader, instrument, earlier) = self.earlier();
+        let (trader, instrument, earlier, side) = self.earlier();
         let order = OrderRef { order_id: None, cl_ord_id: earlier };
         let cl_ord_id = self.cl_ord_id();
-        Input::Cancel(CancelInput { trader, cl_ord_id, order, instrument, side: Side::Buy })
+        Input::Cancel(CancelInput { trader, cl_ord_id, order, instrument, side })
     }
 
     fn replace(&mut self) -> Input {
-        let (trader, instrument, earlier) = self.earlier();
+        let (trader, instrument, earlier, side) = self.earlier();
         let (_, reference, tick) =
             INSTRUMENTS.into_iter().find(|i| i.0 == instrument).unwrap_or(INSTRUMENTS[0]);
         let order = OrderRef { order_id: None, cl_ord_id: earlier };
@@ -171,8 +174,8 @@ impl Stream {
             cl_ord_id,
             order,
             instrument,
-            side: Side::Buy,
-            price: Some(self.price(Side::Buy, reference, tick)),
+            side,
+            price: Some(self.price(side, reference, tick)),
             quantity: Decimal::from(1 + self.rng.below(30)),
             display: None,
         })

@@ -3,7 +3,7 @@
 
 use birzha_book::{
     Cancel, CancelReason, FirmId, Lots, MassCancel, NewOrder, OrderId, OrderType, Reject, Replace,
-    Ticks, TimeInForce, TraderId,
+    Side, Ticks, TimeInForce, TraderId,
 };
 use rust_decimal::Decimal;
 
@@ -215,6 +215,22 @@ impl ShardState {
         }
     }
 
+    /// [`resolve`](Self::resolve) for a cancel or replace, which must name the order's side.
+    fn resolve_sided(
+        &self,
+        trader: TraderId,
+        order: &OrderRef,
+        side: Side,
+    ) -> Result<OrderId, RejectReason> {
+        let order_id = self.resolve(trader, order)?;
+        match self.orders.get(&order_id) {
+            Some(record) if record.side != side => {
+                Err(RejectReason::SideMismatch { side: record.side })
+            }
+            _ => Ok(order_id),
+        }
+    }
+
     /// Whether this shard ever issued `order_id` (it may be finished now).
     fn issued(&self, order_id: OrderId) -> bool {
         order_id.0 >> 48 == u64::from(self.shard)
@@ -224,7 +240,7 @@ impl ShardState {
     pub(super) fn cancel(&mut self, input: &CancelInput, out: &mut Vec<Output>) {
         let resolved = self
             .check_request(input.trader, input.cl_ord_id, input.instrument, false)
-            .and_then(|()| self.resolve(input.trader, &input.order));
+            .and_then(|()| self.resolve_sided(input.trader, &input.order, input.side));
         let order_id = match resolved {
             Ok(order_id) => order_id,
             Err(reason) => {
@@ -272,7 +288,7 @@ impl ShardState {
     pub(super) fn replace(&mut self, input: &ReplaceInput, out: &mut Vec<Output>) {
         let admitted = self
             .check_request(input.trader, input.cl_ord_id, input.instrument, true)
-            .and_then(|()| self.resolve(input.trader, &input.order))
+            .and_then(|()| self.resolve_sided(input.trader, &input.order, input.side))
             .and_then(|order_id| self.admit_replace(input, order_id).map(|r| (order_id, r)));
         let (order_id, (request, reserved)) = match admitted {
             Ok(admitted) => admitted,

@@ -110,6 +110,10 @@ pub(crate) fn reject_text(reason: &RejectReason, instrument: &Instrument) -> Str
         }
         RejectReason::UnknownOrder => "UNKNOWN_ORDER: no such order of your firm".into(),
         RejectReason::TooLate => "TOO_LATE: the order is already finished".into(),
+        RejectReason::SideMismatch { side } => {
+            let side = if *side == Side::Buy { "buy" } else { "sell" };
+            format!("SIDE_MISMATCH: the order is a {side}; its side (54) cannot change")
+        }
         RejectReason::InsufficientDeposit { required_micros, free_micros } => format!(
             "INSUFFICIENT_DEPOSIT: reservation {} {currency} exceeds free deposit {} {currency}",
             amount(*required_micros),
