@@ -24,6 +24,7 @@ mod acceptance;
 mod admin;
 mod exchange;
 mod gateway;
+mod inbound;
 mod limits;
 mod outbound;
 mod security;

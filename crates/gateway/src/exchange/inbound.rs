@@ -145,7 +145,10 @@ pub(crate) fn parse(
         b"V" => return market_data(view),
         b"x" => {
             let request_id = text(view, 320).unwrap_or("ALL");
-            return Request::Reply(b"y", super::market_data::security_list(request_id, registry));
+            // SecurityListRequestType (559) 0: the one instrument named by Symbol (55).
+            let symbol = if view.get(559) == Some(b"0") { text(view, 55) } else { None };
+            let list = super::market_data::security_list(request_id, symbol, registry);
+            return Request::Reply(b"y", list);
         }
         _ => {
             let text = "UNSUPPORTED: the exchange does not handle this message type".into();
@@ -186,7 +189,13 @@ pub(crate) fn refusal(view: &MessageView<'_>, reason: &str, ids: &LocalIds) -> R
         }
         b"D" | b"H" => {
             body.str(37, b"NONE").str(11, cl_ord_id).str(17, ids.exec_id().as_bytes());
-            body.char(150, b'8').char(39, b'8').uint(103, ord_rej_reason_of(reason));
+            if view.msg_type() == b"H" {
+                // A status answer, as the engine's for an unknown order: an order Rejected
+                // (150=8) would tell the client its working order was rejected.
+                body.char(150, b'I').char(39, b'8');
+            } else {
+                body.char(150, b'8').char(39, b'8').uint(103, ord_rej_reason_of(reason));
+            }
             if let Some(symbol) = view.get(55) {
                 body.str(55, symbol);
             }
@@ -206,15 +215,15 @@ pub(crate) fn refusal(view: &MessageView<'_>, reason: &str, ids: &LocalIds) -> R
 }
 
 fn cl_ord_id(view: &MessageView<'_>, tag: u32) -> Result<ClOrdId, String> {
-    let value = text(view, tag).ok_or_else(|| format!("tag {tag} is required"))?;
-    ClOrdId::new(value).map_err(|error| format!("ClOrdID ({tag}) {error}"))
+    let value = text(view, tag).ok_or_else(|| format!("INVALID_CLORDID: tag {tag} is required"))?;
+    ClOrdId::new(value).map_err(|error| format!("INVALID_CLORDID: ClOrdID ({tag}) {error}"))
 }
 
 fn instrument(
     view: &MessageView<'_>,
     registry: &Registry,
 ) -> Result<birzha_engine::InstrumentId, String> {
-    let symbol = text(view, 55).ok_or("Symbol (55) is required")?;
+    let symbol = text(view, 55).ok_or("UNKNOWN_SYMBOL: Symbol (55) is required")?;
     registry
         .instrument(symbol)
         .ok_or_else(|| format!("UNKNOWN_SYMBOL: {symbol} is not traded here"))
@@ -244,7 +253,8 @@ fn tif(view: &MessageView<'_>) -> Result<Tif, String> {
         Some(b'4') => Tif::FillOrKill,
         Some(b'6') => {
             let date = text(view, 432).and_then(|d| d.parse().ok());
-            Tif::GoodTillDate(date.ok_or("GTD needs ExpireDate (432) as YYYYMMDD")?)
+            let needed = "EXPIRE_DATE_INVALID: GTD needs ExpireDate (432) as YYYYMMDD";
+            Tif::GoodTillDate(date.ok_or(needed)?)
         }
         Some(_) => return Err("UNSUPPORTED: TimeInForce (59) must be 0, 1, 3, 4 or 6".into()),
     })
@@ -269,9 +279,10 @@ fn new_order(
     let post_only =
         text(view, 18).is_some_and(|values| values.split(' ').any(|value| value == "6"));
     let account = match text(view, 1) {
-        Some(account) => {
-            Some(Account::new(account).map_err(|error| format!("Account (1) {error}"))?)
-        }
+        Some(account) => Some(
+            Account::new(account)
+                .map_err(|error| format!("INVALID_ACCOUNT: Account (1) {error}"))?,
+        ),
         None => None,
     };
     Ok(NewOrderInput {
@@ -281,7 +292,7 @@ fn new_order(
         side: side(view)?,
         kind: order_kind(view)?,
         price: decimal(view, 44)?,
-        quantity: decimal(view, 38)?.ok_or("OrderQty (38) is required")?,
+        quantity: decimal(view, 38)?.ok_or("INCORRECT_QUANTITY: OrderQty (38) is required")?,
         tif: tif(view)?,
         display: decimal(view, 111)?,
         post_only,
@@ -323,7 +334,7 @@ fn replace(
         instrument: instrument(view, registry)?,
         side: side(view)?,
         price: decimal(view, 44)?,
-        quantity: decimal(view, 38)?.ok_or("OrderQty (38) is required")?,
+        quantity: decimal(view, 38)?.ok_or("INCORRECT_QUANTITY: OrderQty (38) is required")?,
         display: decimal(view, 111)?,
     })
 }

@@ -377,11 +377,20 @@ pub(crate) fn request_reject(request_id: &str, reason: u8, text: &str) -> Body {
 }
 
 /// SecurityList (y) of every instrument.
-pub(crate) fn security_list(request_id: &str, registry: &Registry) -> Body {
+pub(crate) fn security_list(request_id: &str, symbol: Option<&str>, registry: &Registry) -> Body {
+    let listed: Vec<&birzha_book::Instrument> = match symbol {
+        None => registry.instruments.iter().collect(),
+        Some(symbol) => {
+            let id = registry.instrument(symbol);
+            id.map(|id| &registry.instruments[id.0 as usize]).into_iter().collect()
+        }
+    };
+    // SecurityRequestResult (560): 0 valid, 2 no instruments found.
+    let result = if listed.is_empty() { 2 } else { 0 };
     let mut body = Body::new();
-    body.str(320, request_id.as_bytes()).str(322, request_id.as_bytes()).uint(560, 0);
-    body.uint(146, registry.instruments.len() as u64);
-    for instrument in &registry.instruments {
+    body.str(320, request_id.as_bytes()).str(322, request_id.as_bytes()).uint(560, result);
+    body.uint(146, listed.len() as u64);
+    for instrument in listed {
         let spec = instrument.spec();
         let description = format!(
             "{}; unit {}; lot {} {}; tick {} {}",
