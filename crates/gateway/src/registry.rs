@@ -24,8 +24,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use birzha_fix::session::{
-    DeferredSync, FileStore, MemoryStore, Outgoing, SessionId, SessionStore, StoreError,
-    encode_application,
+    DeferredSync, FileStore, FileStoreConfig, MemoryStore, Outgoing, SessionId, SessionStore,
+    StoreError, encode_application,
 };
 use bytes::{Bytes, BytesMut};
 use tokio::sync::{Notify, mpsc};
@@ -170,6 +170,26 @@ struct Inner {
     queue_max: usize,
     /// Stamps offline messages.
     clock: Clock,
+    /// Store files found damaged, by CompID, with the file's size and time of change then:
+    /// refused again at once (not read again on every message for that trader) until the
+    /// operator restores or moves the file.
+    damaged: Mutex<HashMap<String, Damaged>>,
+}
+
+/// A store file [`FileStore::open`] refused as damaged.
+#[derive(Debug)]
+struct Damaged {
+    /// The file's size and time of change when it was refused.
+    signature: Option<(u64, std::time::SystemTime)>,
+    /// The refusal's offsets.
+    offset: u64,
+    next: u64,
+}
+
+/// A file's size and time of change, to tell whether it changed.
+fn signature(path: &std::path::Path) -> Option<(u64, std::time::SystemTime)> {
+    let metadata = std::fs::metadata(path).ok()?;
+    Some((metadata.len(), metadata.modified().ok()?))
 }
 
 /// A logged-on session's hold on its slot, returned by [`Sessions::claim`].
@@ -199,6 +219,7 @@ impl Sessions {
                 local_comp_id: config.session.local_comp_id.clone(),
                 queue_max: config.outbound_queue_max,
                 clock: Clock::new(),
+                damaged: Mutex::new(HashMap::new()),
             }),
         }
     }
@@ -341,13 +362,40 @@ impl Sessions {
         }
         let store: Box<dyn SessionStore> = match &self.inner.store {
             StoreConfig::Memory { messages_max } => Box::new(MemoryStore::new(*messages_max)),
-            StoreConfig::File(config) => Box::new(FileStore::open(config, comp_id)?),
+            StoreConfig::File(config) => Box::new(self.open_file_store(config, comp_id)?),
         };
         let id = SessionId { local: self.inner.local_comp_id.clone(), remote: comp_id.to_owned() };
         let (store, link) = (Mutex::new(store), Mutex::new(Link::Offline));
         let slot = Arc::new(Slot { id, store, link });
         slots.insert(comp_id.to_owned(), Arc::clone(&slot));
         Ok(slot)
+    }
+
+    /// Opens `comp_id`'s file store, unless it was found damaged and has not changed since.
+    fn open_file_store(
+        &self,
+        config: &FileStoreConfig,
+        comp_id: &str,
+    ) -> Result<FileStore, StoreError> {
+        let path = FileStore::path_of(config, comp_id);
+        let mut damaged = lock(&self.inner.damaged);
+        if let Some(known) = damaged.get(comp_id)
+            && known.signature == signature(&path)
+        {
+            let (offset, next) = (known.offset, known.next);
+            return Err(StoreError::Corrupt { path: path.display().to_string(), offset, next });
+        }
+        match FileStore::open(config, comp_id) {
+            Err(StoreError::Corrupt { path: shown, offset, next }) => {
+                let signature = signature(&path);
+                damaged.insert(comp_id.to_owned(), Damaged { signature, offset, next });
+                Err(StoreError::Corrupt { path: shown, offset, next })
+            }
+            opened => {
+                damaged.remove(comp_id);
+                opened
+            }
+        }
     }
 
     /// Marks `comp_id` logged on. Returns `Ok(None)` if it already is.

@@ -754,10 +754,16 @@ async fn a_damaged_session_store_refuses_only_its_trader_and_says_why() {
     assert_eq!(field(&logout, 35).as_deref(), Some("5"));
     let text = field(&logout, 58).unwrap_or_default();
     assert!(text.contains("Session store unavailable"), "{text}");
-    assert_eq!(std::fs::read(running.dir.path().join("fix/TRADER1.session")).ok(), Some(bytes));
+    let path = running.dir.path().join("fix/TRADER1.session");
+    assert_eq!(std::fs::read(&path).ok(), Some(bytes));
     let mut other = Trader::logon(running.server.address, "TRADER3", 1).await;
     other.order("O1", BUTTER, 2, 1, "6800", "").await;
     other.report("O1", "0").await;
+    // The operator moves the file aside: the trader starts afresh, without a restart.
+    std::fs::rename(&path, path.with_extension("damaged")).expect("moved aside");
+    let mut trader = Trader::logon(running.server.address, "TRADER1", 1).await;
+    trader.order("W4", BUTTER, 1, 1, "6800", "").await;
+    trader.report("W4", "0").await;
     running.stop().await;
 }
 

@@ -99,6 +99,12 @@ pub struct FileStore {
 }
 
 impl FileStore {
+    /// The file of `comp_id`'s store (whether or not it exists).
+    #[must_use]
+    pub fn path_of(config: &FileStoreConfig, comp_id: &str) -> PathBuf {
+        config.directory.join(format!("{}.session", file_name(comp_id)))
+    }
+
     /// Opens (or creates) the store of `comp_id`, replaying its file.
     ///
     /// # Errors
@@ -109,7 +115,7 @@ impl FileStore {
         if comp_id.is_empty() || comp_id.len() > COMP_ID_LEN_MAX {
             return Err(StoreError::BadCompId { comp_id: comp_id.into() });
         }
-        let path = config.directory.join(format!("{}.session", file_name(comp_id)));
+        let path = Self::path_of(config, comp_id);
         std::fs::create_dir_all(&config.directory).map_err(io_error(&config.directory))?;
         let created = !path.exists();
         let mut file = OpenOptions::new()
