@@ -173,20 +173,6 @@ impl ShardState {
         self.push(OutputEvent::Execution(execution), out);
     }
 
-    /// Finds the order a request names, among the requesting trader's firm's working orders.
-    ///
-    /// Another firm's order, working or finished and kept, is `UnknownOrder`; the firm's own
-    /// finished order is `TooLate`. One finished longer ago (its record is no longer kept, and
-    /// so its firm unknown) is `TooLate` whoever asks: that tells another firm only that the
-    /// OrderID was issued and has ended, which sequential OrderIDs reveal anyway.
-    fn resolve(&self, trader: TraderId, order: &OrderRef) -> Result<OrderId, RejectReason> {
-        match self.find(trader, order) {
-            Ok((order_id, Found::Working(_))) => Ok(order_id),
-            Ok((_, Found::Finished(_))) => Err(RejectReason::TooLate),
-            Err(reason) => Err(reason),
-        }
-    }
-
     /// The order `order` names, working or finished (and still kept), if it is one of
     /// `trader`'s firm's; else why not: `TooLate` for an order this shard finished and no
     /// longer keeps, `UnknownOrder` otherwise (another firm's orders included).
@@ -215,19 +201,26 @@ impl ShardState {
         }
     }
 
-    /// [`resolve`](Self::resolve) for a cancel or replace, which must name the order's side.
-    fn resolve_sided(
+    /// Finds the working order a cancel or replace names, among the requesting trader's firm's
+    /// orders, and checks that the request names its side (a replace never changes it).
+    ///
+    /// Another firm's order, working or finished and kept, is `UnknownOrder`; the firm's own
+    /// finished order is `TooLate`. One finished longer ago (its record is no longer kept, and
+    /// so its firm unknown) is `TooLate` whoever asks: that tells another firm only that the
+    /// OrderID was issued and has ended, which sequential OrderIDs reveal anyway.
+    fn resolve(
         &self,
         trader: TraderId,
         order: &OrderRef,
         side: Side,
     ) -> Result<OrderId, RejectReason> {
-        let order_id = self.resolve(trader, order)?;
-        match self.orders.get(&order_id) {
-            Some(record) if record.side != side => {
+        match self.find(trader, order) {
+            Ok((_, Found::Working(record))) if record.side != side => {
                 Err(RejectReason::SideMismatch { side: record.side })
             }
-            _ => Ok(order_id),
+            Ok((order_id, Found::Working(_))) => Ok(order_id),
+            Ok((_, Found::Finished(_))) => Err(RejectReason::TooLate),
+            Err(reason) => Err(reason),
         }
     }
 
@@ -240,7 +233,7 @@ impl ShardState {
     pub(super) fn cancel(&mut self, input: &CancelInput, out: &mut Vec<Output>) {
         let resolved = self
             .check_request(input.trader, input.cl_ord_id, input.instrument, false)
-            .and_then(|()| self.resolve_sided(input.trader, &input.order, input.side));
+            .and_then(|()| self.resolve(input.trader, &input.order, input.side));
         let order_id = match resolved {
             Ok(order_id) => order_id,
             Err(reason) => {
@@ -288,7 +281,7 @@ impl ShardState {
     pub(super) fn replace(&mut self, input: &ReplaceInput, out: &mut Vec<Output>) {
         let admitted = self
             .check_request(input.trader, input.cl_ord_id, input.instrument, true)
-            .and_then(|()| self.resolve_sided(input.trader, &input.order, input.side))
+            .and_then(|()| self.resolve(input.trader, &input.order, input.side))
             .and_then(|order_id| self.admit_replace(input, order_id).map(|r| (order_id, r)));
         let (order_id, (request, reserved)) = match admitted {
             Ok(admitted) => admitted,
