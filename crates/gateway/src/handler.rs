@@ -552,7 +552,9 @@ fn slow_reader() -> Status {
 
 /// Sends what the application has queued. Messages already numbered ([`Queued::Stored`])
 /// are all written before the session numbers anything else, so the wire keeps sequence
-/// order; otherwise up to [`OUTBOUND_BATCH_MAX`] messages go per event.
+/// order; otherwise up to [`OUTBOUND_BATCH_MAX`] messages go per event. Nothing while a resend
+/// is in progress: what is queued is numbered after its range (a Logout that ends the resend
+/// leaves the stored messages to the trader's next ResendRequest).
 fn drain_queue(
     session: &mut Session,
     queue: &mut mpsc::Receiver<Queued>,
@@ -560,6 +562,9 @@ fn drain_queue(
     store: &mut dyn birzha_fix::session::SessionStore,
     out: &mut Vec<u8>,
 ) -> Result<(), GatewayError> {
+    if session.resending() {
+        return Ok(());
+    }
     let mut numbered_here = 0;
     while let Ok(queued) = queue.try_recv() {
         let numbers = matches!(queued, Queued::Message(_));

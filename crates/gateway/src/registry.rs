@@ -170,7 +170,7 @@ struct Inner {
     queue_max: usize,
     /// Stamps offline messages.
     clock: Clock,
-    /// Store files found damaged, by CompID, with the file's size and time of change then:
+    /// Store files found damaged, by CompID, with the file's identity and times then:
     /// refused again at once (not read again on every message for that trader) until the
     /// operator restores or moves the file.
     damaged: Mutex<HashMap<String, Damaged>>,
@@ -179,17 +179,22 @@ struct Inner {
 /// A store file [`FileStore::open`] refused as damaged.
 #[derive(Debug)]
 struct Damaged {
-    /// The file's size and time of change when it was refused.
-    signature: Option<(u64, std::time::SystemTime)>,
+    /// The file's identity and times when it was refused.
+    signature: Option<Signature>,
     /// The refusal's offsets.
     offset: u64,
     next: u64,
 }
 
-/// A file's size and time of change, to tell whether it changed.
-fn signature(path: &std::path::Path) -> Option<(u64, std::time::SystemTime)> {
-    let metadata = std::fs::metadata(path).ok()?;
-    Some((metadata.len(), metadata.modified().ok()?))
+/// A file's device and inode, size, and times of change (of its contents and of its inode), to
+/// tell whether it changed: a file restored from a backup with its old modification time (`cp
+/// -p`, `rsync -a`) still gets a new inode change time.
+type Signature = (u64, u64, u64, i64, i64, i64, i64);
+
+fn signature(path: &std::path::Path) -> Option<Signature> {
+    use std::os::unix::fs::MetadataExt;
+    let m = std::fs::metadata(path).ok()?;
+    Some((m.dev(), m.ino(), m.size(), m.mtime(), m.mtime_nsec(), m.ctime(), m.ctime_nsec()))
 }
 
 /// A logged-on session's hold on its slot, returned by [`Sessions::claim`].

@@ -727,12 +727,9 @@ async fn reports_not_stored_before_a_clean_restart_are_delivered_after_it() {
     running.stop().await;
 }
 
-/// Regression (a review's): a session store damaged before its last record was taken for a
-/// torn tail and cut at the damage: the later reports were lost and the trader's next reports
-/// numbered as old ones. Now its Logon is refused with a Logout that says why (the operator's
-/// log names the file and offset), the file is left for the operator, and others trade on.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_damaged_session_store_refuses_only_its_trader_and_says_why() {
+/// The data directory of a stopped exchange where TRADER1's store keeps W1..W3's
+/// acknowledgements, and that store's file.
+async fn a_store_of_three_reports() -> (TempDir, PathBuf) {
     let running = start_with(1000, PhaseConfig::default(), 1 << 20).await;
     let mut trader = Trader::logon(running.server.address, "TRADER1", 1).await;
     for n in 1..=3 {
@@ -742,6 +739,16 @@ async fn a_damaged_session_store_refuses_only_its_trader_and_says_why() {
     drop(trader);
     let dir = running.stop_keeping_data().await;
     let path = dir.path().join("fix/TRADER1.session");
+    (dir, path)
+}
+
+/// Regression (a review's): a session store damaged before its last record was taken for a
+/// torn tail and cut at the damage: the later reports were lost and the trader's next reports
+/// numbered as old ones. Now its Logon is refused with a Logout that says why (the operator's
+/// log names the file and offset), the file is left for the operator, and others trade on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_damaged_session_store_refuses_only_its_trader_and_says_why() {
+    let (dir, path) = a_store_of_three_reports().await;
     let mut bytes = std::fs::read(&path).expect("the store");
     let first = bytes.windows(5).position(|w| w == b"11=W1").expect("W1's report kept");
     bytes[first + 3] = b'X';
@@ -947,5 +954,52 @@ async fn a_mass_cancel_part_that_never_completes_is_reported_after_the_replay() 
     let durable = running.engine.as_ref().expect("running").handle().seq_durable()[shard];
     let watermark = running.watermarks()[shard];
     assert!(watermark >= durable, "watermark {watermark}, durable {durable}, part at {mass_seq}");
+    running.stop().await;
+}
+
+/// Regression (a review's): a store damaged in place without its time of change moving (a
+/// media or file-system error: nothing wrote through the file), restored from a backup that
+/// keeps the file's times (`cp -p`, `rsync -a`, `tar x`), had the damaged file's size and time
+/// of change, and the server kept refusing the intact file until a restart.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_store_restored_from_a_backup_keeping_its_times_is_taken_without_a_restart() {
+    let (dir, path) = a_store_of_three_reports().await;
+    let backup = dir.path().join("TRADER1.session.backup");
+    let good = std::fs::read(&path).expect("the store");
+    let modified = std::fs::metadata(&path).and_then(|m| m.modified()).expect("mtime");
+    // The nightly backup, keeping the file's times (as cp -p or rsync -a do).
+    std::fs::copy(&path, &backup).expect("backup");
+    let set_time = |file: &std::path::Path| {
+        let handle = std::fs::OpenOptions::new().write(true).open(file).expect("open");
+        handle.set_modified(modified).expect("set mtime");
+    };
+    set_time(&backup);
+    // The disk damages a byte inside W1's report; nothing wrote through the file.
+    let mut bytes = good.clone();
+    let first = bytes.windows(5).position(|w| w == b"11=W1").expect("W1's report kept");
+    bytes[first + 3] = b'X';
+    std::fs::write(&path, &bytes).expect("damaged");
+    set_time(&path);
+    let running = start_in(dir, 1000, PhaseConfig::default(), 1 << 20).await;
+    let logon = || format!("35=A|49=TRADER1|56=BIRZHA|34=5|52={}|98=0|108=30|554=demo", utc_now(0));
+    let mut refused = Client::connect(running.server.address).await;
+    refused.send(&frame(&logon())).await;
+    let logout = refused.receive_within(5).await.expect("an answer").expect("a Logout");
+    assert_eq!(field(&logout, 35).as_deref(), Some("5"));
+    // The operator restores the file from the backup, keeping its times.
+    let path = running.dir.path().join("fix/TRADER1.session");
+    let backup = running.dir.path().join("TRADER1.session.backup");
+    std::fs::copy(&backup, &path).expect("restored");
+    set_time(&path);
+    assert_eq!(std::fs::read(&path).expect("restored"), good, "the intact file is back");
+    let mut client = Client::connect(running.server.address).await;
+    client.send(&frame(&logon())).await;
+    let answer = client.receive_within(5).await.expect("an answer").expect("a frame");
+    assert_eq!(
+        field(&answer, 35).as_deref(),
+        Some("A"),
+        "the restored, intact store is still refused: {}",
+        String::from_utf8_lossy(&answer).replace('\x01', "|")
+    );
     running.stop().await;
 }

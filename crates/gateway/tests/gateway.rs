@@ -457,3 +457,61 @@ async fn a_reset_logon_behind_a_resend_request_ends_the_old_resend() {
         server.stop().await;
     }
 }
+
+/// Regression (a review's): a shutdown that began while a long resend was being written (the
+/// trader reading slowly) ended the resend with the Logout, but first wrote the reports stored
+/// for the trader meanwhile (numbered after the range): a gap in the middle of the resend, then
+/// a report numbered past it. The stored reports now wait for the trader's next resend.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_shutdown_during_a_resend_sends_nothing_numbered_past_it_but_the_logout() {
+    const STORED: u64 = 60_000;
+    let mut config = config();
+    config.store = StoreConfig::Memory { messages_max: 200_000 };
+    let (server, sessions) = start(config).await;
+    for n in 0..STORED {
+        sessions.send(TRADER, execution_report(&format!("O-{n}"))).unwrap();
+    }
+    let mut client = Client::connect(server.address).await;
+    let reply = logon(&mut client, 1).await;
+    assert_eq!(field(&reply, 34), Some((STORED + 1).to_string()));
+    client.send(&message("2", 2, "7=1|16=0")).await;
+    // The trader does not read for a while: the resend's writes wait on the socket.
+    tokio::time::sleep(Duration::from_millis(1_000)).await;
+    let live = execution_report("LIVE");
+    let outgoing = birzha_fix::session::Outgoing {
+        msg_type: &live.msg_type,
+        body: &live.body,
+        poss_resend: false,
+    };
+    let mut buffers = birzha_gateway::SendBuffers::default();
+    let live_seq = sessions.send_stored(TRADER, &outgoing, &mut buffers).unwrap();
+    assert_eq!(live_seq, STORED + 2);
+    let stopping = tokio::spawn(server.stop());
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let mut frames = Vec::new();
+    while let Ok(Some(frame)) = client.receive_within(3).await {
+        let logout = field(&frame, 35).as_deref() == Some("5");
+        frames.push(frame);
+        if logout {
+            break;
+        }
+    }
+    stopping.await.unwrap();
+    assert_eq!(field(frames.last().unwrap(), 35).as_deref(), Some("5"), "ends with a Logout");
+    let mut next = 1;
+    for frame in &frames[..frames.len() - 1] {
+        let seq: u64 = field(frame, 34).and_then(|seq| seq.parse().ok()).expect("MsgSeqNum");
+        assert_eq!(
+            seq,
+            next,
+            "{} frames before the Logout; frame {} breaks the sequence: {}",
+            frames.len() - 1,
+            frames.iter().position(|f| std::ptr::eq(f, frame)).unwrap(),
+            show(frame)
+        );
+        next = match field(frame, 35).as_deref() {
+            Some("4") => field(frame, 36).and_then(|seq| seq.parse().ok()).expect("NewSeqNo"),
+            _ => seq + 1,
+        };
+    }
+}

@@ -187,6 +187,9 @@ pub(crate) fn refusal(view: &MessageView<'_>, reason: &str, ids: &LocalIds) -> R
             let request_id = text(view, 262).unwrap_or("");
             Request::Reply(b"Y", super::market_data::request_reject(request_id, b'2', reason))
         }
+        // A status request refused for the moment (THROTTLED, BUSY…) says nothing of the
+        // order: a BusinessMessageReject, like any request the exchange cannot take now.
+        b"H" if transient(reason) => business_reject(reason),
         b"D" | b"H" => {
             body.str(37, b"NONE").str(11, cl_ord_id).str(17, ids.exec_id().as_bytes());
             if view.msg_type() == b"H" {
@@ -205,13 +208,21 @@ pub(crate) fn refusal(view: &MessageView<'_>, reason: &str, ids: &LocalIds) -> R
             body.str(58, reason.as_bytes());
             Request::Reply(b"8", body)
         }
-        _ => {
-            let unavailable = matches!(reason.split(':').next(), Some("BUSY" | "UNAVAILABLE"));
-            let code =
-                if unavailable { BUSINESS_REJECT_UNAVAILABLE } else { BUSINESS_REJECT_OTHER };
-            Request::Refused { reason: code, text: reason.to_owned() }
-        }
+        _ => business_reject(reason),
     }
+}
+
+/// Whether a refusal is the exchange's state of the moment, not the request's content.
+fn transient(reason: &str) -> bool {
+    matches!(reason.split(':').next(), Some("THROTTLED" | "BUSY" | "UNAVAILABLE" | "STOPPED"))
+}
+
+/// A BusinessMessageReject: 380=4 (application not available) when the exchange is busy or its
+/// journal faulted, 0 (other) otherwise.
+fn business_reject(reason: &str) -> Request {
+    let unavailable = matches!(reason.split(':').next(), Some("BUSY" | "UNAVAILABLE"));
+    let code = if unavailable { BUSINESS_REJECT_UNAVAILABLE } else { BUSINESS_REJECT_OTHER };
+    Request::Refused { reason: code, text: reason.to_owned() }
 }
 
 fn cl_ord_id(view: &MessageView<'_>, tag: u32) -> Result<ClOrdId, String> {
@@ -431,5 +442,26 @@ mod tests {
         assert!(!reject.contains("|17=") && reject.contains("|60=20"), "{reject}");
         let (_, second) = refused(&order, &ids);
         assert!(second.contains(&format!("|17={prefix}-2|")), "the next id: {second}");
+    }
+
+    /// Regression (a review of the fixes): a status request refused for the moment (BUSY,
+    /// THROTTLED) was answered with a status saying 39=8, of a possibly working order; it gets
+    /// a BusinessMessageReject. One naming an unknown symbol still gets a status answer.
+    #[test]
+    fn a_status_request_refused_for_the_moment_is_a_business_reject() {
+        let ids = LocalIds::new();
+        let text = "8=FIX.4.4|9=0|35=H|11=A|55=BUT82|54=1|10=000|".replace('|', "\x01");
+        let mut buffer = Fields::with_capacity(64);
+        let view = parse(text.as_bytes(), &mut buffer).expect("parses");
+        for (reason, code) in [("BUSY: try again", 4), ("THROTTLED: slow down", 0)] {
+            match refusal(&view, reason, &ids) {
+                Request::Refused { reason: got, text } => {
+                    assert_eq!((got, text.as_str()), (code, reason))
+                }
+                _ => panic!("{reason}: a business reject"),
+            }
+        }
+        let unknown = refusal(&view, "UNKNOWN_SYMBOL: BUT82 is not traded here", &ids);
+        assert!(matches!(unknown, Request::Reply(b"8", _)), "a status answer");
     }
 }
