@@ -187,7 +187,7 @@ fn gateway_summary(gateway: &GatewayConfig) -> String {
     let _ = writeln!(
         text,
         "  throttle per session: {} orders/s, {} cancels/s; outbound queue {}; \
-         failed logons answered after {} ms",
+         Logons after a refused one delayed {} ms (doubling, up to 10 s)",
         gateway.orders_per_second,
         gateway.cancels_per_second,
         gateway.outbound_queue_capacity,

@@ -138,8 +138,7 @@ impl Trader {
                 };
                 let _ = writeln!(
                     out,
-                    "note: the saved sequence numbers were stale ({text}); logging on again \
-                     (the exchange treats the refused logon as a disconnect)"
+                    "note: the saved sequence numbers were stale ({text}); logging on again"
                 );
                 config.sender_seq_next = expected;
                 connect_once(args, config).await?
