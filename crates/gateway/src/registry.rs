@@ -181,8 +181,9 @@ struct Inner {
 struct Damaged {
     /// The file's identity and times when it was refused.
     signature: Option<Signature>,
-    /// The refusal's offsets.
+    /// Where the damaged record starts.
     offset: u64,
+    /// Where the next intact record starts.
     next: u64,
 }
 
