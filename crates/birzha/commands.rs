@@ -191,7 +191,7 @@ fn gateway_summary(gateway: &GatewayConfig) -> String {
         gateway.orders_per_second,
         gateway.cancels_per_second,
         gateway.outbound_queue_capacity,
-        gateway.logon_failure_delay.as_millis(),
+        gateway.logon_failure_delay.max(std::time::Duration::from_millis(1)).as_millis(),
     );
     match &gateway.admin {
         Some(admin) => _ = writeln!(text, "  admin: {}", admin.listen),

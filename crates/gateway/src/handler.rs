@@ -325,6 +325,8 @@ impl<A: Application + Send + Sync + 'static> Handler<A> {
             return Ok(Event::SlowReader);
         }
         let shutting_down = self.shutdown.is_shutdown();
+        // After our Logout the queue waits (see `drain_queue`).
+        let sending = !established.session.logout_sent();
         let shutdown_over = async {
             match self.shutdown_deadline {
                 Some(end) => sleep_until(end).await,
@@ -337,7 +339,7 @@ impl<A: Application + Send + Sync + 'static> Handler<A> {
             () = shutdown_over => Event::ShutdownOver,
             () = established.claim.kick.notified() => Event::SlowReader,
             read = self.connection.read() => Event::Read(read?),
-            Some(message) = established.claim.queue.recv() => Event::Outbound(message),
+            Some(message) = established.claim.queue.recv(), if sending => Event::Outbound(message),
             () = timer => Event::Timer,
         })
     }
@@ -553,8 +555,9 @@ fn slow_reader() -> Status {
 /// Sends what the application has queued. Messages already numbered ([`Queued::Stored`])
 /// are all written before the session numbers anything else, so the wire keeps sequence
 /// order; otherwise up to [`OUTBOUND_BATCH_MAX`] messages go per event. Nothing while a resend
-/// is in progress: what is queued is numbered after its range (a Logout that ends the resend
-/// leaves the stored messages to the trader's next ResendRequest).
+/// is in progress (what is queued is numbered after its range) or after our Logout (it would
+/// follow it): stored messages wait in the store for the trader's next ResendRequest, the
+/// others are stored when the session ends.
 fn drain_queue(
     session: &mut Session,
     queue: &mut mpsc::Receiver<Queued>,
@@ -562,7 +565,7 @@ fn drain_queue(
     store: &mut dyn birzha_fix::session::SessionStore,
     out: &mut Vec<u8>,
 ) -> Result<(), GatewayError> {
-    if session.resending() {
+    if session.resending() || session.logout_sent() {
         return Ok(());
     }
     let mut numbered_here = 0;

@@ -625,6 +625,8 @@ async fn an_unhandled_application_message_gets_a_business_reject() {
         "{}",
         shown(&answer)
     );
+    // The profile's j carries BusinessRejectRefID (379): the request's own id.
+    assert_eq!(field(&answer, 379).as_deref(), Some("SD1"), "{}", shown(&answer));
 }
 
 /// Sanity of the helpers on a frame parsed by the FIX crate.

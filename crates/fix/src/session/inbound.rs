@@ -140,6 +140,9 @@ impl Session {
         if let Some(reason) = reason {
             let seq = view.msg_seq_num();
             let msg_type = view.msg_type();
+            // BusinessRejectRefID (379): the refused request's own id (ClOrdID, MDReqID or
+            // SecurityReqID), so that a client can match the reject to it.
+            let ref_id = [11, 262, 320].into_iter().find_map(|tag| view.get(tag));
             let text: Vec<u8> = text.bytes().filter(|&byte| byte != crate::SOH).collect();
             // An application message (FIX44.xml): kept for a ResendRequest, not gap-filled.
             self.send_own(io.now, io.store, io.out, (b"j", &[], true), |writer| {
@@ -149,7 +152,11 @@ impl Session {
                 if !text.is_empty() {
                     writer.str(58, &text);
                 }
-                writer.str(372, msg_type).uint(380, u64::from(reason));
+                writer.str(372, msg_type);
+                if let Some(ref_id) = ref_id {
+                    writer.str(379, ref_id);
+                }
+                writer.uint(380, u64::from(reason));
             })?;
         }
         let expected = io.store.next_target_seq();

@@ -226,6 +226,13 @@ impl Session {
         Ok(seq)
     }
 
+    /// Whether we sent a Logout: nothing but the counterparty's answer is awaited, and the
+    /// owner should send no application message after it (it would follow the Logout).
+    #[must_use]
+    pub fn logout_sent(&self) -> bool {
+        self.logout_sent_ms.is_some()
+    }
+
     /// Starts a Logout (for example at shutdown) and waits for the counterparty's.
     ///
     /// # Errors
