@@ -199,9 +199,7 @@ fn gaps_are_requested_filled_and_possdups_never_delivered_twice() {
 fn resend_replays_application_messages_and_gap_fills_the_rest() {
     let mut harness = Harness::logon("");
     let Harness { session, store, out, .. } = &mut harness;
-    let body = b"37=O|17=E|150=0|39=0|54=1|151=1|14=0|6=0|";
-    let body = body.iter().map(|&byte| if byte == b'|' { 1 } else { byte }).collect::<Vec<u8>>();
-    let report = Outgoing { msg_type: b"8", body: &body, poss_resend: false };
+    let report = report();
     assert_eq!(session.send(UtcTimestamp(T0), &report, store, out).unwrap(), 2);
     session.on_timer(UtcTimestamp(T0 + 10_000), store, out).unwrap();
     assert_eq!(session.send(UtcTimestamp(T0), &report, store, out).unwrap(), 4);
@@ -228,9 +226,7 @@ fn resend_replays_application_messages_and_gap_fills_the_rest() {
 fn a_long_resend_goes_out_in_pieces_that_cover_every_number_once() {
     let (mut harness, _) = Harness::start(MemoryStore::new(5_000), 1, "");
     let Harness { session, store, out, .. } = &mut harness;
-    let body = b"37=O|17=E|150=0|39=0|54=1|151=1|14=0|6=0|";
-    let body = body.iter().map(|&byte| if byte == b'|' { 1 } else { byte }).collect::<Vec<u8>>();
-    let report = Outgoing { msg_type: b"8", body: &body, poss_resend: false };
+    let report = report();
     for seq in 2..=3_000 {
         if (1_501..2_600).contains(&seq) {
             store.save(seq, None).unwrap(); // an admin message: not kept
@@ -498,11 +494,24 @@ fn a_kept_message_with_more_fields_than_fields_max_is_resent() {
     assert_eq!(summary, expected, "the snapshot (2) must be resent, or at least gap-filled");
 }
 
+/// An ExecutionReport (New) as the tests send it.
+fn report() -> Outgoing<'static> {
+    let body = b"37=O\x0117=E\x01150=0\x0139=0\x0154=1\x01151=1\x0114=0\x016=0\x01";
+    Outgoing { msg_type: b"8", body, poss_resend: false }
+}
+
+/// A session on a store of 5 000 messages that sent `count` execution reports after its Logon
+/// (numbered 2 on), its output read.
+fn with_reports(count: u64) -> Harness {
+    let (mut harness, _) = Harness::start(MemoryStore::new(5_000), 1, "");
+    written(&mut harness.out);
+    send_reports(&mut harness, count);
+    harness
+}
+
 /// `count` execution reports sent on the harness's session (numbered from the store's next).
 fn send_reports(harness: &mut Harness, count: u64) {
-    let body = b"37=O|17=E|150=0|39=0|54=1|151=1|14=0|6=0|";
-    let body = body.iter().map(|&byte| if byte == b'|' { 1 } else { byte }).collect::<Vec<u8>>();
-    let report = Outgoing { msg_type: b"8", body: &body, poss_resend: false };
+    let report = report();
     let Harness { session, store, out, .. } = harness;
     for _ in 0..count {
         session.send(UtcTimestamp(T0), &report, store, out).unwrap();
@@ -530,9 +539,7 @@ fn rest_of_resend(harness: &mut Harness) -> Vec<(String, u64, String)> {
 /// was at MsgSeqNum 2 (the counterparty then took our next messages for "too low").
 #[test]
 fn a_reset_logon_during_a_long_resend_ends_the_resend() {
-    let (mut harness, _) = Harness::start(MemoryStore::new(5_000), 1, "");
-    written(&mut harness.out);
-    send_reports(&mut harness, 2_999); // 2..=3000
+    let mut harness = with_reports(2_999); // 2..=3000
     harness.receive(&inbound("2", 2, T0, "7=1|16=0"), T0);
     let first = written(&mut harness.out);
     assert_eq!(first.len() as u64, RESEND_SEQS_PER_CALL, "the first piece: 1..=1024");
@@ -555,9 +562,7 @@ fn a_reset_logon_during_a_long_resend_ends_the_resend() {
 /// rest of the resend.
 #[test]
 fn nothing_is_numbered_between_the_pieces_of_a_resend() {
-    let (mut harness, _) = Harness::start(MemoryStore::new(5_000), 1, "");
-    written(&mut harness.out);
-    send_reports(&mut harness, 2_999); // 2..=3000
+    let mut harness = with_reports(2_999); // 2..=3000
     harness.receive(&inbound("2", 5, T0, "7=1|16=0"), T0);
     let mut frames = written(&mut harness.out);
     frames.extend(rest_of_resend(&mut harness));

@@ -2,6 +2,7 @@
 //! refuses and answers. The first tests are regressions from a review (2026-11-29).
 
 use crate::exchange::{BUTTER, Trader, start};
+use crate::outbound::rest;
 use crate::util::{field, utc_now};
 
 fn shown(frame: &[u8]) -> String {
@@ -25,8 +26,7 @@ async fn a_far_future_expire_date_is_answered_and_the_shard_trades_on() {
     assert_eq!(field(&answer, 39).as_deref(), Some("8"), "{}", shown(&answer));
     let text = field(&answer, 58).unwrap_or_default();
     assert!(text.starts_with("EXPIRE_DATE_INVALID"), "{text}");
-    trader.order("AFTER", BUTTER, 1, 1, "6800", "").await;
-    trader.report("AFTER", "0").await;
+    rest(&mut trader, "AFTER", (1, 1, "6800"), "").await;
     running.stop().await;
 }
 
@@ -37,8 +37,7 @@ async fn a_far_future_expire_date_is_answered_and_the_shard_trades_on() {
 async fn a_cancel_or_replace_with_the_other_side_is_refused() {
     let running = start(500).await;
     let mut trader = Trader::logon(running.server.address, "TRADER1", 1).await;
-    trader.order("O1", BUTTER, 1, 5, "6790", "").await;
-    trader.report("O1", "0").await;
+    rest(&mut trader, "O1", (1, 5, "6790"), "").await;
     let replace = ("G", "O2", "|38=5|40=2|44=6795");
     for (msg_type, cl_ord_id, extra) in [replace, ("F", "C1", "")] {
         let body = format!("11={cl_ord_id}|41=O1|55={BUTTER}|54=2|60={}{extra}", utc_now(0));
@@ -61,8 +60,7 @@ async fn a_cancel_or_replace_with_the_other_side_is_refused() {
 async fn a_refused_status_request_is_a_status_answer_not_an_order_reject() {
     let running = start(500).await;
     let mut trader = Trader::logon(running.server.address, "TRADER1", 1).await;
-    trader.order("O1", BUTTER, 1, 5, "6790", "").await;
-    trader.report("O1", "0").await;
+    rest(&mut trader, "O1", (1, 5, "6790"), "").await;
     trader.send("H", "11=O1|55=NO-SUCH|54=1").await;
     let answer = trader
         .expect(
@@ -109,8 +107,7 @@ async fn an_unsubscribe_ends_the_refreshes() {
         .send("V", &format!("262=MD1|263=2|264=0|265=1|267=2|269=0|269=1|146=1|55={BUTTER}"))
         .await;
     sync(&mut watcher, "A").await;
-    trader.order("O1", BUTTER, 1, 5, "6790", "").await;
-    trader.report("O1", "0").await;
+    rest(&mut trader, "O1", (1, 5, "6790"), "").await;
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     let after = sync(&mut watcher, "B").await;
     assert!(
@@ -126,10 +123,8 @@ async fn an_unsubscribe_ends_the_refreshes() {
 async fn a_mass_cancel_with_a_side_cancels_only_that_side() {
     let running = start(500).await;
     let mut trader = Trader::logon(running.server.address, "TRADER1", 1).await;
-    trader.order("B1", BUTTER, 1, 5, "6790", "").await;
-    trader.report("B1", "0").await;
-    trader.order("S1", BUTTER, 2, 5, "6890", "").await;
-    trader.report("S1", "0").await;
+    rest(&mut trader, "B1", (1, 5, "6790"), "").await;
+    rest(&mut trader, "S1", (2, 5, "6890"), "").await;
     trader.order("M1", "MILK-RAW-BYN", 2, 5, "0.95", "").await;
     trader.report("M1", "0").await;
     trader.send("q", &format!("11=Q1|530=1|55={BUTTER}|54=2|60={}", utc_now(0))).await;
@@ -147,8 +142,7 @@ async fn a_mass_cancel_with_a_side_cancels_only_that_side() {
 async fn an_iceberg_reduced_below_its_display_shows_its_total() {
     let running = start(500).await;
     let mut trader = Trader::logon(running.server.address, "TRADER1", 1).await;
-    trader.order("I1", BUTTER, 1, 10, "6790", "|111=5").await;
-    trader.report("I1", "0").await;
+    rest(&mut trader, "I1", (1, 10, "6790"), "|111=5").await;
     let replace = format!("11=I2|41=I1|55={BUTTER}|54=1|60={}|38=3|40=2|44=6790", utc_now(0));
     trader.send("G", &replace).await;
     let answer = trader.expect(|m| field(m, 11).as_deref() == Some("I2"), "I2").await;

@@ -487,7 +487,7 @@ async fn two_traders(second: &'static str) -> (Running, Trader, Trader) {
 }
 
 /// Sends a BUTTER limit order (side, lots, price; `extra` fields) and waits for its 150=0.
-async fn rest(
+pub(crate) async fn rest(
     trader: &mut Trader,
     cl_ord_id: &str,
     (side, lots, price): (u8, u32, &str),
