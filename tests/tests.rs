@@ -22,6 +22,10 @@
 //!   the log.
 //! - `operations`: what operators do to a data directory: a second server on it is refused;
 //!   a graceful restart keeps every session's orders.
+//! - `quickfix`: two traders on QuickFIX (a third-party engine with the stock FIX44.xml and its
+//!   default validation) trade, replace, cancel, ask status, mass cancel, follow market data
+//!   and phase changes, and take a fill missed while logged out through a resend; neither side
+//!   rejects a message.
 //! - `journal`: `birzha journal verify` passes on a clean data directory and fails, naming the
 //!   file and offset, after a byte in the middle of a journal is flipped; the server refuses to
 //!   start on it.
@@ -35,6 +39,7 @@ mod battery;
 mod crash;
 mod journal;
 mod operations;
+mod quickfix;
 mod restart;
 mod serve;
 mod trading;
