@@ -310,14 +310,14 @@ fn frame_begin(begin: &str, fields: &str) -> Vec<u8> {
 fn refused_logons(server: &Server) {
     let password = format!("|554={WRONG_PASSWORD}");
     let fields = format!("35=A|49=TRADER2|56=BIRZHA|34=1|52={}|98=0|108=30|554=demo", utc_now());
-    let cases: [(u8, Vec<u8>, &str); 5] = [
-        (20, logon_message("NOBODY", "BIRZHA", "|554=demo"), "unknown trader"),
-        (21, logon_message("TRADER2", "NYSE", "|554=demo"), "Unknown TargetCompID"),
-        (22, frame_begin("FIX.4.2", &fields), "Incorrect BeginString"),
-        (23, logon_message("TRADER2", "BIRZHA", &password), "wrong password"),
-        (24, logon_message("TRADER2", "BIRZHA", ""), "Password (554) is required"),
+    let cases: [(u8, Vec<u8>, &str, &str); 5] = [
+        (20, logon_message("NOBODY", "BIRZHA", "|554=demo"), "NOBODY", "unknown trader"),
+        (21, logon_message("TRADER2", "NYSE", "|554=demo"), "TRADER2", "Unknown TargetCompID"),
+        (22, frame_begin("FIX.4.2", &fields), "TRADER2", "Incorrect BeginString"),
+        (23, logon_message("TRADER2", "BIRZHA", &password), "TRADER2", "wrong password"),
+        (24, logon_message("TRADER2", "BIRZHA", ""), "TRADER2", "Password (554) is required"),
     ];
-    for (host, logon, text) in cases {
+    for (host, logon, sender, text) in cases {
         let answer = offend(server, host, &logon, WAIT);
         assert!(answer.closed, "127.0.0.{host}: disconnected");
         assert_eq!(answer.field_of("5", 58).as_deref(), Some(text), "127.0.0.{host}");
@@ -326,6 +326,8 @@ fn refused_logons(server: &Server) {
             (line["message"].as_str(), line["reason"].as_str()),
             (Some("Logon refused"), Some(text))
         );
+        // The operator sees who tried (the span has no CompID before a Logon is accepted).
+        assert_eq!(line["sender_comp_id"].as_str(), Some(sender), "{line}");
     }
 }
 
@@ -415,6 +417,42 @@ fn sequence_games(server: &Server) {
     assert_eq!((field(resend, 7).as_deref(), field(resend, 16).as_deref()), (Some("2"), Some("0")));
     drop(raw);
 
+    // A trader's engine refusing one of our messages, and our refusal of one of its messages,
+    // are both logged with the reason.
+    let mut raw = Raw::logon(server, 33, "TRADER2");
+    raw.send("3", "45=1|371=58|372=8|373=5|58=Value is incorrect");
+    raw.send("D", &format!("11=BADSIDE|55={BUTTER}|54=X|60={}|38=1|40=2|44=6200", utc_now()));
+    let reject = raw.until("3");
+    assert_eq!(field(reject.last().expect("a Reject"), 373).as_deref(), Some("5"));
+    let received = "session reject received: the counterparty refused one of our messages";
+    let line = server.wait_for(received, |line| logged_from(line, 33));
+    assert_eq!((line["ref_seq_num"].as_u64(), line["reason"].as_str()), (Some(1), Some("5")));
+    assert_eq!(line["text"], "Value is incorrect", "{line}");
+    let line = server.wait_for("session reject sent", |line| logged_from(line, 33));
+    assert_eq!((line["ref_tag"].as_i64(), line["reason"].as_u64()), (Some(54), Some(5)), "{line}");
+    assert_eq!(line["msg_type"], "D", "{line}");
+    drop(raw);
+
+    // A Logon numbered below what the session expects is refused by the session layer: the
+    // log says so, and never that the trader logged on.
+    let text = loop {
+        let mut raw = Raw { stream: connect_from(server.fix, 34), code: "TRADER2", seq: 1 };
+        raw.send("A", "98=0|108=30|554=demo");
+        let frames = raw.until("5");
+        let text = field(frames.last().expect("a Logout"), 58).unwrap_or_default();
+        if text != "Already logged on" {
+            break text;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert!(text.starts_with("MsgSeqNum too low"), "{text}");
+    server.wait_for("Logon refused by the session layer", |line| logged_from(line, 34));
+    let logged_on = server
+        .lines()
+        .into_iter()
+        .any(|line| line["message"] == "logged on" && logged_from(&line, 34));
+    assert!(!logged_on, "a refused Logon logged as logged on");
+
     let mut raw = Raw::logon(server, 31, "TRADER2");
     let order = format!("11=DUP1|55={BUTTER}|54=1|60={}|38=1|40=2|44=6200", utc_now());
     raw.send("D", &order);
@@ -483,6 +521,12 @@ fn slow_reader(server: &Server) {
         is_trader4,
     );
     assert_eq!(kicked["level"], "WARN");
+    // One line for the kick, not one for every reply that found the queue still full.
+    let full = server.lines().into_iter().filter(|line| {
+        line["message"] == "outbound queue full: disconnecting slow reader"
+            && line["comp_id"] == "TRADER4"
+    });
+    assert_eq!(full.count(), 1, "the slow reader's kick is logged once");
     let seq = raw.seq;
     drop(raw);
     // It comes back, continuing its sequence numbers, and asks for what it missed.

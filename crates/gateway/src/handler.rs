@@ -113,7 +113,9 @@ impl<A: Application + Send + Sync + 'static> Handler<A> {
             return Ok(());
         };
         tracing::Span::current().record("comp_id", established.comp_id.as_str());
-        info!("logged on");
+        if matches!(established.status, Status::Active) {
+            info!("logged on");
+        }
         let result = self.serve(&mut established).await;
         let voluntary = matches!(result, Ok(Status::Disconnect { voluntary: true, .. }));
         match &result {
@@ -534,7 +536,8 @@ fn answer_logon<A: Application + Send + Sync + 'static>(
             Refusal::new("Already logged on")
         }
     };
-    warn!(reason = %refusal.text, "Logon refused");
+    let sender_comp_id = String::from_utf8_lossy(view.get(49).unwrap_or_default());
+    warn!(%sender_comp_id, reason = %refusal.text, "Logon refused");
     context.backoff.refused(peer.ip());
     write_refusal(config, now, Some(&view), &refusal, out);
     Ok(None)

@@ -133,6 +133,9 @@ enum Link {
         log_out: Arc<AtomicBool>,
         /// Messages that arrived after the queue overflowed, in order.
         overflow: Vec<OutboundMessage>,
+        /// The session was kicked as a slow reader (logged once, not for every message that
+        /// finds the queue still full before the session ends).
+        kicked: bool,
     },
 }
 
@@ -238,7 +241,7 @@ impl Sessions {
         let slot = self.slot(comp_id)?;
         {
             let mut link = lock(&slot.link);
-            if let Link::Online { queue, kick, overflow, .. } = &mut *link {
+            if let Link::Online { queue, kick, overflow, kicked, .. } = &mut *link {
                 if !overflow.is_empty() {
                     overflow.push(message);
                     return Ok(());
@@ -246,11 +249,10 @@ impl Sessions {
                 match queue.try_send(Queued::Message(message)) {
                     Ok(()) => return Ok(()),
                     Err(mpsc::error::TrySendError::Full(queued)) => {
-                        warn!(comp_id, "outbound queue full: disconnecting slow reader");
                         if let Queued::Message(message) = queued {
                             overflow.push(message);
                         }
-                        kick.notify_one();
+                        kick_slow_reader(comp_id, kick, kicked);
                         return Ok(());
                     }
                     Err(mpsc::error::TrySendError::Closed(queued)) => {
@@ -295,12 +297,11 @@ impl Sessions {
         let now = self.inner.clock.now();
         let seq = encode_application(&slot.id, now, outgoing, &mut **store, &mut buffers.encoded)?;
         let mut link = lock(&slot.link);
-        if let Link::Online { queue, kick, .. } = &mut *link
+        if let Link::Online { queue, kick, kicked, .. } = &mut *link
             && let Err(mpsc::error::TrySendError::Full(_)) = queue
                 .try_send(Queued::Stored(buffers.copy(queue.max_capacity() - queue.capacity())))
         {
-            warn!(comp_id, "outbound queue full: disconnecting slow reader");
-            kick.notify_one();
+            kick_slow_reader(comp_id, kick, kicked);
         }
         Ok(seq)
     }
@@ -418,6 +419,7 @@ impl Sessions {
             kick: Arc::clone(&kick),
             log_out: Arc::clone(&log_out),
             overflow: Vec::new(),
+            kicked: false,
         };
         drop(link);
         Ok(Some(Claim { slot, queue, kick, log_out }))
@@ -483,6 +485,15 @@ impl StoreRef {
     pub(crate) fn lock(&self) -> MutexGuard<'_, Box<dyn SessionStore>> {
         lock(&self.0.store)
     }
+}
+
+/// Wakes a slow reader's session task to disconnect it; logs the first time only.
+fn kick_slow_reader(comp_id: &str, kick: &Notify, kicked: &mut bool) {
+    if !*kicked {
+        warn!(comp_id, "outbound queue full: disconnecting slow reader");
+        *kicked = true;
+    }
+    kick.notify_one();
 }
 
 #[cfg(test)]

@@ -88,7 +88,11 @@ impl Session {
         };
         match msg_type {
             b"A" => self.on_logon_again(view, io),
-            b"0" | b"3" => self.on_sequenced(view, io, |_, _, _| Ok(())),
+            b"0" => self.on_sequenced(view, io, |_, _, _| Ok(())),
+            b"3" => self.on_sequenced(view, io, |_, view, _| {
+                log_reject_received(view);
+                Ok(())
+            }),
             b"1" => self.on_sequenced(view, io, |session, view, io| {
                 let id = view.get(112).unwrap_or_default();
                 session.send_admin(io.now, io.store, io.out, b"0", &[], |writer| {
@@ -369,4 +373,18 @@ impl Session {
         self.resend_range = Some((expected, seq - 1));
         Ok(())
     }
+}
+
+/// Logs a counterparty's session Reject (35=3) of one of our messages: the counterparty's
+/// engine refused it (its application never saw it), which an operator needs to know.
+fn log_reject_received(view: &MessageView<'_>) {
+    let text = |tag| String::from_utf8_lossy(view.get(tag).unwrap_or_default()).into_owned();
+    tracing::warn!(
+        ref_seq_num = view.get_u64(45),
+        ref_msg_type = %text(372),
+        ref_tag = %text(371),
+        reason = %text(373),
+        text = %text(58),
+        "session reject received: the counterparty refused one of our messages"
+    );
 }

@@ -401,6 +401,14 @@ impl Session {
         let (routing, count) = reverse_routing(view);
         let seq = view.msg_seq_num();
         let msg_type = view.msg_type();
+        tracing::warn!(
+            ref_seq_num = seq,
+            msg_type = %String::from_utf8_lossy(msg_type),
+            ref_tag,
+            reason = reason.code(),
+            text = reason.text(),
+            "session reject sent"
+        );
         self.send_admin(now, store, out, b"3", &routing[..count], |writer| {
             // RefSeqNum is required in a Reject: 0 when the message had no MsgSeqNum (as
             // QuickFIX writes it).
