@@ -60,6 +60,10 @@ fn admin_commands_act_are_logged_and_are_journaled() {
         run(&["admin", "--address", &address, "--token", DEMO_TOKEN, "cancel-all", BUTTER]);
     assert!(flagged.status.success(), "{}", texts(&flagged).1);
     trader.report("H2", "4");
+    // The operator sees what the cancel-all did: one line per trader with the count.
+    let ended = server.wait_for("orders ended by the exchange", |_| true);
+    assert_eq!((ended["trader"].as_str(), ended["orders"].as_u64()), (Some("TRADER1"), Some(1)));
+    assert_eq!(ended["reason"], "cancelled by the exchange", "{ended}");
 
     trader.logout();
     let (status, lines) = server.terminate();

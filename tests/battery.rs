@@ -431,6 +431,13 @@ fn sequence_games(server: &Server) {
     let line = server.wait_for("session reject sent", |line| logged_from(line, 33));
     assert_eq!((line["ref_tag"].as_i64(), line["reason"].as_u64()), (Some(54), Some(5)), "{line}");
     assert_eq!(line["msg_type"], "D", "{line}");
+    // A request the gateway refuses on its content is logged with its id and the reason.
+    raw.send("D", &format!("11=NOSYM|55=NOPE|54=1|60={}|38=1|40=2|44=6200", utc_now()));
+    let report = raw.until("8");
+    let text = field(report.last().expect("a reject"), 58).unwrap_or_default();
+    let line = server.wait_for("request refused by the gateway", |line| logged_from(line, 33));
+    assert_eq!((line["id"].as_str(), line["reason"].as_str()), (Some("NOSYM"), Some(&*text)));
+    assert!(text.starts_with("UNKNOWN_SYMBOL"), "{text}");
     drop(raw);
 
     // A Logon numbered below what the session expects is refused by the session layer: the

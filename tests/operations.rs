@@ -69,6 +69,15 @@ fn a_second_server_on_the_same_data_directory_is_refused() {
     let config = texts(&run(&["config", "default"])).0;
     let refused = starts(dir.path(), &config).expect_err("a second server is refused");
     assert!(refused.contains("is in use by another server"), "{refused}");
+    // The log says why too, for operators who read only the log.
+    let log = std::fs::read_to_string(dir.path().join("review.log")).expect("log");
+    let stopped = log
+        .lines()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .find(|line| line["message"] == "birzha stopped on an error")
+        .unwrap_or_else(|| panic!("no line saying why in the log:\n{log}"));
+    let error = stopped["error"].as_str().unwrap_or_default();
+    assert!(error.contains("is in use by another server"), "{stopped}");
     trader.order("A2", 2, 1, 6850, "|59=1");
     trader.report("A2", "0");
     trader.logout();

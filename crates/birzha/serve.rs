@@ -31,7 +31,12 @@ pub(crate) fn run(served: ServedConfig) -> anyhow::Result<()> {
         .thread_name("gateway")
         .build()
         .context("cannot start the async runtime")?;
-    runtime.block_on(serve(served))
+    let served = runtime.block_on(serve(served));
+    if let Err(error) = &served {
+        // Also on standard error (main); here so that a log collector sees why it stopped.
+        tracing::error!(error = format!("{error:#}"), "birzha stopped on an error");
+    }
+    served
 }
 
 async fn serve(served: ServedConfig) -> anyhow::Result<()> {

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use birzha_book::TraderId;
+use birzha_book::{CancelReason, TraderId};
 use birzha_engine::{
     BatchKind, ClOrdId, ExecType, Execution, MassCancelDone, Output, OutputBatch, OutputEvent,
     Reason, Registry, Trade,
@@ -84,6 +84,19 @@ struct Dispatcher {
     /// moves, so that after a restart the engine delivers again everything from the last
     /// watermark on (a report nobody stored must not fall behind a watermark on disk).
     watermarks_held: bool,
+    /// Orders the exchange ended in the run of outputs being read, logged as one line.
+    endings: Option<Endings>,
+}
+
+/// Orders of one trader that one input ended for one reason the exchange gave (not the
+/// trader's own cancels, fills or IOC remainders): an operator's cancel-all, a
+/// cancel-on-disconnect, expiry, self-trade prevention, a re-based band.
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct Endings {
+    seq: u64,
+    trader: TraderId,
+    reason: &'static str,
+    orders: u32,
 }
 
 /// Counters of one stats interval.
@@ -125,6 +138,7 @@ pub(crate) fn spawn(
         body: Body::new(),
         buffers: SendBuffers::default(),
         watermarks_held: false,
+        endings: None,
         stats: Stats {
             started: Instant::now(),
             trades: 0,
@@ -182,6 +196,7 @@ impl Dispatcher {
             }
             self.output(output, replayed, batch.shard);
         }
+        self.log_endings(None);
         if batch.kind == BatchKind::Image && self.images_pending > 0 {
             self.images_pending -= 1;
             if self.images_pending == 0 {
@@ -202,7 +217,7 @@ impl Dispatcher {
             OutputEvent::Execution(execution) => {
                 self.body.clear();
                 execution_report(execution, &registry, &mut self.body);
-                self.log_execution(execution);
+                self.log_execution(execution, output.seq);
                 self.stats.executions += 1;
                 if !replayed {
                     self.record_latency(execution.time.0);
@@ -415,7 +430,7 @@ impl Dispatcher {
         self.flush_market_data();
     }
 
-    fn log_execution(&self, execution: &Execution) {
+    fn log_execution(&mut self, execution: &Execution, seq: u64) {
         let Some(Reason::Reject(reason)) = &execution.reason else {
             if let Some(Reason::Cancel(cancel)) = &execution.reason
                 && execution.exec_type == ExecType::Cancelled
@@ -426,6 +441,16 @@ impl Dispatcher {
                     reason = cancel.text(),
                     "order cancelled"
                 );
+                if !matches!(
+                    cancel,
+                    CancelReason::Request
+                        | CancelReason::ImmediateOrCancel
+                        | CancelReason::MassCancel
+                ) {
+                    self.count_ending(seq, execution.trader, cancel.text());
+                }
+            } else if execution.exec_type == ExecType::Expired {
+                self.count_ending(seq, execution.trader, "expired");
             }
             return;
         };
@@ -438,6 +463,28 @@ impl Dispatcher {
             text = %reject_text(reason, instrument),
             "order rejected"
         );
+    }
+
+    /// Counts an order the exchange ended; a new input, trader or reason logs the count so far.
+    fn count_ending(&mut self, seq: u64, trader: TraderId, reason: &'static str) {
+        let ending = Endings { seq, trader, reason, orders: 1 };
+        match &mut self.endings {
+            Some(run) if Endings { orders: 1, ..*run } == ending => run.orders += 1,
+            _ => self.log_endings(Some(ending)),
+        }
+    }
+
+    /// Logs the run of endings counted so far, if any, and starts `next`.
+    fn log_endings(&mut self, next: Option<Endings>) {
+        if let Some(run) = std::mem::replace(&mut self.endings, next) {
+            info!(
+                trader = %self.trader_code(run.trader),
+                reason = run.reason,
+                orders = run.orders,
+                seq = run.seq,
+                "orders ended by the exchange"
+            );
+        }
     }
 
     fn log_trade(&self, trade: &Trade) {

@@ -18,6 +18,7 @@ use birzha_engine::{
 };
 use birzha_fix::{Body, MessageView, UtcTimestamp, WriteFields};
 use rust_decimal::Decimal;
+use tracing::info;
 
 /// What a trader's message asks for.
 #[derive(Debug)]
@@ -151,14 +152,29 @@ pub(crate) fn parse(
             return Request::Reply(b"y", list);
         }
         _ => {
-            let text = "UNSUPPORTED: the exchange does not handle this message type".into();
-            return Request::Refused { reason: BUSINESS_REJECT_UNSUPPORTED, text };
+            let text = "UNSUPPORTED: the exchange does not handle this message type";
+            log_refused(view, 11, text);
+            return Request::Refused { reason: BUSINESS_REJECT_UNSUPPORTED, text: text.into() };
         }
     };
     match parsed {
         Ok(input) => Request::Engine(input),
-        Err(reason) => refusal(view, &reason, ids),
+        Err(reason) => {
+            log_refused(view, 11, &reason);
+            refusal(view, &reason, ids)
+        }
     }
+}
+
+/// Logs a request the gateway refuses on its content, before the engine sees it, with the
+/// request's id (`id_tag`: ClOrdID, MDReqID) and the reason the trader is sent.
+fn log_refused(view: &MessageView<'_>, id_tag: u32, reason: &str) {
+    info!(
+        msg_type = %String::from_utf8_lossy(view.msg_type()),
+        id = %String::from_utf8_lossy(view.get(id_tag).unwrap_or_default()),
+        reason,
+        "request refused by the gateway"
+    );
 }
 
 /// The local reject of a message the gateway refuses: for D an ExecutionReport, for F and G
@@ -381,6 +397,7 @@ fn status(
 fn market_data(view: &MessageView<'_>) -> Request {
     let request_id = text(view, 262).unwrap_or("").to_owned();
     let reject = |reason, message: &str| {
+        log_refused(view, 262, message);
         Request::Reply(b"Y", super::market_data::request_reject(&request_id, reason, message))
     };
     if view.get(265).is_some_and(|value| value != b"1") {

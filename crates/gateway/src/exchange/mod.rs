@@ -292,7 +292,7 @@ impl Application for Exchange {
                 let reason = "THROTTLED: over the session's message rate; slow down";
                 let delivery =
                     self.reply(comp_id, inbound::refusal(message, reason, &self.local_ids));
-                if verdict == Verdict::Abuse {
+                if verdict == (Verdict::Abuse { first: true }) {
                     warn!(trader = comp_id, "sustained throttle abuse: logging the session out");
                     // Through the dispatcher, so that the Logout follows the reply above.
                     let command = Command::LogOut { comp_id: comp_id.to_owned() };
@@ -305,12 +305,7 @@ impl Application for Exchange {
         }
         match inbound::parse(message, trader, &self.registry, &self.local_ids) {
             Request::Engine(input) => self.submit(comp_id, message, input),
-            request => {
-                if let Request::Reply(b"8" | b"9" | b"r", _) | Request::Refused { .. } = &request {
-                    info!(trader = comp_id, msg_type = ?String::from_utf8_lossy(message.msg_type()), "request refused by the gateway");
-                }
-                self.reply(comp_id, request)
-            }
+            request => self.reply(comp_id, request),
         }
     }
 

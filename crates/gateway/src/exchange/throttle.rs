@@ -50,6 +50,8 @@ pub(crate) struct Throttle {
     refused_second: u64,
     /// Consecutive seconds, up to `refused_second`, each with at least one refusal.
     refused_seconds: u64,
+    /// This run of refused seconds has been found abusive already.
+    abused: bool,
 }
 
 /// A session over its rate in each of this many consecutive seconds is disconnected: a burst
@@ -66,8 +68,13 @@ pub(crate) enum Verdict {
         /// Whether this is the window's first refusal (the one worth a log line).
         first: bool,
     },
-    /// Over the rate for too long: refuse it and log the session out.
-    Abuse,
+    /// Over the rate for too long: refuse it and log the session out (`first`: the first
+    /// such verdict of the run, the one that logs it out; later messages until the session
+    /// ends are only refused).
+    Abuse {
+        /// Whether this is the run's first verdict of abuse.
+        first: bool,
+    },
 }
 
 impl Throttle {
@@ -77,6 +84,7 @@ impl Throttle {
             cancels: Bucket::new(cancels_per_second, now),
             refused_second: u64::MAX,
             refused_seconds: 0,
+            abused: false,
         }
     }
 
@@ -94,9 +102,12 @@ impl Throttle {
             let consecutive = self.refused_second.checked_add(1) == Some(second);
             self.refused_seconds = if consecutive { self.refused_seconds + 1 } else { 1 };
             self.refused_second = second;
+            self.abused &= consecutive;
         }
         if self.refused_seconds >= ABUSE_SECONDS {
-            Verdict::Abuse
+            let first = !self.abused;
+            self.abused = true;
+            Verdict::Abuse { first }
         } else {
             Verdict::Refuse { first: first && self.refused_seconds == 1 }
         }
@@ -129,17 +140,20 @@ mod tests {
         assert_eq!(burst[0], Verdict::Pass);
         assert_eq!(burst[1], Verdict::Refuse { first: true });
         assert!(burst[2..].iter().all(|v| *v == Verdict::Refuse { first: false }));
-        let mut last = Verdict::Pass;
-        for second in 1..=ABUSE_SECONDS {
+        let mut verdicts = Vec::new();
+        for second in 1..=ABUSE_SECONDS + 1 {
             let now = start + Duration::from_secs(second);
-            for _ in 0..10 {
-                last = throttle.check(Cost::Order, now);
-            }
+            verdicts.extend((0..10).map(|_| throttle.check(Cost::Order, now)));
         }
-        assert_eq!(last, Verdict::Abuse, "over the rate for {ABUSE_SECONDS} seconds running");
+        let abuse = |first| verdicts.iter().filter(|v| **v == Verdict::Abuse { first }).count();
+        // Each second one order passes and nine are refused. With `start`'s burst, the run's
+        // first nine seconds are throttled, the 10th is abuse.
+        assert_eq!((verdicts[79], verdicts[80]), (Verdict::Refuse { first: false }, Verdict::Pass));
+        assert_eq!(verdicts[81], Verdict::Abuse { first: true }, "over the rate for 10 seconds");
+        assert_eq!((abuse(true), abuse(false)), (1, 26), "one verdict logs the session out");
         // A pause resets the count.
         let later = start + Duration::from_secs(100);
         let verdicts: Vec<Verdict> = (0..5).map(|_| throttle.check(Cost::Order, later)).collect();
-        assert!(!verdicts.contains(&Verdict::Abuse));
+        assert!(!verdicts.iter().any(|v| matches!(v, Verdict::Abuse { .. })));
     }
 }
