@@ -161,17 +161,38 @@ async fn a_session_writing_a_resend_at_shutdown_is_closed_when_run_returns() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sustained_throttle_abuse_is_logged_out_with_a_reason() {
     let running = crate::exchange::start(2).await;
-    let mut client = Client::connect(running.server.address).await;
+    let (closed, received, n) = abuse(&running, Duration::from_secs(16)).await;
+    assert!(closed, "the abusing session was never cut off ({n} orders at 20/s, rate 2/s)");
+    let logout = received.iter().find(|frame| field(frame, 35).as_deref() == Some("5"));
+    assert!(
+        logout.is_some(),
+        "cut off for sustained throttle abuse without a Logout (no reason given); last frames: {:?}",
+        received.iter().rev().take(2).map(|f| show(f)).collect::<Vec<_>>()
+    );
+    // Regression (review of the stop that logged abuse once): the trader's engine reconnects
+    // at once and floods on; the run of throttled seconds goes on, and the new session was
+    // never logged out, since only the run's first verdict of abuse logged a session out.
+    let (closed, received, n) = abuse(&running, Duration::from_secs(5)).await;
+    assert!(closed, "the reconnected abuser was never cut off ({n} orders)");
+    assert!(received.iter().any(|frame| field(frame, 35).as_deref() == Some("5")), "a Logout");
+    running.stop().await;
+}
+
+/// Logs TRADER1 on (again, as soon as its last session is gone) and sends orders at 20/s
+/// (its rate is 2/s) for at most `within`; returns whether the exchange closed the session,
+/// the frames received, and the orders sent.
+async fn abuse(running: &crate::exchange::Running, within: Duration) -> (bool, Vec<Vec<u8>>, u32) {
     let mut seq = 1;
     let mut send = |msg_type: &str, body: &str| {
         let bytes = message("TRADER1", msg_type, seq, body);
         seq += 1;
         bytes
     };
-    client.send(&send("A", "98=0|108=30|554=demo")).await;
+    let mut client = Client::connect(running.server.address).await;
+    client.send(&send("A", "98=0|108=30|141=Y|554=demo")).await;
     let logon = client.receive_within(5).await.unwrap().expect("Logon reply");
     assert_eq!(field(&logon, 35).as_deref(), Some("A"), "{}", show(&logon));
-    let deadline = Instant::now() + Duration::from_secs(16);
+    let deadline = Instant::now() + within;
     let mut received = Vec::new();
     let mut closed = false;
     let mut n = 0;
@@ -195,14 +216,7 @@ async fn sustained_throttle_abuse_is_logged_out_with_a_reason() {
             }
         }
     }
-    assert!(closed, "the abusing session was never cut off ({n} orders at 20/s, rate 2/s)");
-    let logout = received.iter().find(|frame| field(frame, 35).as_deref() == Some("5"));
-    assert!(
-        logout.is_some(),
-        "cut off for sustained throttle abuse without a Logout (no reason given); last frames: {:?}",
-        received.iter().rev().take(2).map(|f| show(f)).collect::<Vec<_>>()
-    );
-    running.stop().await;
+    (closed, received, n)
 }
 
 /// Regression (a review of the fix above): the THROTTLED reject of the order that tipped the

@@ -266,6 +266,13 @@ impl Application for Exchange {
 
     fn on_logon(&self, session: &SessionId) {
         info!(trader = %session.remote, "trader logged on");
+        // A new session that keeps on abusing is logged out again, even if its flood runs on
+        // from the last session's (the rate and its record of seconds carry over).
+        let mut throttles = self.throttles.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(throttle) = throttles.get_mut(session.remote.as_str()) {
+            throttle.session_started();
+        }
+        drop(throttles);
         self.logged_on
             .lock()
             .unwrap_or_else(PoisonError::into_inner)

@@ -88,6 +88,12 @@ impl Throttle {
         }
     }
 
+    /// A new session of the trader: its next verdict of abuse is a first again (it logs
+    /// this session out too).
+    pub(crate) fn session_started(&mut self) {
+        self.abused = false;
+    }
+
     pub(crate) fn check(&mut self, cost: Cost, now: Duration) -> Verdict {
         let bucket = match cost {
             Cost::Order => &mut self.orders,
@@ -151,6 +157,11 @@ mod tests {
         assert_eq!((verdicts[79], verdicts[80]), (Verdict::Refuse { first: false }, Verdict::Pass));
         assert_eq!(verdicts[81], Verdict::Abuse { first: true }, "over the rate for 10 seconds");
         assert_eq!((abuse(true), abuse(false)), (1, 26), "one verdict logs the session out");
+        // A new session abusing on in the same run is logged out too.
+        throttle.session_started();
+        let now = start + Duration::from_secs(ABUSE_SECONDS + 1);
+        assert_eq!(throttle.check(Cost::Order, now), Verdict::Abuse { first: true });
+        assert_eq!(throttle.check(Cost::Order, now), Verdict::Abuse { first: false });
         // A pause resets the count.
         let later = start + Duration::from_secs(100);
         let verdicts: Vec<Verdict> = (0..5).map(|_| throttle.check(Cost::Order, later)).collect();
