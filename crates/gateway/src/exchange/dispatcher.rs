@@ -352,7 +352,7 @@ impl Dispatcher {
     /// Sends OrderMassCancelReport (r) for `done`, with `cancelled` orders in all.
     fn mass_cancel_report(&mut self, done: &MassCancelDone, cancelled: u32, replayed: bool) {
         self.body.clear();
-        self.body.str(11, done.cl_ord_id.as_str().as_bytes()).str(37, b"NONE");
+        self.body.str(11, done.cl_ord_id.as_bytes()).str(37, b"NONE");
         let (request, response) =
             if done.instrument.is_some() { (b'1', b'1') } else { (b'7', b'7') };
         self.body.char(530, request).char(531, response).uint(533, u64::from(cancelled));

@@ -160,9 +160,9 @@ pub(crate) fn execution_report(execution: &Execution, registry: &Registry, body:
     let instrument = &registry.instruments[execution.instrument.0 as usize];
     let order_id = execution.order_id.map(|id| id.0);
     put_order_id(body, order_id);
-    body.str(11, execution.cl_ord_id.as_str().as_bytes());
+    body.str(11, execution.cl_ord_id.as_bytes());
     if let Some(orig) = execution.orig_cl_ord_id {
-        body.str(41, orig.as_str().as_bytes());
+        body.str(41, orig.as_bytes());
     }
     let exec_id = execution.exec_id;
     let mut text = itoa::Buffer::new();
@@ -181,7 +181,7 @@ pub(crate) fn execution_report(execution: &Execution, registry: &Registry, body:
         body.uint(103, ord_rej_reason(reason));
     }
     if let Some(account) = execution.account {
-        body.str(1, account.as_str().as_bytes());
+        body.str(1, account.as_bytes());
     }
     body.str(55, instrument.symbol().as_bytes());
     body.char(54, side_code(execution.side));
@@ -249,8 +249,8 @@ fn put_average_price(body: &mut Body, execution: &Execution, instrument: &Instru
 pub(crate) fn cancel_reject(rejected: &CancelRejected, registry: &Registry, body: &mut Body) {
     let instrument = &registry.instruments[rejected.instrument.0 as usize];
     put_order_id(body, rejected.order_id.map(|id| id.0));
-    body.str(11, rejected.cl_ord_id.as_str().as_bytes());
-    body.str(41, rejected.orig_cl_ord_id.as_str().as_bytes());
+    body.str(11, rejected.cl_ord_id.as_bytes());
+    body.str(41, rejected.orig_cl_ord_id.as_bytes());
     body.char(39, status_code(rejected.status));
     body.timestamp(60, utc(rejected.time));
     let response_to = match rejected.kind {
