@@ -187,10 +187,12 @@ fn gateway_summary(gateway: &GatewayConfig) -> String {
     let _ = writeln!(
         text,
         "  throttle per session: {} orders/s, {} cancels/s; outbound queue {}; \
+         resends keep {} messages per trader; \
          Logons after a refused one delayed {} ms (doubling, up to 10 s)",
         gateway.orders_per_second,
         gateway.cancels_per_second,
         gateway.outbound_queue_capacity,
+        gateway.resend_messages_max,
         gateway.logon_failure_delay.max(std::time::Duration::from_millis(1)).as_millis(),
     );
     match &gateway.admin {

@@ -100,6 +100,8 @@ pub(crate) struct GatewayConfig {
     pub(crate) sessions_max: usize,
     /// Messages queued to one session before it is disconnected as a slow reader.
     pub(crate) outbound_queue_capacity: usize,
+    /// Messages each trader's session store keeps for resends.
+    pub(crate) resend_messages_max: usize,
     /// Delay before answering a failed logon.
     pub(crate) logon_failure_delay: Duration,
     /// How long a new connection has to send its Logon.
@@ -247,6 +249,7 @@ impl Config {
             message_size_max: fix.message_size_max,
             sessions_max: fix.sessions_max,
             outbound_queue_capacity: fix.outbound_queue_capacity,
+            resend_messages_max: fix.resend_messages_max,
             logon_failure_delay: Duration::from_millis(fix.logon_failure_delay_ms),
             logon_timeout: Duration::from_millis(fix.logon_timeout_ms),
             orders_per_second: fix.throttle.orders_per_second,
@@ -602,6 +605,17 @@ mod tests {
         let ConfigError::Syntax { key, message, .. } = &error else { panic!("{error}") };
         assert_eq!(key, "instruments[5].tick");
         assert!(message.contains("write the decimal as a string, e.g. \"0.01\""), "{message}");
+    }
+
+    #[test]
+    fn the_resend_window_is_set_in_fix_and_bounded() {
+        let setting = "resend_messages_max = 1_000_000";
+        let text = edited(setting, "resend_messages_max = 5_000");
+        let config = Config::from_toml(&text, "test.toml").expect("accepted");
+        assert_eq!(config.gateway_config().resend_messages_max, 5_000);
+        assert_eq!(default_config().gateway_config().resend_messages_max, 1_000_000);
+        let error = refused(&edited(setting, "resend_messages_max = 999"));
+        assert!(error.to_string().starts_with("fix.resend_messages_max = 999"), "{error}");
     }
 
     #[test]

@@ -172,7 +172,7 @@ fn gateway_config(config: &Config) -> birzha_gateway::GatewayConfig {
     settings.store = StoreConfig::File(FileStoreConfig {
         directory: config.server.data_dir.join("fix"),
         durability: StoreDurability::None,
-        messages_max: 1_000_000,
+        messages_max: gateway.resend_messages_max,
         file_bytes_max: 1 << 30,
         write_behind: true,
     });

@@ -138,6 +138,9 @@ pub(crate) struct FixSection {
     pub(crate) sessions_max: usize,
     /// Messages queued to one session before it counts as a slow reader and is disconnected.
     pub(crate) outbound_queue_capacity: usize,
+    /// Messages each trader's session store keeps, in memory and in its file, for resends;
+    /// older ones are gap-filled.
+    pub(crate) resend_messages_max: usize,
     /// Delay before answering a failed logon, in milliseconds: slows password guessing.
     pub(crate) logon_failure_delay_ms: u64,
     /// How long a new connection has to send its Logon, in milliseconds; an idle connection
@@ -155,6 +158,7 @@ impl Default for FixSection {
             message_size_max: 8_192,
             sessions_max: 1_024,
             outbound_queue_capacity: 4_096,
+            resend_messages_max: 1_000_000,
             logon_failure_delay_ms: 1_000,
             logon_timeout_ms: 10_000,
             throttle: ThrottleSection::default(),

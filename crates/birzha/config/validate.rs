@@ -43,6 +43,7 @@ pub(crate) fn validate_fix(fix: &FixSection) -> Result<(), ConfigError> {
     check_range("fix.message_size_max", fix.message_size_max, 256, 1 << 20)?;
     check_range("fix.sessions_max", fix.sessions_max, 1, 65_536)?;
     check_range("fix.outbound_queue_capacity", fix.outbound_queue_capacity, 16, 1 << 20)?;
+    check_range("fix.resend_messages_max", fix.resend_messages_max, 1_000, 10_000_000)?;
     check_range("fix.logon_failure_delay_ms", fix.logon_failure_delay_ms, 0, 60_000)?;
     check_range("fix.logon_timeout_ms", fix.logon_timeout_ms, 100, 300_000)?;
     let throttle = &fix.throttle;

@@ -28,8 +28,10 @@
 //!
 //! # Limits
 //! At most `messages_max` messages are kept (older ones are gap-filled on resend). When the file
-//! grows past `file_bytes_max` it is compacted: the current sequence numbers and kept messages
-//! are written to a temporary file, synced, and renamed over the old one.
+//! grows past `file_bytes_max`, and past twice its size after the last compaction, it is
+//! compacted: the current sequence numbers and kept messages are written to a temporary file,
+//! synced, and renamed over the old one. (The second bound keeps kept messages larger than
+//! `file_bytes_max` from being rewritten at every append.)
 
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Write};
@@ -84,6 +86,8 @@ pub struct FileStore {
     path: PathBuf,
     /// The current file length.
     file_bytes: u64,
+    /// The file's length right after the last compaction (0 before the first).
+    compacted_bytes: u64,
     /// How many writes reached the file: a write's generation.
     written: u64,
     /// The newest generation known durable (raised by syncs, deferred ones included).
@@ -146,8 +150,18 @@ impl FileStore {
         let config = config.clone();
         let (file, written, synced) = (Arc::new(file), 0, Arc::new(AtomicU64::new(0)));
         let (sync_failed, pending) = (Arc::new(AtomicBool::new(false)), Vec::new());
-        let store =
-            Self { state, file, path, file_bytes, written, synced, sync_failed, pending, config };
+        let store = Self {
+            state,
+            file,
+            path,
+            file_bytes,
+            compacted_bytes: 0,
+            written,
+            synced,
+            sync_failed,
+            pending,
+            config,
+        };
         Ok(store)
     }
 
@@ -162,7 +176,8 @@ impl FileStore {
         // and `sync_deferred` rewrites first.
         let rewrite =
             self.config.durability == Durability::Fsync && self.sync_failed.load(Ordering::Acquire);
-        if self.file_bytes > self.config.file_bytes_max || rewrite {
+        let compact_at = self.config.file_bytes_max.max(self.compacted_bytes.saturating_mul(2));
+        if self.file_bytes > compact_at || rewrite {
             self.compact()?;
         }
         let start = self.pending.len();
@@ -247,6 +262,7 @@ impl FileStore {
         std::fs::rename(&temporary, &self.path).map_err(io_error(&self.path))?;
         self.file = Arc::new(appender);
         self.file_bytes = bytes.len() as u64;
+        self.compacted_bytes = self.file_bytes;
         self.pending.clear();
         if let Err(error) = sync_directory(&self.path) {
             self.sync_failed.store(true, Ordering::Release);
@@ -533,6 +549,25 @@ mod tests {
         assert!(store.file_bytes < before, "rewritten from the state: {}", store.file_bytes);
         drop(store);
         assert_eq!(reopened(&config), (vec![4, 5, 6], 7, 7), "messages_max is 3");
+    }
+
+    /// Regression: kept messages larger than `file_bytes_max` made every append compact
+    /// (rewrite and sync the whole file): the file now grows to twice its compacted size first.
+    #[test]
+    fn kept_messages_larger_than_the_bound_do_not_compact_at_every_append() {
+        let (_directory, config, mut store) = write_behind_store(64);
+        let message = [b'x'; 100];
+        let mut sizes = Vec::new();
+        for seq in 1..=20 {
+            store.save(seq, Some(&message)).unwrap();
+            store.flush().unwrap();
+            sizes.push(store.file_bytes);
+        }
+        let grew = sizes.windows(2).filter(|pair| pair[1] > pair[0]).count();
+        let compactions = sizes.len() - 1 - grew;
+        assert!((1..=6).contains(&compactions), "compactions: {compactions}, {sizes:?}");
+        drop(store);
+        assert_eq!(reopened(&config).0, vec![18, 19, 20], "messages_max is 3");
     }
 
     /// The kept messages' sequence numbers and the next sender and target numbers of the
