@@ -66,17 +66,18 @@ fn quickfix_traders_trade_and_accept_every_message() {
         by_type.get(&(trader.to_owned(), msg_type.to_owned())).copied().unwrap_or(0)
     };
     // What each trader's QuickFIX accepted, message for message: the scenario's execution
-    // reports (an IOC's acknowledgement, fill and cancel, a status answer, the resent fill...),
-    // the cancel reject, the mass cancel report, the security list, the snapshot, the three
-    // phase changes, and incremental updates.
+    // reports (an IOC's acknowledgement, fill and cancel, a status answer, GTD, iceberg,
+    // post-only and market orders, auction fills, the resent fill...), the cancel reject, the
+    // mass cancel report, the security list, the snapshot, the five phase changes, and
+    // incremental updates (the indicative uncross among them).
     for (trader, msg_type, expected) in [
-        ("TRADER1", "8", 8),
+        ("TRADER1", "8", 19),
         ("TRADER1", "y", 1),
-        ("TRADER3", "8", 10),
+        ("TRADER3", "8", 18),
         ("TRADER3", "9", 1),
         ("TRADER3", "r", 1),
         ("TRADER3", "W", 1),
-        ("TRADER3", "h", 3),
+        ("TRADER3", "h", 5),
     ] {
         assert_eq!(
             count(trader, msg_type),

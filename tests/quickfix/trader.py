@@ -6,8 +6,10 @@ usage: trader.py HOST PORT WORKDIR BIRZHA_BINARY ADMIN_ADDRESS
 The interop check of tests/quickfix.rs: TRADER1 (FIRM-A) and TRADER3 (FIRM-B) log on with
 QuickFIX's stock FIX44.xml and its default validation, and go through what a trader does:
 security list, market data, orders that rest, trade, are replaced, cancelled and refused, a
-status request, a mass cancel, a halt, resume and reopening seen as TradingSessionStatus, and a logout
-while an order fills followed by a logon that gets the fill through QuickFIX's ResendRequest.
+status request, a mass cancel, good-till-date, iceberg, post-only and market orders, a halt,
+resume and reopening seen as TradingSessionStatus, an opening call with its indicative uncross
+and the auction's fills, and a logout while an order fills followed by a logon that gets the
+fill through QuickFIX's ResendRequest.
 
 Every application message QuickFIX accepts from the exchange is printed as one JSON line
 ({"trader", "type", fields...}). A message QuickFIX finds invalid never reaches the
@@ -159,7 +161,8 @@ class Scenario:
                 pass
         self.logons_seen.remove(trader)
 
-    def order(self, trader, side, lots, price, tif=fix.TimeInForce_DAY):
+    def order(self, trader, side, lots, price, tif=fix.TimeInForce_DAY, extra=()):
+        """Sends a NewOrderSingle (a market order when `price` is None); `extra`: more fields."""
         cl_ord_id = self.next_id(trader)
         message = fix44.NewOrderSingle()
         message.setField(fix.ClOrdID(cl_ord_id))
@@ -167,9 +170,14 @@ class Scenario:
         message.setField(fix.Side(side))
         message.setField(fix.TransactTime())
         message.setField(fix.OrderQty(lots))
-        message.setField(fix.OrdType(fix.OrdType_LIMIT))
-        message.setField(fix.Price(price))
+        if price is None:
+            message.setField(fix.OrdType(fix.OrdType_MARKET))
+        else:
+            message.setField(fix.OrdType(fix.OrdType_LIMIT))
+            message.setField(fix.Price(price))
         message.setField(fix.TimeInForce(tif))
+        for field in extra:
+            message.setField(field)
         self.send(trader, message)
         return cl_ord_id
 
@@ -188,7 +196,9 @@ class Scenario:
         self.replace_cancel_status(resting)
         self.refusals_answered()
         self.mass_cancel()
+        self.order_variants()
         self.halt_and_resume()
+        self.auction()
         self.fill_while_logged_out()
 
     def security_list(self):
@@ -290,6 +300,51 @@ class Scenario:
         done = self.expect("TRADER3", "OrderMassCancelReport", lambda f: f.get(35) == "r")
         if done.get(533) != "2":
             raise Failure("mass cancel: %s" % done)
+
+    def order_variants(self):
+        """Good till date, iceberg and post-only orders rest; a market order takes the first
+        two; the post-only one is cancelled."""
+        tomorrow = time.strftime("%Y%m%d", time.gmtime(time.time() + 2 * 86400))
+        gtd = self.order(
+            "TRADER1", fix.Side_SELL, 1, 6810, fix.TimeInForce_GOOD_TILL_DATE,
+            [fix.ExpireDate(tomorrow)],
+        )
+        acked = self.report("TRADER1", gtd, "0")
+        if (acked.get(59), acked.get(432)) != ("6", tomorrow):
+            raise Failure("GTD acknowledgement: %s" % acked)
+        iceberg = self.order("TRADER1", fix.Side_SELL, 4, 6820, extra=[fix.MaxFloor(1)])
+        self.report("TRADER1", iceberg, "0")
+        post_only = self.order("TRADER1", fix.Side_SELL, 1, 6830, extra=[fix.ExecInst("6")])
+        self.report("TRADER1", post_only, "0")
+        # The market order takes the GTD lot, then the iceberg's four one lot at a time.
+        market = self.order("TRADER3", fix.Side_BUY, 5, None, fix.TimeInForce_IMMEDIATE_OR_CANCEL)
+        fills = [self.report("TRADER3", market, "F") for _ in range(5)]
+        prices = [f.get(31) for f in fills]
+        if prices != ["6810"] + ["6820"] * 4 or fills[-1].get(39) != "2" or fills[-1].get(6) != "6818":
+            raise Failure("market order fills: %s" % fills)
+        self.report("TRADER1", gtd, "F")
+        peaks = [self.report("TRADER1", iceberg, "F") for _ in range(4)]
+        if [f.get(151) for f in peaks] != ["3", "2", "1", "0"]:
+            raise Failure("iceberg fills: %s" % peaks)
+        cancel_id = self.next_id("TRADER1")
+        self.send("TRADER1", self.cancel_request(post_only, cancel_id))
+        self.report("TRADER1", cancel_id, "4")
+
+    def auction(self):
+        """An opening call: crossing orders rest, the subscriber sees the indicative uncross
+        (269=4) and the call; the reopening uncrosses them (auction fills)."""
+        self.admin("phase", SYMBOL, "PreOpen")
+        self.expect("TRADER3", "TradingSessionStatus pre-open", lambda f: f.get(35) == "h" and f.get(340) == "4")
+        sell = self.order("TRADER1", fix.Side_SELL, 2, 6790)
+        self.report("TRADER1", sell, "0")
+        buy = self.order("TRADER3", fix.Side_BUY, 2, 6800)
+        self.report("TRADER3", buy, "0")
+        self.expect("TRADER3", "an indicative uncross", lambda f: f.get(35) == "X" and f.get(269) == "4")
+        self.admin("phase", SYMBOL, "Continuous")
+        fills = [self.report(trader, order, "F") for trader, order in (("TRADER3", buy), ("TRADER1", sell))]
+        if fills[0].get(31) != fills[1].get(31) or fills[0].get(32) != "2":
+            raise Failure("auction fills: %s" % fills)
+        self.expect("TRADER3", "TradingSessionStatus open again", lambda f: f.get(35) == "h" and f.get(340) == "2")
 
     def halt_and_resume(self):
         self.admin("halt", SYMBOL)
