@@ -4,9 +4,10 @@
 # its python. usage: scripts/quickfix-venv.sh <directory>
 # Idempotent: an environment that already imports quickfix is reused.
 set -euo pipefail
-exec 9>"$1.lock"
-flock 9
 dir=$1
+mkdir -p "$(dirname "$dir")"
+exec 9>"$dir.lock"
+flock 9
 version=1.16.0
 if [ -x "$dir/bin/python" ] && "$dir/bin/python" -c 'import quickfix' 2>/dev/null; then
     echo "$dir/bin/python"

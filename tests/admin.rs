@@ -56,14 +56,7 @@ fn admin_commands_act_are_logged_and_are_journaled() {
     let unknown = server.admin(&["suspend", "FIRM-Z"]);
     assert_eq!(unknown.status.code(), Some(1));
     assert!(texts(&unknown).1.contains("unknown firm `FIRM-Z`"));
-    let flagged =
-        run(&["admin", "--address", &address, "--token", DEMO_TOKEN, "cancel-all", BUTTER]);
-    assert!(flagged.status.success(), "{}", texts(&flagged).1);
-    trader.report("H2", "4");
-    // The operator sees what the cancel-all did: one line per trader with the count.
-    let ended = server.wait_for("orders ended by the exchange", |_| true);
-    assert_eq!((ended["trader"].as_str(), ended["orders"].as_u64()), (Some("TRADER1"), Some(1)));
-    assert_eq!(ended["reason"], "cancelled by the exchange", "{ended}");
+    cancel_all_is_logged_per_trader(&server, &mut trader);
 
     trader.logout();
     let (status, lines) = server.terminate();
@@ -72,6 +65,37 @@ fn admin_commands_act_are_logged_and_are_journaled() {
     assert!(!log.contains(DEMO_TOKEN), "the token is never logged");
     assert!(!log.contains("not-the-token-at-all"), "nor a wrong one");
     the_journal_holds_the_commands(dir.path());
+}
+
+/// A cancel-all of bids of two traders, interleaved in price order as the cancel walks the
+/// book: the operator's log has one line per trader with the count.
+fn cancel_all_is_logged_per_trader(server: &Server, trader: &mut Trader) {
+    let mut other = Trader::logon(server.fix, "TRADER3");
+    trader.order("H3", 1, 1, 6780, "");
+    trader.report("H3", "0");
+    for (cl_ord_id, price) in [("T1", 6790), ("T2", 6770)] {
+        other.order(cl_ord_id, 1, 1, price, "");
+        other.report(cl_ord_id, "0");
+    }
+    let address = server.admin.to_string();
+    let flagged =
+        run(&["admin", "--address", &address, "--token", DEMO_TOKEN, "cancel-all", BUTTER]);
+    assert!(flagged.status.success(), "{}", texts(&flagged).1);
+    trader.report("H2", "4");
+    trader.report("H3", "4");
+    other.report("T2", "4");
+    // The operator sees what the cancel-all did: one line per trader with the count.
+    let lines = server.lines_once(|lines| {
+        lines.iter().filter(|line| line["message"] == "orders ended by the exchange").count() >= 2
+    });
+    let ended: Vec<(String, u64)> = lines
+        .iter()
+        .filter(|line| line["message"] == "orders ended by the exchange")
+        .inspect(|line| assert_eq!(line["reason"], "cancelled by the exchange", "{line}"))
+        .map(|line| (line["trader"].to_string(), line["orders"].as_u64().unwrap_or(0)))
+        .collect();
+    assert_eq!(ended, [("\"TRADER1\"".into(), 2), ("\"TRADER3\"".into(), 2)]);
+    other.logout();
 }
 
 /// Checks with `birzha journal inspect` that the halt, resume, deposit and cancel-all of

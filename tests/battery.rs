@@ -310,12 +310,14 @@ fn frame_begin(begin: &str, fields: &str) -> Vec<u8> {
 fn refused_logons(server: &Server) {
     let password = format!("|554={WRONG_PASSWORD}");
     let fields = format!("35=A|49=TRADER2|56=BIRZHA|34=1|52={}|98=0|108=30|554=demo", utc_now());
-    let cases: [(u8, Vec<u8>, &str, &str); 5] = [
+    let cases: [(u8, Vec<u8>, &str, &str); 6] = [
         (20, logon_message("NOBODY", "BIRZHA", "|554=demo"), "NOBODY", "unknown trader"),
         (21, logon_message("TRADER2", "NYSE", "|554=demo"), "TRADER2", "Unknown TargetCompID"),
         (22, frame_begin("FIX.4.2", &fields), "TRADER2", "Incorrect BeginString"),
         (23, logon_message("TRADER2", "BIRZHA", &password), "TRADER2", "wrong password"),
         (24, logon_message("TRADER2", "BIRZHA", ""), "TRADER2", "Password (554) is required"),
+        // A CompID that would start a forged line of the text log is escaped.
+        (25, logon_message("EVIL\nX", "BIRZHA", "|554=demo"), "EVIL\\x0aX", "unknown trader"),
     ];
     for (host, logon, sender, text) in cases {
         let answer = offend(server, host, &logon, WAIT);
@@ -417,48 +419,8 @@ fn sequence_games(server: &Server) {
     assert_eq!((field(resend, 7).as_deref(), field(resend, 16).as_deref()), (Some("2"), Some("0")));
     drop(raw);
 
-    // A trader's engine refusing one of our messages, and our refusal of one of its messages,
-    // are both logged with the reason.
-    let mut raw = Raw::logon(server, 33, "TRADER2");
-    raw.send("3", "45=1|371=58|372=8|373=5|58=Value is incorrect");
-    raw.send("D", &format!("11=BADSIDE|55={BUTTER}|54=X|60={}|38=1|40=2|44=6200", utc_now()));
-    let reject = raw.until("3");
-    assert_eq!(field(reject.last().expect("a Reject"), 373).as_deref(), Some("5"));
-    let received = "session reject received: the counterparty refused one of our messages";
-    let line = server.wait_for(received, |line| logged_from(line, 33));
-    assert_eq!((line["ref_seq_num"].as_u64(), line["reason"].as_str()), (Some(1), Some("5")));
-    assert_eq!(line["text"], "Value is incorrect", "{line}");
-    let line = server.wait_for("session reject sent", |line| logged_from(line, 33));
-    assert_eq!((line["ref_tag"].as_i64(), line["reason"].as_u64()), (Some(54), Some(5)), "{line}");
-    assert_eq!(line["msg_type"], "D", "{line}");
-    // A request the gateway refuses on its content is logged with its id and the reason.
-    raw.send("D", &format!("11=NOSYM|55=NOPE|54=1|60={}|38=1|40=2|44=6200", utc_now()));
-    let report = raw.until("8");
-    let text = field(report.last().expect("a reject"), 58).unwrap_or_default();
-    let line = server.wait_for("request refused by the gateway", |line| logged_from(line, 33));
-    assert_eq!((line["id"].as_str(), line["reason"].as_str()), (Some("NOSYM"), Some(&*text)));
-    assert!(text.starts_with("UNKNOWN_SYMBOL"), "{text}");
-    drop(raw);
-
-    // A Logon numbered below what the session expects is refused by the session layer: the
-    // log says so, and never that the trader logged on.
-    let text = loop {
-        let mut raw = Raw { stream: connect_from(server.fix, 34), code: "TRADER2", seq: 1 };
-        raw.send("A", "98=0|108=30|554=demo");
-        let frames = raw.until("5");
-        let text = field(frames.last().expect("a Logout"), 58).unwrap_or_default();
-        if text != "Already logged on" {
-            break text;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    };
-    assert!(text.starts_with("MsgSeqNum too low"), "{text}");
-    server.wait_for("Logon refused by the session layer", |line| logged_from(line, 34));
-    let logged_on = server
-        .lines()
-        .into_iter()
-        .any(|line| line["message"] == "logged on" && logged_from(&line, 34));
-    assert!(!logged_on, "a refused Logon logged as logged on");
+    logged_rejects(server);
+    a_logon_numbered_too_low(server);
 
     let mut raw = Raw::logon(server, 31, "TRADER2");
     let order = format!("11=DUP1|55={BUTTER}|54=1|60={}|38=1|40=2|44=6200", utc_now());
@@ -485,6 +447,77 @@ fn sequence_games(server: &Server) {
     let reject = frames.iter().find(|f| field(f, 35).as_deref() == Some("3")).expect("a Reject");
     assert_eq!(field(reject, 373).as_deref(), Some("9"), "CompID problem");
     assert!(answer(&mut raw.stream, WAIT).closed, "disconnected after a wrong SenderCompID");
+}
+
+/// A trader's engine refusing one of our messages, and our refusal of one of its messages, are
+/// both logged with the reason, at most a line a second; so is a request the gateway refuses.
+fn logged_rejects(server: &Server) {
+    let mut raw = Raw::logon(server, 33, "TRADER2");
+    raw.send("3", "45=1|371=58|372=8|373=5|58=Value is\nincorrect");
+    raw.send("D", &format!("11=BADSIDE|55={BUTTER}|54=X|60={}|38=1|40=2|44=6200", utc_now()));
+    let reject = raw.until("3");
+    assert_eq!(field(reject.last().expect("a Reject"), 373).as_deref(), Some("5"));
+    let received = "session reject received: the counterparty refused one of our messages";
+    let line = server.wait_for(received, |line| logged_from(line, 33));
+    assert_eq!((line["ref_seq_num"].as_u64(), line["reason"].as_u64()), (Some(1), Some(5)));
+    // What the peer wrote cannot start a line of its own in the text log.
+    assert_eq!(line["text"], "Value is\\x0aincorrect", "{line}");
+    let line = server.wait_for("session reject sent", |line| logged_from(line, 33));
+    assert_eq!((line["ref_tag"].as_i64(), line["reason"].as_u64()), (Some(54), Some(5)), "{line}");
+    assert_eq!(line["msg_type"], "D", "{line}");
+    // A flood of Rejects is logged a line a second, the next line counting those left out.
+    for _ in 0..20 {
+        raw.send("3", "45=2|373=99");
+    }
+    std::thread::sleep(Duration::from_millis(1100));
+    raw.send("3", "45=3|373=99");
+    let counted = server.wait_for(received, |line| {
+        logged_from(line, 33) && line["left_out"].as_u64().is_some_and(|n| n > 0)
+    });
+    let lines: Vec<Value> = server
+        .lines()
+        .into_iter()
+        .filter(|line| line["message"] == received && logged_from(line, 33))
+        .collect();
+    assert!(lines.len() <= 3, "{lines:?}");
+    // Every one of the 22 Rejects is a line or counted in the next one.
+    let events: u64 = lines.iter().map(|line| 1 + line["left_out"].as_u64().unwrap_or(0)).sum();
+    assert_eq!(events, 22, "{counted}");
+    // A request the gateway refuses on its content is logged with its id and the reason.
+    raw.send("D", &format!("11=NOSYM|55=NOPE|54=1|60={}|38=1|40=2|44=6200", utc_now()));
+    let report = raw.until("8");
+    let text = field(report.last().expect("a reject"), 58).unwrap_or_default();
+    let line = server.wait_for("request refused by the gateway", |line| logged_from(line, 33));
+    assert_eq!((line["id"].as_str(), line["reason"].as_str()), (Some("NOSYM"), Some(&*text)));
+    assert!(text.starts_with("UNKNOWN_SYMBOL"), "{text}");
+    drop(raw);
+}
+
+/// A Logon numbered below what the session expects is refused by the session layer: the log
+/// says so, and never that the trader logged on or out.
+fn a_logon_numbered_too_low(server: &Server) {
+    let text = loop {
+        let mut raw = Raw { stream: connect_from(server.fix, 34), code: "TRADER2", seq: 1 };
+        raw.send("A", "98=0|108=30|554=demo");
+        let frames = raw.until("5");
+        let text = field(frames.last().expect("a Logout"), 58).unwrap_or_default();
+        if text != "Already logged on" {
+            break text;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert!(text.starts_with("MsgSeqNum too low"), "{text}");
+    server.wait_for("Logon refused by the session layer", |line| logged_from(line, 34));
+    let logged_on = server
+        .lines()
+        .into_iter()
+        .any(|line| line["message"] == "logged on" && logged_from(&line, 34));
+    assert!(!logged_on, "a refused Logon logged as logged on");
+    let logged_out = server
+        .lines()
+        .into_iter()
+        .any(|line| line["message"] == "trader logged out" && logged_from(&line, 34));
+    assert!(!logged_out, "a refused Logon logged (and handled) as a logout");
 }
 
 /// Refused Logons from one address are answered later and later; another address is not

@@ -45,7 +45,9 @@ pub use dictionary::{
 };
 pub use encode::{Body, MessageWriter, WriteFields};
 pub use frame::{FrameError, FrameErrorKind, check, checksum};
-pub use message::{FIELDS_MAX_DEFAULT, FieldRef, Fields, MessageView, ParseError, parse};
+pub use message::{
+    FIELDS_MAX_DEFAULT, FieldRef, Fields, MessageView, ParseError, parse, printable,
+};
 pub use time::{TIMESTAMP_LEN, UtcTimestamp};
 
 /// The field separator, SOH (0x01).

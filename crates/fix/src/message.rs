@@ -338,9 +338,34 @@ impl<'a> MessageView<'a> {
     }
 }
 
+/// `bytes` a peer sent, made safe for a log line: printable ASCII as it is, anything else
+/// (a newline that would forge a line of the text log, a control byte) escaped as `\xNN`.
+#[must_use]
+pub fn printable(bytes: &[u8]) -> String {
+    use std::fmt::Write as _;
+    let mut text = String::with_capacity(bytes.len());
+    for &byte in bytes {
+        if (0x20..0x7f).contains(&byte) && byte != b'\\' {
+            text.push(char::from(byte));
+        } else {
+            let _ = write!(text, "\\x{byte:02x}");
+        }
+    }
+    text
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn printable_escapes_what_could_forge_a_log_line() {
+        assert_eq!(printable(b"TRADER1"), "TRADER1");
+        assert_eq!(
+            printable(b"EVIL\n2026 INFO x\\y\x01\xff"),
+            "EVIL\\x0a2026 INFO x\\x5cy\\x01\\xff"
+        );
+    }
 
     #[test]
     fn parses_fields_in_order_with_repeats_and_data() {

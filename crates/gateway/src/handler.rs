@@ -536,7 +536,7 @@ fn answer_logon<A: Application + Send + Sync + 'static>(
             Refusal::new("Already logged on")
         }
     };
-    let sender_comp_id = String::from_utf8_lossy(view.get(49).unwrap_or_default());
+    let sender_comp_id = birzha_fix::printable(view.get(49).unwrap_or_default());
     warn!(%sender_comp_id, reason = %refusal.text, "Logon refused");
     context.backoff.refused(peer.ip());
     write_refusal(config, now, Some(&view), &refusal, out);

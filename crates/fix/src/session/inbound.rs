@@ -89,8 +89,10 @@ impl Session {
         match msg_type {
             b"A" => self.on_logon_again(view, io),
             b"0" => self.on_sequenced(view, io, |_, _, _| Ok(())),
-            b"3" => self.on_sequenced(view, io, |_, view, _| {
-                log_reject_received(view);
+            b"3" => self.on_sequenced(view, io, |session, view, io| {
+                if let Some(left_out) = session.rejects_received.admit(io.now.0) {
+                    log_reject_received(view, left_out);
+                }
                 Ok(())
             }),
             b"1" => self.on_sequenced(view, io, |session, view, io| {
@@ -377,14 +379,14 @@ impl Session {
 
 /// Logs a counterparty's session Reject (35=3) of one of our messages: the counterparty's
 /// engine refused it (its application never saw it), which an operator needs to know.
-fn log_reject_received(view: &MessageView<'_>) {
-    let text = |tag| String::from_utf8_lossy(view.get(tag).unwrap_or_default()).into_owned();
+fn log_reject_received(view: &MessageView<'_>, left_out: u64) {
     tracing::warn!(
         ref_seq_num = view.get_u64(45),
-        ref_msg_type = %text(372),
-        ref_tag = %text(371),
-        reason = %text(373),
-        text = %text(58),
+        ref_msg_type = %crate::printable(view.get(372).unwrap_or_default()),
+        ref_tag = view.get_u64(371),
+        reason = view.get_u64(373),
+        text = %crate::printable(view.get(58).unwrap_or_default()),
+        left_out,
         "session reject received: the counterparty refused one of our messages"
     );
 }

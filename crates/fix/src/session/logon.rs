@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use super::{Application, LogonRequest, Refusal, Session, SessionConfig, SessionError, SessionId};
-use super::{SessionStore, Status};
+use super::{LogLimit, SessionStore, Status};
 use crate::{BEGIN_STRING, Dictionary, MessageView, MessageWriter, UtcTimestamp, ValidationError};
 use crate::{WriteFields, message::parse_unsigned};
 
@@ -144,6 +144,8 @@ impl Session {
             queue: BTreeMap::new(),
             resending: None,
             ended: false,
+            rejects_sent: LogLimit::default(),
+            rejects_received: LogLimit::default(),
         };
         let seq = logon.get(34).and_then(parse_unsigned).unwrap_or(0);
         let expected = store.next_target_seq();
@@ -151,6 +153,8 @@ impl Session {
             // Refused before it is answered: the counterparty is never told it is logged on.
             let text = format!("MsgSeqNum too low, expecting {expected} but received {seq}");
             session.send_logout(now, Some(&text), store, out)?;
+            // Nor is the application: it hears of no logout either (`end`).
+            session.ended = true;
             let status = Status::Disconnect { voluntary: false, reason: "Logon MsgSeqNum too low" };
             return Ok((session, status));
         }

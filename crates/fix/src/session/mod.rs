@@ -178,6 +178,9 @@ pub struct Session {
     resending: Option<Resending>,
     /// The application has been told the session ended.
     ended: bool,
+    /// Log lines of the Rejects this session sends, and of those it receives.
+    rejects_sent: LogLimit,
+    rejects_received: LogLimit,
 }
 
 /// A resend in progress.
@@ -190,6 +193,28 @@ struct Resending {
     scanned: u64,
     /// The range's last number.
     end: u64,
+}
+
+/// At most one log line a second for a kind of event of one session; the next line counts
+/// those left out meanwhile (a peer sending thousands of bad messages must not flood the log).
+#[derive(Debug, Default)]
+pub(crate) struct LogLimit {
+    /// The earliest time of the next line, in milliseconds.
+    next_ms: i64,
+    /// Events not logged since the last line.
+    left_out: u64,
+}
+
+impl LogLimit {
+    /// Whether to log the event at `now_ms`; if so, how many were left out before it.
+    pub(crate) fn admit(&mut self, now_ms: i64) -> Option<u64> {
+        if now_ms < self.next_ms {
+            self.left_out += 1;
+            return None;
+        }
+        self.next_ms = now_ms.saturating_add(1000);
+        Some(std::mem::take(&mut self.left_out))
+    }
 }
 
 /// The sequence numbers one [`Session::resend_more`] call looks up: a resend of a million
@@ -401,14 +426,6 @@ impl Session {
         let (routing, count) = reverse_routing(view);
         let seq = view.msg_seq_num();
         let msg_type = view.msg_type();
-        tracing::warn!(
-            ref_seq_num = seq,
-            msg_type = %String::from_utf8_lossy(msg_type),
-            ref_tag,
-            reason = reason.code(),
-            text = reason.text(),
-            "session reject sent"
-        );
         self.send_admin(now, store, out, b"3", &routing[..count], |writer| {
             // RefSeqNum is required in a Reject: 0 when the message had no MsgSeqNum (as
             // QuickFIX writes it).
@@ -422,6 +439,17 @@ impl Session {
             }
             writer.uint(373, u64::from(reason.code()));
         })?;
+        if let Some(left_out) = self.rejects_sent.admit(now.0) {
+            tracing::warn!(
+                ref_seq_num = seq,
+                msg_type = %crate::printable(msg_type),
+                ref_tag,
+                reason = reason.code(),
+                text = reason.text(),
+                left_out,
+                "session reject sent"
+            );
+        }
         let expected = store.next_target_seq();
         if msg_type != b"A" && msg_type != b"4" && seq == Some(expected) {
             store.set_next_target_seq(expected + 1)?;

@@ -84,19 +84,11 @@ struct Dispatcher {
     /// moves, so that after a restart the engine delivers again everything from the last
     /// watermark on (a report nobody stored must not fall behind a watermark on disk).
     watermarks_held: bool,
-    /// Orders the exchange ended in the run of outputs being read, logged as one line.
-    endings: Option<Endings>,
-}
-
-/// Orders of one trader that one input ended for one reason the exchange gave (not the
-/// trader's own cancels, fills or IOC remainders): an operator's cancel-all, a
-/// cancel-on-disconnect, expiry, self-trade prevention, a re-based band.
-#[derive(Clone, Copy, PartialEq, Eq)]
-struct Endings {
-    seq: u64,
-    trader: TraderId,
-    reason: &'static str,
-    orders: u32,
+    /// Orders the exchange ended in the batch being read (not traders' own cancels, fills or
+    /// IOC remainders: an operator's cancel-all, a cancel-on-disconnect, expiry, self-trade
+    /// prevention, a re-based band), counted by input, trader and reason, and logged as one
+    /// line each when the batch ends (an input's outputs are all in one batch).
+    endings: BTreeMap<(u64, TraderId, &'static str), u32>,
 }
 
 /// Counters of one stats interval.
@@ -138,7 +130,7 @@ pub(crate) fn spawn(
         body: Body::new(),
         buffers: SendBuffers::default(),
         watermarks_held: false,
-        endings: None,
+        endings: BTreeMap::new(),
         stats: Stats {
             started: Instant::now(),
             trades: 0,
@@ -196,7 +188,7 @@ impl Dispatcher {
             }
             self.output(output, replayed, batch.shard);
         }
-        self.log_endings(None);
+        self.log_endings(batch.shard);
         if batch.kind == BatchKind::Image && self.images_pending > 0 {
             self.images_pending -= 1;
             if self.images_pending == 0 {
@@ -465,25 +457,16 @@ impl Dispatcher {
         );
     }
 
-    /// Counts an order the exchange ended; a new input, trader or reason logs the count so far.
+    /// Counts an order the exchange ended (see [`Dispatcher::endings`]).
     fn count_ending(&mut self, seq: u64, trader: TraderId, reason: &'static str) {
-        let ending = Endings { seq, trader, reason, orders: 1 };
-        match &mut self.endings {
-            Some(run) if Endings { orders: 1, ..*run } == ending => run.orders += 1,
-            _ => self.log_endings(Some(ending)),
-        }
+        *self.endings.entry((seq, trader, reason)).or_default() += 1;
     }
 
-    /// Logs the run of endings counted so far, if any, and starts `next`.
-    fn log_endings(&mut self, next: Option<Endings>) {
-        if let Some(run) = std::mem::replace(&mut self.endings, next) {
-            info!(
-                trader = %self.trader_code(run.trader),
-                reason = run.reason,
-                orders = run.orders,
-                seq = run.seq,
-                "orders ended by the exchange"
-            );
+    /// Logs the endings counted in a batch of `shard`, a line per input, trader and reason.
+    fn log_endings(&mut self, shard: usize) {
+        for ((seq, trader, reason), orders) in std::mem::take(&mut self.endings) {
+            let trader = self.trader_code(trader);
+            info!(shard, seq, trader, reason, orders, "orders ended by the exchange");
         }
     }
 

@@ -16,7 +16,7 @@ use birzha_engine::{
     Account, CancelInput, ClOrdId, Input, MassCancelInput, NewOrderInput, OrderKind, OrderRef,
     Registry, ReplaceInput, StatusInput, Tif,
 };
-use birzha_fix::{Body, MessageView, UtcTimestamp, WriteFields};
+use birzha_fix::{Body, MessageView, UtcTimestamp, WriteFields, printable};
 use rust_decimal::Decimal;
 use tracing::info;
 
@@ -170,9 +170,9 @@ pub(crate) fn parse(
 /// request's id (`id_tag`: ClOrdID, MDReqID) and the reason the trader is sent.
 fn log_refused(view: &MessageView<'_>, id_tag: u32, reason: &str) {
     info!(
-        msg_type = %String::from_utf8_lossy(view.msg_type()),
-        id = %String::from_utf8_lossy(view.get(id_tag).unwrap_or_default()),
-        reason,
+        msg_type = %printable(view.msg_type()),
+        id = %printable(view.get(id_tag).unwrap_or_default()),
+        reason = %printable(reason.as_bytes()),
         "request refused by the gateway"
     );
 }

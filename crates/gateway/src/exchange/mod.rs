@@ -285,7 +285,7 @@ impl Application for Exchange {
         if message.msg_type() == b"j" {
             // A trader's reject of one of our messages: logged, never answered (answering
             // rejects with rejects could go on for ever between two engines).
-            let text = String::from_utf8_lossy(message.get(58).unwrap_or_default());
+            let text = birzha_fix::printable(message.get(58).unwrap_or_default());
             let seq = message.get_u64(45);
             warn!(trader = comp_id, ref_seq_num = seq, %text, "business message reject from a trader");
             return Delivery::Accepted;
