@@ -212,6 +212,62 @@ fn hostile_clients_are_turned_away_and_a_steady_trader_is_served_throughout() {
     );
 }
 
+/// Regression (review): a logged-on trader could flood the operator's log, a line per
+/// BusinessMessageReject (70 MB of log for 2 000 messages with long texts) and per garbled
+/// frame. BusinessMessageRejects now pass the session's throttle (their lines only within the
+/// rate, the text cut to 200 bytes); dropped frames are logged at most a line a second, and
+/// what was left out is counted when the session ends.
+#[test]
+fn a_trader_cannot_flood_the_log() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let text = config(16).replace("cancels_per_second = 100_000", "cancels_per_second = 10");
+    let server = Server::start_with(dir.path(), Some(&text));
+    let mut raw = Raw::logon(&server, 60, "TRADER2");
+    let long = "\x7f".repeat(7_000);
+    let mut batch = Vec::new();
+    for n in 0..200 {
+        let text = format!("35=j|49=TRADER2|56=BIRZHA|34={}|52={}", raw.seq, utc_now());
+        raw.seq += 1;
+        batch.extend_from_slice(&frame(&format!("{text}|45={n}|372=8|380=0|58={long}")));
+    }
+    for _ in 0..30 {
+        let mut garbled = frame(&format!("35=0|49=TRADER2|56=BIRZHA|34=999|52={}", utc_now()));
+        let at = garbled.len() - 3;
+        garbled[at] = if garbled[at] == b'0' { b'1' } else { b'0' };
+        batch.extend_from_slice(&garbled);
+    }
+    raw.stream.write_all(&batch).expect("send the flood");
+    raw.send("5", "");
+    raw.until("5");
+    drop(raw);
+    let ended = "dropped messages left out of the log at the end";
+    let lines = server.lines_once(|lines| lines.iter().any(|line| line["message"] == ended));
+    let of = |message: &str| -> Vec<&Value> {
+        lines.iter().filter(|line| line["message"] == message && logged_from(line, 60)).collect()
+    };
+    let rejects = of("business message reject from a trader");
+    assert!(!rejects.is_empty(), "BusinessMessageRejects within the rate are logged");
+    assert!(rejects.len() <= 30, "{} lines for 200 BusinessMessageRejects", rejects.len());
+    let longest = rejects.iter().map(|line| line.to_string().len()).max().unwrap_or(0);
+    assert!(longest < 2_000, "a line of {longest} bytes");
+    let dropped = of("dropped a message");
+    assert!(dropped.len() <= 2, "{} lines for 30 garbled frames", dropped.len());
+    let counted: u64 = dropped.iter().map(|line| 1 + line["left_out"].as_u64().unwrap_or(0)).sum();
+    let at_end = of(ended).iter().map(|line| line["left_out"].as_u64().unwrap_or(0)).sum::<u64>();
+    assert_eq!(counted + at_end, 30, "every garbled frame is a line or counted");
+    // The Reject that ends a session is logged even right after another one: it says why.
+    let mut raw = Raw::logon(&server, 61, "TRADER4");
+    raw.send("D", &format!("11=BAD|55={BUTTER}|54=X|60={}|38=1|40=2|44=6200", utc_now()));
+    raw.code = "TRADER1";
+    raw.send("0", "");
+    raw.until("5");
+    let why = server.wait_for("session reject sent", |line| {
+        logged_from(line, 61) && line["reason"].as_u64() == Some(9)
+    });
+    assert_eq!(why["level"], "WARN");
+    assert!(server.terminate().0.success());
+}
+
 /// Runs `birzha admin … stats` with the battery's token and returns its output.
 fn admin_stats(server: &Server) -> String {
     let address = server.admin.to_string();

@@ -20,7 +20,9 @@ use crate::util::{Server, texts};
 /// The python of an environment that imports quickfix.
 fn quickfix_python() -> PathBuf {
     if let Some(python) = std::env::var_os("BIRZHA_QUICKFIX_PYTHON") {
-        return PathBuf::from(python);
+        let python = PathBuf::from(python);
+        assert!(python.is_file(), "BIRZHA_QUICKFIX_PYTHON={} is no python", python.display());
+        return python;
     }
     let root = env!("CARGO_MANIFEST_DIR");
     let venv = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("quickfix-venv");

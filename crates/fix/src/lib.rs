@@ -46,7 +46,7 @@ pub use dictionary::{
 pub use encode::{Body, MessageWriter, WriteFields};
 pub use frame::{FrameError, FrameErrorKind, check, checksum};
 pub use message::{
-    FIELDS_MAX_DEFAULT, FieldRef, Fields, MessageView, ParseError, parse, printable,
+    FIELDS_MAX_DEFAULT, FieldRef, Fields, MessageView, PRINTABLE_MAX, ParseError, parse, printable,
 };
 pub use time::{TIMESTAMP_LEN, UtcTimestamp};
 

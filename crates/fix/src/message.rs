@@ -338,18 +338,25 @@ impl<'a> MessageView<'a> {
     }
 }
 
+/// The most bytes of a peer's text [`printable`] keeps.
+pub const PRINTABLE_MAX: usize = 200;
+
 /// `bytes` a peer sent, made safe for a log line: printable ASCII as it is, anything else
-/// (a newline that would forge a line of the text log, a control byte) escaped as `\xNN`.
+/// (a newline that would forge a line of the text log, a control byte) escaped as `\xNN`;
+/// cut after [`PRINTABLE_MAX`] bytes, the cut said (`…(N bytes)`).
 #[must_use]
 pub fn printable(bytes: &[u8]) -> String {
     use std::fmt::Write as _;
-    let mut text = String::with_capacity(bytes.len());
-    for &byte in bytes {
+    let mut text = String::with_capacity(bytes.len().min(PRINTABLE_MAX));
+    for &byte in &bytes[..bytes.len().min(PRINTABLE_MAX)] {
         if (0x20..0x7f).contains(&byte) && byte != b'\\' {
             text.push(char::from(byte));
         } else {
             let _ = write!(text, "\\x{byte:02x}");
         }
+    }
+    if bytes.len() > PRINTABLE_MAX {
+        let _ = write!(text, "…({} bytes)", bytes.len());
     }
     text
 }
@@ -365,6 +372,8 @@ mod tests {
             printable(b"EVIL\n2026 INFO x\\y\x01\xff"),
             "EVIL\\x0a2026 INFO x\\x5cy\\x01\\xff"
         );
+        let long = printable(&[b'a'; 1000]);
+        assert_eq!(long, format!("{}…(1000 bytes)", "a".repeat(PRINTABLE_MAX)));
     }
 
     #[test]

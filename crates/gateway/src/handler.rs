@@ -13,7 +13,9 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use birzha_fix::session::{Application, Refusal, Session, Status, check_logon, write_refusal};
+use birzha_fix::session::{
+    Application, LogLimit, Refusal, Session, Status, check_logon, write_refusal,
+};
 use birzha_fix::{Dictionary, Fields, UtcTimestamp, parse};
 use std::sync::atomic::Ordering;
 use std::time::Duration;
@@ -80,6 +82,8 @@ pub(crate) struct Handler<A> {
     pub(crate) shutdown_deadline: Option<tokio::time::Instant>,
     /// Outbound bytes of the current event; capacity reused.
     pub(crate) out: Vec<u8>,
+    /// The lines of frames dropped (garbled or malformed): at most one a second.
+    pub(crate) dropped: LogLimit,
 }
 
 /// A logged-on session and its hold on the registry slot.
@@ -125,6 +129,10 @@ impl<A: Application + Send + Sync + 'static> Handler<A> {
         }
         let Established { mut session, claim, comp_id, .. } = established;
         session.end(&*self.context.application, voluntary);
+        let left_out = self.dropped.left_out();
+        if left_out > 0 {
+            warn!(left_out, "dropped messages left out of the log at the end");
+        }
         let stored = self.context.sessions.release(&comp_id, claim);
         if stored > 0 {
             info!(stored, "unsent messages kept in the store for resend");
@@ -387,7 +395,7 @@ impl<A: Application + Send + Sync + 'static> Handler<A> {
                 Status::Disconnect { voluntary: false, reason: "connection closed by peer" }
             }
             Event::Read(Read::Garbled(error)) => {
-                warn!(%error, "dropped a garbled message");
+                log_dropped(&mut self.dropped, now, "garbled", &error);
                 Status::Active
             }
             Event::Read(Read::Frame(length)) => {
@@ -433,7 +441,7 @@ impl<A: Application + Send + Sync + 'static> Handler<A> {
                             session.on_message(now, &view, application, store, &mut self.out)?
                         }
                         Err(error) => {
-                            warn!(%error, "dropped a malformed message");
+                            log_dropped(&mut self.dropped, now, "malformed", &error);
                             Status::Active
                         }
                     };
@@ -445,7 +453,9 @@ impl<A: Application + Send + Sync + 'static> Handler<A> {
                     }
                     drain_queue(session, queue, now, store, &mut self.out)?;
                 }
-                Some(Read::Garbled(error)) => warn!(%error, "dropped a garbled message"),
+                Some(Read::Garbled(error)) => {
+                    log_dropped(&mut self.dropped, now, "garbled", &error);
+                }
                 Some(Read::Closed) | None => break,
             }
             if status != Status::Active
@@ -459,6 +469,19 @@ impl<A: Application + Send + Sync + 'static> Handler<A> {
             next = self.connection.buffered().ok().flatten();
         }
         Ok(status)
+    }
+}
+
+/// Logs a frame dropped for `error` (`what`: garbled or malformed), at most a line a second:
+/// a peer sending thousands must not flood the log.
+fn log_dropped(
+    limit: &mut LogLimit,
+    now: UtcTimestamp,
+    what: &'static str,
+    error: &dyn std::fmt::Display,
+) {
+    if let Some(left_out) = limit.admit(now.0) {
+        warn!(%error, what, left_out, "dropped a message");
     }
 }
 

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use birzha_fix::Dictionary;
-use birzha_fix::session::Application;
+use birzha_fix::session::{Application, LogLimit};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{Semaphore, broadcast, mpsc};
 use tokio::time::{Instant, sleep};
@@ -168,6 +168,7 @@ impl<A: Application + Send + Sync + 'static> Listener<A> {
                 shutdown_unanswered: false,
                 shutdown_deadline: None,
                 out: Vec::with_capacity(context.config.message_size_max),
+                dropped: LogLimit::default(),
             };
             let span = info_span!(
                 "connection",

@@ -304,6 +304,8 @@ impl Session {
         io: &mut Io<'_>,
         reason: SessionRejectReason,
     ) -> Result<Verified, SessionError> {
+        // The Reject that ends the session is always logged: it says why.
+        self.rejects_sent.admit_next();
         self.send_reject(io.now, view, reason, None, io.store, io.out)?;
         self.send_logout(io.now, None, io.store, io.out)?;
         Ok(Verified::Done(Status::Active))

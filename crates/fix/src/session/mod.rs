@@ -197,8 +197,9 @@ struct Resending {
 
 /// At most one log line a second for a kind of event of one session; the next line counts
 /// those left out meanwhile (a peer sending thousands of bad messages must not flood the log).
+/// The owner logs what is still left out when the session ends ([`LogLimit::left_out`]).
 #[derive(Debug, Default)]
-pub(crate) struct LogLimit {
+pub struct LogLimit {
     /// The earliest time of the next line, in milliseconds.
     next_ms: i64,
     /// Events not logged since the last line.
@@ -207,13 +208,23 @@ pub(crate) struct LogLimit {
 
 impl LogLimit {
     /// Whether to log the event at `now_ms`; if so, how many were left out before it.
-    pub(crate) fn admit(&mut self, now_ms: i64) -> Option<u64> {
+    pub fn admit(&mut self, now_ms: i64) -> Option<u64> {
         if now_ms < self.next_ms {
             self.left_out += 1;
             return None;
         }
         self.next_ms = now_ms.saturating_add(1000);
         Some(std::mem::take(&mut self.left_out))
+    }
+
+    /// Lets the next event be logged whatever the rate (the one that ends a session).
+    pub fn admit_next(&mut self) {
+        self.next_ms = i64::MIN;
+    }
+
+    /// The events left out since the last line; the count starts again.
+    pub fn left_out(&mut self) -> u64 {
+        std::mem::take(&mut self.left_out)
     }
 }
 
@@ -326,8 +337,13 @@ impl Session {
         Ok(Status::Active)
     }
 
-    /// The connection is gone: tells the application once.
+    /// The connection is gone: tells the application once, and logs the Rejects left out of
+    /// the log by its rate limit since its last line.
     pub fn end(&mut self, application: &dyn Application, voluntary: bool) {
+        let (sent, received) = (self.rejects_sent.left_out(), self.rejects_received.left_out());
+        if sent + received > 0 {
+            tracing::warn!(sent, received, "session rejects left out of the log at the end");
+        }
         if !self.ended {
             self.ended = true;
             application.on_logout(&self.id, voluntary);

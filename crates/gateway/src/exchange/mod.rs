@@ -198,6 +198,18 @@ impl Exchange {
         self.logins.get(&session.remote).map(|(trader, _)| *trader)
     }
 
+    /// Logs `comp_id`'s session out on the first verdict of sustained abuse, through the
+    /// dispatcher, so that the Logout follows whatever was queued for the trader before.
+    fn log_out_abuse(&self, comp_id: &str, verdict: Verdict) {
+        if verdict == (Verdict::Abuse { first: true }) {
+            warn!(trader = comp_id, "sustained throttle abuse: logging the session out");
+            let command = Command::LogOut { comp_id: comp_id.to_owned() };
+            if self.commands.try_send(command).is_err() {
+                self.sessions.log_out(comp_id);
+            }
+        }
+    }
+
     fn throttle(&self, comp_id: &str, cost: Cost) -> Verdict {
         let now = self.started.elapsed();
         let mut throttles = self.throttles.lock().unwrap_or_else(PoisonError::into_inner);
@@ -282,33 +294,28 @@ impl Application for Exchange {
     fn on_message(&self, session: &SessionId, message: &MessageView<'_>) -> Delivery {
         let Some(trader) = self.trader(session) else { return Delivery::Unsupported };
         let comp_id = session.remote.as_str();
+        let verdict = self.throttle(comp_id, cost(message.msg_type()));
         if message.msg_type() == b"j" {
-            // A trader's reject of one of our messages: logged, never answered (answering
-            // rejects with rejects could go on for ever between two engines).
-            let text = birzha_fix::printable(message.get(58).unwrap_or_default());
-            let seq = message.get_u64(45);
-            warn!(trader = comp_id, ref_seq_num = seq, %text, "business message reject from a trader");
+            // A trader's reject of one of our messages: logged (within the session's rate, so
+            // that a flood of them cannot flood the log), never answered (answering rejects
+            // with rejects could go on for ever between two engines).
+            if verdict == Verdict::Pass {
+                let text = birzha_fix::printable(message.get(58).unwrap_or_default());
+                let seq = message.get_u64(45);
+                warn!(trader = comp_id, ref_seq_num = seq, %text, "business message reject from a trader");
+            }
+            self.log_out_abuse(comp_id, verdict);
             return Delivery::Accepted;
         }
-        match self.throttle(comp_id, cost(message.msg_type())) {
-            Verdict::Pass => {}
-            verdict => {
-                if verdict == (Verdict::Refuse { first: true }) {
-                    warn!(trader = comp_id, "THROTTLED: the session is over its message rate");
-                }
-                let reason = "THROTTLED: over the session's message rate; slow down";
-                let delivery =
-                    self.reply(comp_id, inbound::refusal(message, reason, &self.local_ids));
-                if verdict == (Verdict::Abuse { first: true }) {
-                    warn!(trader = comp_id, "sustained throttle abuse: logging the session out");
-                    // Through the dispatcher, so that the Logout follows the reply above.
-                    let command = Command::LogOut { comp_id: comp_id.to_owned() };
-                    if self.commands.try_send(command).is_err() {
-                        self.sessions.log_out(comp_id);
-                    }
-                }
-                return delivery;
+        if verdict != Verdict::Pass {
+            if verdict == (Verdict::Refuse { first: true }) {
+                warn!(trader = comp_id, "THROTTLED: the session is over its message rate");
             }
+            let reason = "THROTTLED: over the session's message rate; slow down";
+            let delivery = self.reply(comp_id, inbound::refusal(message, reason, &self.local_ids));
+            // After the reply above: the Logout goes through the dispatcher, behind it.
+            self.log_out_abuse(comp_id, verdict);
+            return delivery;
         }
         match inbound::parse(message, trader, &self.registry, &self.local_ids) {
             Request::Engine(input) => self.submit(comp_id, message, input),
