@@ -473,6 +473,21 @@ fn sequence_games(server: &Server) {
     let resend = raw.until("2");
     let resend = resend.last().expect("a ResendRequest");
     assert_eq!((field(resend, 7).as_deref(), field(resend, 16).as_deref()), (Some("2"), Some("0")));
+    // The operator sees the gap, and the trader's own ResendRequest.
+    let gap = server.wait_for("sequence gap: resend requested", |line| logged_from(line, 30));
+    assert_eq!((gap["expected"].as_u64(), gap["received"].as_u64()), (Some(2), Some(7)));
+    raw.send_numbered(8, "2", "7=1|16=0");
+    let asked =
+        server.wait_for("resend requested by the counterparty", |line| logged_from(line, 30));
+    assert_eq!((asked["begin"].as_u64(), asked["end"].as_u64()), (Some(1), Some(0)), "{asked}");
+    // A reset and a Logout's text are logged too.
+    raw.send_numbered(9, "4", "123=N|36=20");
+    let reset = server.wait_for("sequence reset by the counterparty", |line| logged_from(line, 30));
+    assert_eq!(reset["new_seq"].as_u64(), Some(20), "{reset}");
+    raw.send_numbered(20, "5", "58=bye now");
+    raw.until("5");
+    let text = server.wait_for("logout text from the counterparty", |line| logged_from(line, 30));
+    assert_eq!(text["text"], "bye now");
     drop(raw);
 
     logged_rejects(server);

@@ -218,6 +218,10 @@ impl Session {
         }
         let begin = view.get_u64(7).unwrap_or(0);
         let end = view.get_u64(16).unwrap_or(0);
+        if let Some(left_out) = self.resends_asked.admit(io.now.0) {
+            let next = io.store.next_sender_seq();
+            tracing::info!(begin, end, next, left_out, "resend requested by the counterparty");
+        }
         self.resend(io.now, begin, end, io.store, io.out)?;
         let seq = view.msg_seq_num().unwrap_or(0);
         let expected = io.store.next_target_seq();
@@ -240,6 +244,9 @@ impl Session {
         }
         let new_seq = view.get_u64(36).unwrap_or(0);
         let expected = io.store.next_target_seq();
+        if !gap_fill && let Some(left_out) = self.resets.admit(io.now.0) {
+            tracing::info!(expected, new_seq, left_out, "sequence reset by the counterparty");
+        }
         if new_seq > expected {
             io.store.set_next_target_seq(new_seq)?;
         } else if new_seq < expected {
@@ -256,6 +263,9 @@ impl Session {
     ) -> Result<Status, SessionError> {
         if let Verified::Done(status) = self.verify(view, io, false, false)? {
             return Ok(status);
+        }
+        if let Some(text) = view.get(58) {
+            tracing::info!(text = %crate::printable(text), "logout text from the counterparty");
         }
         if self.logout_sent_ms.is_none() {
             self.send_logout(io.now, None, io.store, io.out)?;
@@ -374,6 +384,9 @@ impl Session {
         self.send_admin(now, store, out, b"2", &[], |writer| {
             writer.uint(7, expected).uint(16, 0);
         })?;
+        if let Some(left_out) = self.gaps.admit(now.0) {
+            tracing::info!(expected, received = seq, left_out, "sequence gap: resend requested");
+        }
         self.resend_range = Some((expected, seq - 1));
         Ok(())
     }

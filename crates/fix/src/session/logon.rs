@@ -146,6 +146,9 @@ impl Session {
             ended: false,
             rejects_sent: LogLimit::default(),
             rejects_received: LogLimit::default(),
+            gaps: LogLimit::default(),
+            resends_asked: LogLimit::default(),
+            resets: LogLimit::default(),
         };
         let seq = logon.get(34).and_then(parse_unsigned).unwrap_or(0);
         let expected = store.next_target_seq();

@@ -181,6 +181,11 @@ pub struct Session {
     /// Log lines of the Rejects this session sends, and of those it receives.
     rejects_sent: LogLimit,
     rejects_received: LogLimit,
+    /// Log lines of sequence events: our ResendRequests (gaps), the counterparty's, and its
+    /// resets.
+    gaps: LogLimit,
+    resends_asked: LogLimit,
+    resets: LogLimit,
 }
 
 /// A resend in progress.
@@ -343,6 +348,11 @@ impl Session {
         let (sent, received) = (self.rejects_sent.left_out(), self.rejects_received.left_out());
         if sent + received > 0 {
             tracing::warn!(sent, received, "session rejects left out of the log at the end");
+        }
+        let (gaps, resends, resets) =
+            (self.gaps.left_out(), self.resends_asked.left_out(), self.resets.left_out());
+        if gaps + resends + resets > 0 {
+            tracing::info!(gaps, resends, resets, "sequence events left out of the log at the end");
         }
         if !self.ended {
             self.ended = true;
