@@ -5,7 +5,9 @@
 //! Run: `cargo run --release --example engine_probe -- steady 1000000` (or `growing`), and for
 //! instruction counts of the apply alone:
 //! `valgrind --tool=callgrind --toggle-collect='birzha_engine::state::ShardState::apply'
-//! target/release/examples/engine_probe steady 200000`.
+//! target/release/examples/engine_probe steady 200000`. `replay 200000` journals the growing
+//! stream through an engine, then times the recovery of a shard from that journal alone
+//! (callgrind: `--toggle-collect='birzha_engine::recovery::recover'`).
 
 #[path = "../benches/engine/streams.rs"]
 #[allow(dead_code)]
@@ -15,13 +17,17 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use birzha_book::Timestamp;
-use birzha_engine::ShardState;
-use birzha_engine::journal::Durability;
+use birzha_engine::journal::{Durability, JournalOptions};
+use birzha_engine::{Engine, Registry, ShardDirs, ShardState, recover};
 
 fn main() {
     let mut args = std::env::args().skip(1);
     let mode = args.next().unwrap_or_else(|| "steady".into());
     let count: u64 = args.next().and_then(|text| text.parse().ok()).unwrap_or(200_000);
+    if mode == "replay" {
+        replay(count);
+        return;
+    }
     let inputs = match mode.as_str() {
         "steady" => streams::stream_steady(count),
         "growing" => streams::stream(count, false),
@@ -30,13 +36,7 @@ fn main() {
             std::process::exit(2);
         }
     };
-    let registry = match streams::config(Durability::None, 1 << 20).validate() {
-        Ok(registry) => Arc::new(registry),
-        Err(error) => {
-            eprintln!("the benchmark config is invalid: {error}");
-            std::process::exit(1);
-        }
-    };
+    let registry = registry();
     let mut state = ShardState::new(registry, 0);
     let mut out = Vec::with_capacity(64);
     let mut outputs = 0usize;
@@ -50,4 +50,42 @@ fn main() {
     let elapsed = started.elapsed();
     let per_input = elapsed.as_nanos() as f64 / count.max(1) as f64;
     eprintln!("{mode}, {count} inputs: {per_input:.0} ns per input, {outputs} outputs");
+}
+
+fn registry() -> Arc<Registry> {
+    match streams::config(Durability::None, 1 << 20).validate() {
+        Ok(registry) => Arc::new(registry),
+        Err(error) => {
+            eprintln!("the benchmark config is invalid: {error}");
+            std::process::exit(1);
+        }
+    }
+}
+
+/// Journals `count` inputs of the growing stream, then recovers a shard from the journal alone.
+fn replay(count: u64) {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let (sender, receiver) = crossbeam::channel::bounded(1 << 14);
+    let drain = std::thread::spawn(move || receiver.into_iter().count());
+    let (engine, _) = Engine::start(registry(), dir.path(), sender, &[u64::MAX]).expect("engine");
+    for input in streams::stream(count, false) {
+        engine.submit(input).expect("engine running");
+    }
+    engine.shutdown().expect("shutdown");
+    drain.join().expect("drain");
+    let dirs = ShardDirs::new(dir.path(), 0);
+    std::fs::remove_dir_all(&dirs.snapshots).expect("journal only");
+    let options = JournalOptions {
+        shard_id: 0,
+        durability: Durability::None,
+        segment_size_max: streams::SEGMENT_BYTES,
+        ..JournalOptions::default()
+    };
+    let started = Instant::now();
+    let recovered =
+        recover(&registry(), 0, &dirs, &options, u64::MAX, &mut |_| {}).expect("recovers");
+    let elapsed = started.elapsed();
+    let replayed = recovered.report.replayed;
+    let per_input = elapsed.as_nanos() as f64 / replayed.max(1) as f64;
+    eprintln!("replay, {replayed} records: {per_input:.0} ns per record");
 }

@@ -7,10 +7,11 @@
 //!
 //! # Open loop, and no coordinated omission
 //! With `--rate R` the k-th request of a session is due at `start + k × sessions / R`, whatever
-//! the replies; a sender that falls behind sends at once to catch up, and latency is measured
-//! from the due time, not the actual send time, so a stalled exchange shows as latency rather
-//! than as requests that were silently never sent. A second histogram measures from the actual
-//! send, which tells the sender's own lateness apart (its timer fires on tokio's 1 ms grid).
+//! the replies; a thread of its own releases each request at its due time ([`metronome`]); a
+//! sender that falls behind sends at once to catch up, and latency is measured from the due
+//! time, not the actual send time, so a stalled exchange shows as latency rather than as
+//! requests that were silently never sent. A second histogram measures from the actual send,
+//! which tells the sender's own lateness apart.
 //! With `--flat-out` each session keeps `--window` requests in flight and latency is measured
 //! from the actual send.
 //!
@@ -22,6 +23,7 @@
 
 mod args;
 mod cpu;
+mod metronome;
 mod plan;
 mod report;
 mod users;
@@ -44,6 +46,7 @@ use tokio::time::Instant;
 
 pub(crate) use args::LoadArgs;
 use args::Mix;
+use metronome::{Metronome, Schedule};
 use plan::{Kind, Pricing, Random};
 pub(crate) use report::Report;
 
@@ -218,8 +221,7 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 /// What a receiver measured.
 struct Measured {
     latency: Histogram<u64>,
-    /// From the actual send: without the sender's own lateness (with `--rate`, the timer that
-    /// paces it fires on a 1 ms grid).
+    /// From the actual send: without the sender's own lateness.
     from_send: Histogram<u64>,
     rejects: BTreeMap<String, u64>,
     cancel_rejects: BTreeMap<String, u64>,
@@ -250,6 +252,15 @@ pub(crate) async fn generate(plan: &Plan) -> anyhow::Result<Report> {
     let cpu_before = cpu::CpuTimes::read();
     let started = Instant::now();
     let ticker = tokio::spawn(tick(progress.clone(), Arc::clone(&counters), plan.duration));
+    let schedule = match plan.pace {
+        Pace::Rate(rate) => {
+            Some(Schedule::new(started.into_std(), plan.duration, rate, plan.users.len()))
+        }
+        Pace::FlatOut(_) => None,
+    };
+    let releases: Vec<_> = plan.users.iter().map(|_| Arc::new(Semaphore::new(0))).collect();
+    // Stops when dropped: at the end of the run, or early on a sender's error.
+    let _metronome = schedule.map(|schedule| Metronome::start(schedule, releases.clone()));
     let run_id = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default().as_millis();
     let mut senders = Vec::new();
     for session in &sessions {
@@ -261,6 +272,7 @@ pub(crate) async fn generate(plan: &Plan) -> anyhow::Result<Report> {
             counters: Arc::clone(&counters),
             prefix: format!("L{}-", run_id % 100_000_000),
             window: session.window.clone(),
+            pace: schedule.map(|schedule| (schedule, Arc::clone(&releases[session.index]))),
         };
         senders.push(tokio::spawn(sender.run(started)));
     }
@@ -331,44 +343,35 @@ struct SenderTask {
     /// ClOrdIDs are this prefix and a number: unique per trader per day across runs.
     prefix: String,
     window: Option<Arc<Semaphore>>,
+    /// With `--rate`: when each request is due, and this session's releases.
+    pace: Option<(Schedule, Arc<Semaphore>)>,
 }
 
 impl SenderTask {
     /// Sends until the duration has passed.
     async fn run(self, started: Instant) -> anyhow::Result<()> {
-        let sessions = self.plan.users.len() as u32;
         let end = started + self.plan.duration;
-        let interval = match self.plan.pace {
-            Pace::Rate(rate) => Some(Duration::from_secs(1) * sessions / rate.max(1)),
-            Pace::FlatOut(_) => None,
-        };
-        // Sessions start a fraction of an interval apart, so the total rate is smooth.
-        let offset =
-            interval.map_or(Duration::ZERO, |interval| interval * self.index as u32 / sessions);
         let mut random = Random::new(self.plan.seed ^ (self.index as u64).wrapping_mul(0x9E37));
         for number in 0u64.. {
-            let mut due = match interval {
-                Some(interval) => started + offset + interval.mul_f64(number as f64),
-                None => Instant::now(),
-            };
-            if due >= end {
-                break;
-            }
-            if interval.is_some() {
-                tokio::time::sleep_until(due).await;
-            } else if let Some(window) = &self.window {
-                // The receiver closes the window when the session ends; the run's end bounds
-                // the wait when answers stop coming.
-                match tokio::time::timeout_at(end, window.acquire()).await {
-                    Ok(Ok(permit)) => permit.forget(),
-                    Ok(Err(_)) => {
-                        return Err(self.shared.ended(&self.plan.users[self.index], "ended"));
+            let due = match &self.pace {
+                Some((schedule, release)) => {
+                    let Some(due) = schedule.due(self.index, number) else { break };
+                    // The metronome releases it at its due time (at once if this sender is
+                    // behind); the run's end bounds the wait should it have stopped.
+                    match tokio::time::timeout_at(end, release.acquire()).await {
+                        Ok(Ok(permit)) => permit.forget(),
+                        Ok(Err(_)) | Err(_) => break,
                     }
-                    Err(_) => break,
+                    Instant::from_std(due)
                 }
-                // Flat out, latency counts from the send, not from the wait for a free slot.
-                due = Instant::now();
-            }
+                None => {
+                    if Instant::now() >= end || !self.window_slot(end).await? {
+                        break;
+                    }
+                    // Flat out, latency counts from the send, not from the wait for a slot.
+                    Instant::now()
+                }
+            };
             let request = self.request(&mut random, number);
             let (cl_ord_id, kind) = request.1.clone();
             lock(&self.shared.in_flight).insert(cl_ord_id, (due, Instant::now(), kind));
@@ -383,6 +386,21 @@ impl SenderTask {
             Counters::add(counter, 1);
         }
         Ok(())
+    }
+
+    /// Flat out: waits for a free slot of the window. `false` when the run ended first.
+    async fn window_slot(&self, end: Instant) -> anyhow::Result<bool> {
+        let Some(window) = &self.window else { return Ok(true) };
+        // The receiver closes the window when the session ends; the run's end bounds the wait
+        // when answers stop coming.
+        match tokio::time::timeout_at(end, window.acquire()).await {
+            Ok(Ok(permit)) => {
+                permit.forget();
+                Ok(true)
+            }
+            Ok(Err(_)) => Err(self.shared.ended(&self.plan.users[self.index], "ended")),
+            Err(_) => Ok(false),
+        }
     }
 
     /// The next request, its ClOrdID and kind.
