@@ -38,6 +38,7 @@ mod allocation;
 mod config;
 mod crash;
 mod day;
+mod day_edges;
 mod exchange;
 mod fault;
 mod fixture;

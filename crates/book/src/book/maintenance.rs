@@ -34,11 +34,32 @@ impl Book {
     /// Expires every order whose time is up at `now`: GTC and GTD orders whose expiry is at or
     /// before `now`, and, when `end_of_day`, every Day order. Returns how many expired.
     pub fn expire(&mut self, now: Timestamp, end_of_day: bool, sink: &mut impl Sink) -> u32 {
-        let expired = self.sweep(
+        self.expire_where(
             |order| match order.lifetime {
                 Lifetime::Day => end_of_day,
                 Lifetime::GoodTillCancel | Lifetime::GoodTillDate => order.expiry <= now,
             },
+            sink,
+        )
+    }
+
+    /// Expires the GTD orders whose date ends at or before `until` (a session's close expires
+    /// the day's GTD orders before its midnight), leaving GTC orders to their own time.
+    /// Returns how many expired.
+    pub fn expire_dated(&mut self, until: Timestamp, sink: &mut impl Sink) -> u32 {
+        self.expire_where(
+            |order| order.lifetime == Lifetime::GoodTillDate && order.expiry <= until,
+            sink,
+        )
+    }
+
+    fn expire_where(
+        &mut self,
+        select: impl Fn(&RestingOrder) -> bool,
+        sink: &mut impl Sink,
+    ) -> u32 {
+        let expired = self.sweep(
+            select,
             |order| {
                 let expired = Lots(order.leaves);
                 Event::Expired(Expired { order: finished(order), expired })

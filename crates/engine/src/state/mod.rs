@@ -365,6 +365,10 @@ impl ShardState {
         // Day orders and past GTD orders of every instrument, whatever its phase (with a
         // schedule most went at yesterday's PostClose and Closed).
         self.expire_all(true, out);
+        // Always open, the day has no pre-open to set today's band: the day roll does.
+        if self.registry.config.phases.schedule.is_none() {
+            self.rebase_bands(out);
+        }
     }
 
     /// Expires the orders of `instrument` whose expiry has passed (all its Day orders too at

@@ -26,9 +26,10 @@
 //! of the session (PreOpen, Continuous). `phase_deadline` only says when a step may next be
 //! due (snapshots keep it, so a restored state steps when the live one would).
 //!
-//! On entering PreOpen the band is re-based on the previous close and orders outside it are
-//! cancelled; Day orders expire on entering PostClose, and GTD orders of the day on entering
-//! Closed.
+//! On entering PreOpen (without a schedule, at the day roll) the band is re-based on the
+//! previous close and orders outside it are cancelled; Day orders expire on entering
+//! PostClose, and GTD orders of the day on entering Closed. An uncross first expires the
+//! orders whose time was up by its call's end.
 
 use birzha_book::{Mode, Timestamp};
 
@@ -98,8 +99,11 @@ impl ShardState {
                 self.end_call(id, Phase::Continuous, out);
                 true
             }
+            // The session's close has come (an instrument an operator opened before the
+            // pre-open trades on until then).
             Phase::Continuous
-                if matches!(target, Phase::ClosingCall | Phase::PostClose | Phase::Closed) =>
+                if matches!(target, Phase::ClosingCall | Phase::PostClose | Phase::Closed)
+                    && seconds_of_day(self.now) >= self.schedule().close =>
             {
                 let schedule = self.schedule();
                 let end = day_start(self.now).0 + u64::from(schedule.closing_call_end) * SECOND_NS;
@@ -162,6 +166,16 @@ impl ShardState {
         self.start_call(id, Phase::PreOpen, Some(end), out);
     }
 
+    /// Re-bases every instrument's band on its previous close (without a schedule, at the
+    /// day roll).
+    pub(super) fn rebase_bands(&mut self, out: &mut Vec<Output>) {
+        for index in 0..self.books.len() {
+            if self.books[index].is_some() {
+                self.rebase_band(InstrumentId(index as u32), out);
+            }
+        }
+    }
+
     /// Re-bases the band on the previous close (the last trade, else the reference) and
     /// cancels the orders outside it.
     fn rebase_band(&mut self, id: InstrumentId, out: &mut Vec<Output>) {
@@ -195,6 +209,11 @@ impl ShardState {
     /// Ends a call with an uncross and moves to `next`.
     pub(super) fn end_call(&mut self, id: InstrumentId, next: Phase, out: &mut Vec<Output>) {
         let phase = self.phases[id.0 as usize];
+        // The uncross is at the call's end, which may be earlier than this input: orders
+        // whose time was up by then take no part; those whose time came after it were still
+        // there at the uncross and trade (the input's expiry check then ends what is left).
+        let until = self.call_end[id.0 as usize].filter(|end| *end <= self.now).unwrap_or(self.now);
+        self.with_book(id, out, |book, _, events| book.expire(until, false, events));
         let uncrossed = self.with_book(id, out, |book, _, events| book.uncross(events)).flatten();
         let uncross = Uncross {
             instrument: id,
@@ -302,7 +321,7 @@ impl ShardState {
 
     fn expire_gtd(&mut self, id: InstrumentId, until: Timestamp, out: &mut Vec<Output>) {
         self.with_book(id, out, |book, _, events| {
-            book.expire(until, false, events);
+            book.expire_dated(until, events);
         });
     }
 
