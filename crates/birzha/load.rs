@@ -88,8 +88,9 @@ pub(crate) fn run(args: &LoadArgs) -> anyhow::Result<()> {
 /// Sending speed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Pace {
-    /// Open loop at this many requests per second over all sessions.
-    Rate(u32),
+    /// Open loop at this many requests per second over all sessions; `true`: in bursts on
+    /// tokio's 1 ms timer (`--bursts`).
+    Rate(u32, bool),
     /// Closed loop with this many requests in flight per session.
     FlatOut(usize),
 }
@@ -137,7 +138,7 @@ impl Plan {
             pace: if args.flat_out {
                 Pace::FlatOut(args.window.max(1))
             } else {
-                Pace::Rate(args.rate)
+                Pace::Rate(args.rate, args.bursts)
             },
             duration: Duration::from_secs(args.duration.max(1)),
             mix: args.mix,
@@ -245,7 +246,7 @@ pub(crate) async fn generate(plan: &Plan) -> anyhow::Result<Report> {
     let counters = Arc::new(Counters::default());
     let permits = match plan.pace {
         Pace::FlatOut(window) => Some(window),
-        Pace::Rate(_) => None,
+        Pace::Rate(..) => None,
     };
     let sessions = connect_all(plan, &counters, permits).await?;
     let progress = progress_bar(plan);
@@ -253,14 +254,16 @@ pub(crate) async fn generate(plan: &Plan) -> anyhow::Result<Report> {
     let started = Instant::now();
     let ticker = tokio::spawn(tick(progress.clone(), Arc::clone(&counters), plan.duration));
     let schedule = match plan.pace {
-        Pace::Rate(rate) => {
+        Pace::Rate(rate, _) => {
             Some(Schedule::new(started.into_std(), plan.duration, rate, plan.users.len()))
         }
         Pace::FlatOut(_) => None,
     };
     let releases: Vec<_> = plan.users.iter().map(|_| Arc::new(Semaphore::new(0))).collect();
     // Stops when dropped: at the end of the run, or early on a sender's error.
-    let _metronome = schedule.map(|schedule| Metronome::start(schedule, releases.clone()));
+    let metronome = schedule
+        .filter(|_| !matches!(plan.pace, Pace::Rate(_, true)))
+        .map(|schedule| Metronome::start(schedule, releases.clone()));
     let run_id = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default().as_millis();
     let mut senders = Vec::new();
     for session in &sessions {
@@ -272,7 +275,10 @@ pub(crate) async fn generate(plan: &Plan) -> anyhow::Result<Report> {
             counters: Arc::clone(&counters),
             prefix: format!("L{}-", run_id % 100_000_000),
             window: session.window.clone(),
-            pace: schedule.map(|schedule| (schedule, Arc::clone(&releases[session.index]))),
+            pace: schedule.map(|schedule| {
+                let release = metronome.as_ref().map(|_| Arc::clone(&releases[session.index]));
+                (schedule, release)
+            }),
         };
         senders.push(tokio::spawn(sender.run(started)));
     }
@@ -343,8 +349,9 @@ struct SenderTask {
     /// ClOrdIDs are this prefix and a number: unique per trader per day across runs.
     prefix: String,
     window: Option<Arc<Semaphore>>,
-    /// With `--rate`: when each request is due, and this session's releases.
-    pace: Option<(Schedule, Arc<Semaphore>)>,
+    /// With `--rate`: when each request is due, and this session's releases (none with
+    /// `--bursts`: the sender sleeps on tokio's timer).
+    pace: Option<(Schedule, Option<Arc<Semaphore>>)>,
 }
 
 impl SenderTask {
@@ -355,14 +362,20 @@ impl SenderTask {
         for number in 0u64.. {
             let due = match &self.pace {
                 Some((schedule, release)) => {
-                    let Some(due) = schedule.due(self.index, number) else { break };
-                    // The metronome releases it at its due time (at once if this sender is
-                    // behind); the run's end bounds the wait should it have stopped.
-                    match tokio::time::timeout_at(end, release.acquire()).await {
-                        Ok(Ok(permit)) => permit.forget(),
-                        Ok(Err(_)) | Err(_) => break,
+                    let Some(due) = schedule.due(self.index, number).map(Instant::from_std) else {
+                        break;
+                    };
+                    if let Some(release) = release {
+                        // The metronome releases it at its due time (at once if this sender
+                        // is behind); the run's end bounds the wait should it have stopped.
+                        match tokio::time::timeout_at(end, release.acquire()).await {
+                            Ok(Ok(permit)) => permit.forget(),
+                            Ok(Err(_)) | Err(_) => break,
+                        }
+                    } else {
+                        tokio::time::sleep_until(due).await;
                     }
-                    Instant::from_std(due)
+                    due
                 }
                 None => {
                     if Instant::now() >= end || !self.window_slot(end).await? {
@@ -595,11 +608,11 @@ async fn finish(
     Ok(Report {
         sessions: plan.users.len(),
         mode: match plan.pace {
-            Pace::Rate(_) => "open-loop".into(),
+            Pace::Rate(..) => "open-loop".into(),
             Pace::FlatOut(window) => format!("flat-out (window {window})"),
         },
         target_rate: match plan.pace {
-            Pace::Rate(rate) => Some(rate),
+            Pace::Rate(rate, _) => Some(rate),
             Pace::FlatOut(_) => None,
         },
         seconds: (seconds * 100.0).round() / 100.0,
@@ -690,7 +703,8 @@ mod tests {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_short_open_loop_run_reports_acks_fills_and_latency() {
         let exchange = TestExchange::start(crate::config::DEFAULT_TOML).await;
-        let plan = plan(exchange.address, &["TRADER1", "TRADER3", "TRADER4"], Pace::Rate(300));
+        let plan =
+            plan(exchange.address, &["TRADER1", "TRADER3", "TRADER4"], Pace::Rate(300, false));
         let report = bounded(generate(&plan)).await.expect("the run completes");
         assert_eq!(report.sessions, 3);
         let sent = report.sent_orders + report.sent_cancels;
@@ -721,7 +735,7 @@ mod tests {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn cancels_name_the_order_s_own_instrument() {
         let exchange = TestExchange::start(crate::config::DEFAULT_TOML).await;
-        let mut run = plan(exchange.address, &["TRADER1", "TRADER3"], Pace::Rate(200));
+        let mut run = plan(exchange.address, &["TRADER1", "TRADER3"], Pace::Rate(200, true));
         let config = Config::embedded().expect("valid");
         let smp = config.instruments.iter().find(|e| e.symbol == "SMP-FCA-USD").expect("listed");
         run.instruments.push(Pricing::of(smp));
@@ -739,7 +753,7 @@ mod tests {
         flat.duration = Duration::from_secs(1);
         let report = bounded(generate(&flat)).await.expect("the run completes");
         assert!(report.acks > 0 && report.mode.starts_with("flat-out"), "{report:?}");
-        let mut wrong = plan(exchange.address, &["TRADER1"], Pace::Rate(10));
+        let mut wrong = plan(exchange.address, &["TRADER1"], Pace::Rate(10, false));
         wrong.password = "wrong".into();
         let error = bounded(generate(&wrong)).await.expect_err("refused");
         assert!(matches!(
@@ -808,7 +822,8 @@ mod tests {
             }
         });
         let address = fake::start(script).await;
-        let report = bounded(generate(&adds_only(address, Pace::Rate(20)))).await.expect("run");
+        let report =
+            bounded(generate(&adds_only(address, Pace::Rate(20, false)))).await.expect("run");
         let sent = report.sent_orders + report.sent_cancels;
         assert!(sent >= 15, "{report:?}");
         assert!(
@@ -833,7 +848,8 @@ mod tests {
                 _ => vec![],
             });
         let address = fake::start(script).await;
-        let report = bounded(generate(&adds_only(address, Pace::Rate(20)))).await.expect("run");
+        let report =
+            bounded(generate(&adds_only(address, Pace::Rate(20, false)))).await.expect("run");
         assert_eq!(report.unanswered, 0, "{report:?}");
         let answered = report.acks as f64;
         // The answers took at least 2.4 s from the start to arrive.

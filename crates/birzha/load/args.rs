@@ -30,6 +30,11 @@ pub(crate) struct LoadArgs {
     /// (open loop).
     #[arg(long, default_value_t = 1000, value_name = "R", conflicts_with = "flat_out")]
     pub(crate) rate: u32,
+    /// With --rate: send each millisecond's requests together on tokio's 1 ms timer instead of
+    /// releasing each at its due time from a thread of its own (cheaper for the generator;
+    /// the pacing of runs before 2026-11-29).
+    #[arg(long, conflicts_with = "flat_out")]
+    pub(crate) bursts: bool,
     /// Send as fast as replies allow instead: each session keeps --window requests in flight.
     #[arg(long)]
     pub(crate) flat_out: bool,
