@@ -728,6 +728,10 @@ mod tests {
         let error = refused(&edited("password_hash = \"$argon2id", "password_hash = \"$argon2x"));
         assert!(error.to_string().starts_with("traders[0].password_hash = ("), "{error}");
         assert!(error.to_string().contains("`birzha passwd` makes one"), "{error}");
+        // Regression: t = 2³² - 1 made `config check` (and a logon) verify for hours.
+        let error = refused(&edited("m=19456,t=2,p=1", "m=19456,t=4294967295,p=1"));
+        assert!(error.to_string().starts_with("traders[0].password_hash = ("), "{error}");
+        assert!(error.to_string().contains("t=4294967295"), "{error}");
         let error = refused(&edited("heartbeat_seconds_max = 120", "heartbeat_seconds_max = 2"));
         assert_eq!(
             error.to_string(),

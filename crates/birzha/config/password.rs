@@ -10,6 +10,17 @@ use argon2::{Algorithm, Argon2, Params, PasswordHasher, PasswordVerifier};
 /// The password of every demo trader in the default config.
 pub(crate) const DEMO_PASSWORD: &str = "demo";
 
+/// The most memory (KiB) a hash may make a verification take: a logon verifies with the
+/// hash's own costs, and a config must not make each logon (or the start-up's check for demo
+/// passwords) take minutes or gigabytes.
+const MEMORY_KIB_MAX: u32 = 256 * 1024;
+
+/// The most passes a hash may ask for.
+const PASSES_MAX: u32 = 16;
+
+/// The most lanes a hash may ask for.
+const LANES_MAX: u32 = 8;
+
 /// Hashes `password` with a fresh random salt.
 ///
 /// # Errors
@@ -39,7 +50,16 @@ pub(crate) fn check_hash(hash: &str) -> Result<(), String> {
     let parsed = PasswordHash::new(hash).map_err(|error| format!("not a PHC string: {error}"))?;
     Algorithm::try_from(parsed.algorithm.as_str())
         .map_err(|_| format!("algorithm `{}` is not argon2", parsed.algorithm.as_str()))?;
-    Params::try_from(&parsed).map_err(|error| format!("bad argon2 parameters: {error}"))?;
+    let params =
+        Params::try_from(&parsed).map_err(|error| format!("bad argon2 parameters: {error}"))?;
+    let (memory, passes, lanes) = (params.m_cost(), params.t_cost(), params.p_cost());
+    if memory > MEMORY_KIB_MAX || passes > PASSES_MAX || lanes > LANES_MAX {
+        return Err(format!(
+            "argon2 costs m={memory} t={passes} p={lanes} are above the limits \
+             m={MEMORY_KIB_MAX} t={PASSES_MAX} p={LANES_MAX}: every logon of the trader is \
+             verified with them (`birzha passwd` makes m=19456 t=2 p=1)"
+        ));
+    }
     if parsed.salt.is_none() || parsed.hash.is_none() {
         return Err("the salt or the hash output is missing".to_owned());
     }
@@ -68,6 +88,17 @@ mod tests {
         {
             assert!(check_hash(bad).is_err(), "{bad:?} must be refused");
             assert!(!verify_password("demo", bad));
+        }
+    }
+
+    #[test]
+    fn hashes_costing_more_than_the_limits_are_refused() {
+        let hash = hash_password("s3cret").expect("hashes");
+        for (from, to) in [("m=19456", "m=1048576"), ("t=2", "t=4294967295"), ("p=1", "p=16")] {
+            let costly = hash.replacen(from, to, 1);
+            let error = check_hash(&costly).expect_err("refused");
+            assert!(error.contains("above the limits"), "{error}");
+            assert!(error.contains(to), "{error}");
         }
     }
 }
