@@ -225,7 +225,10 @@ fn digit(byte: u8) -> Option<u32> {
     (value < 10).then_some(u32::from(value))
 }
 
-/// The general case: an optional `-`, 1 to 9 digits, `=`.
+/// The general case: an optional `-`, digits, `=`. A negative tag or one of more than nine
+/// digits is tag 0: a well-framed field no dictionary defines, which the session refuses with
+/// a Reject (invalid tag number) that uses up the message's number, where a malformed tag
+/// would drop the message and stall the session on a gap the peer resends the same way.
 #[inline(never)]
 fn parse_tag_bytes(frame: &[u8], position: usize) -> Result<(u32, usize), ParseError> {
     let malformed = ParseError::MalformedTag { offset: position };
@@ -239,12 +242,14 @@ fn parse_tag_bytes(frame: &[u8], position: usize) -> Result<(u32, usize), ParseE
                 return Err(malformed);
             }
             let value_start = position + usize::from(negative) + count + 1;
-            return Ok((if negative { 0 } else { tag }, value_start));
+            return Ok((if negative || count > 9 { 0 } else { tag }, value_start));
         }
-        if !byte.is_ascii_digit() || count >= 9 {
+        if !byte.is_ascii_digit() {
             return Err(malformed);
         }
-        tag = tag * 10 + u32::from(byte - b'0');
+        if count < 9 {
+            tag = tag * 10 + u32::from(byte - b'0');
+        }
     }
     Err(malformed)
 }
@@ -452,12 +457,14 @@ mod tests {
             let text =
                 std::str::from_utf8(&frame[position..position + equals]).map_err(|_| malformed)?;
             let digits = text.strip_prefix('-').unwrap_or(text);
-            if digits.is_empty() || digits.len() > 9 || !digits.bytes().all(|b| b.is_ascii_digit())
-            {
+            if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
                 return Err(malformed);
             }
-            let tag =
-                if text.starts_with('-') { 0 } else { digits.parse().map_err(|_| malformed)? };
+            let tag = if text.starts_with('-') || digits.len() > 9 {
+                0
+            } else {
+                digits.parse().map_err(|_| malformed)?
+            };
             let value_start = position + equals + 1;
             let value_end = match data_length.take() {
                 Some((data_tag, length)) if data_tag == tag => {

@@ -280,6 +280,24 @@ fn invalid_messages_are_rejected_and_logout_is_voluntary() {
     assert_eq!(*harness.application.ended.borrow(), Some(true));
 }
 
+/// Regression (a review of 2026-11-29): a tag of more than nine digits made the frame
+/// malformed, so the message was dropped without a Reject; its number was never used up, the
+/// next message opened a gap, and the peer's resend of the same bytes was dropped again:
+/// the session stalled for good. Now it is an invalid tag, as a negative one is.
+#[test]
+fn a_tag_of_ten_digits_is_rejected_and_uses_up_its_number() {
+    let mut harness = Harness::logon("");
+    written(&mut harness.out);
+    let extra = "11=A|54=1|60=20231114-22:13:20|40=1|38=1|99999999999=x";
+    harness.receive(&inbound("D", 2, T0, extra), T0);
+    let frames = written(&mut harness.out);
+    assert_eq!(frames.len(), 1, "{frames:?}");
+    assert!(frames[0].2.contains("|35=3|") && frames[0].2.contains("|373=0|"), "{}", frames[0].2);
+    assert_eq!(harness.store.next_target_seq(), 3, "the rejected message consumed its number");
+    harness.receive(&inbound("0", 3, T0, ""), T0);
+    assert!(written(&mut harness.out).is_empty(), "no ResendRequest: no gap");
+}
+
 #[test]
 fn reset_seq_num_flag_restarts_both_directions() {
     let mut harness = Harness::logon("");
@@ -310,6 +328,29 @@ fn reject_of_a_message_without_msg_seq_num_is_valid() {
     let mut fields = Fields::with_capacity(64);
     let view = parse(reject.as_bytes(), &mut fields).unwrap();
     assert!(Dictionary::profile().validate(&view).is_ok(), "{}", frames[0].2);
+}
+
+/// Regression (a review of 2026-11-29): a MsgSeqNum of more than 18 digits was read as 0
+/// and the session logged out with "MsgSeqNum too low, expecting 2 but received 0", a false
+/// reason. It is a value of the wrong format: a Reject naming tag 34, and the session goes on.
+#[test]
+fn a_msg_seq_num_too_long_to_read_is_rejected_as_badly_formatted() {
+    let mut harness = Harness::logon("");
+    written(&mut harness.out);
+    for seq in ["18446744073709551615", "1234567890123456789012"] {
+        let body = format!("35=0|34={seq}|49=TW|52={}|56=ISLD|", stamp(T0)).replace('|', "\x01");
+        let mut frame = format!("8=FIX.4.4\x019={}\x01{body}", body.len()).into_bytes();
+        let sum = birzha_fix::checksum(&frame);
+        frame.extend_from_slice(format!("10={sum:03}\x01").as_bytes());
+        assert_eq!(harness.receive(&frame, T0), Status::Active, "{seq}");
+        let frames = written(&mut harness.out);
+        assert_eq!(frames.len(), 1, "{frames:?}");
+        let reject = &frames[0].2;
+        assert!(reject.contains("|35=3|") && reject.contains("|371=34|"), "{reject}");
+        assert!(reject.contains("|373=6|"), "{reject}");
+    }
+    harness.receive(&inbound("0", 2, T0, ""), T0);
+    assert!(written(&mut harness.out).is_empty(), "still expecting 2");
 }
 
 // Regressions found by a review of the session layer (2026-11-29).

@@ -986,6 +986,38 @@ async fn a_mass_cancel_part_that_never_completes_is_reported_after_the_replay() 
     running.stop().await;
 }
 
+/// Regression (a review of 2026-11-29): a shard's part of a mass cancel of every instrument
+/// held the shard's delivery watermark just below it until the shard's next batch, also after
+/// the mass cancel was reported; a shard idle after its part (no order, no tick) stayed held,
+/// and a crash then replayed the part and sent the trader a second OrderMassCancelReport
+/// counting only that shard's orders.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reported_mass_cancel_frees_the_watermark_of_a_shard_idle_since() {
+    let running = start(1000).await;
+    let mut trader = Trader::logon(running.server.address, "TRADER1", 1).await;
+    trader.order("B1", BUTTER, 1, 1, "6790", "").await;
+    trader.report("B1", "0").await;
+    trader.order("M1", "MILK-RAW-BYN", 1, 1, "0.94", "").await;
+    trader.report("M1", "0").await;
+    trader.send("q", &format!("11=ALL|530=7|60={}", utc_now(0))).await;
+    let mass = trader.of_type("r").await;
+    assert_eq!(field(&mass, 533).as_deref(), Some("2"), "an order of each shard");
+    // Nothing after it: both watermarks reach their shard's last input (checkpoints are
+    // taken every second).
+    let durable = running.engine.as_ref().expect("running").handle().seq_durable();
+    let mut watermarks = running.watermarks();
+    for _ in 0..50 {
+        if watermarks == durable {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        watermarks = running.watermarks();
+    }
+    assert_eq!(watermarks, durable);
+    trader.validate();
+    running.stop().await;
+}
+
 /// Regression (a review's): a store damaged in place without its time of change moving (a
 /// media or file-system error: nothing wrote through the file), restored from a backup that
 /// keeps the file's times (`cp -p`, `rsync -a`, `tar x`), had the damaged file's size and time

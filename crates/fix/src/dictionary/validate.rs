@@ -268,12 +268,17 @@ fn check_value(field: &FieldDef, one_byte: u128, value: &[u8]) -> Result<(), Val
     if valid { Ok(()) } else { Err(reject(SessionRejectReason::ValueIsIncorrect, field.tag)) }
 }
 
+/// The most digits an integer field may have (what `parse_unsigned` reads).
+const INT_DIGITS_MAX: usize = 18;
+
 /// Whether `value` has the syntax of `kind` (see the module documentation).
 fn is_well_formed(kind: FieldType, value: &[u8]) -> bool {
     match kind {
         FieldType::Int => {
+            // At most 18 digits: what every reader of integers here takes (a MsgSeqNum of 20
+            // digits read as "none" once made a session log out for a number too low).
             let digits = value.strip_prefix(b"-").unwrap_or(value);
-            !digits.is_empty() && digits.iter().all(u8::is_ascii_digit)
+            (1..=INT_DIGITS_MAX).contains(&digits.len()) && digits.iter().all(u8::is_ascii_digit)
         }
         FieldType::Float => is_plain_decimal(value),
         FieldType::Char => value.len() == 1,

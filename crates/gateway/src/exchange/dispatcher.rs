@@ -320,8 +320,24 @@ impl Dispatcher {
             }
             cancelled = pending.cancelled;
             self.mass.remove(&key);
+            self.mass_cancel_report(done, cancelled, replayed);
+            self.advance_watermarks();
+            return;
         }
         self.mass_cancel_report(done, cancelled, replayed);
+    }
+
+    /// Moves every shard's watermark up to its last batch, as far as the mass cancels still
+    /// waiting allow: once one is reported, the shards its parts held move on without waiting
+    /// for a batch of their own (an idle shard may not have one for hours, and a restart would
+    /// replay its part and report the mass cancel again, counting that part alone).
+    fn advance_watermarks(&self) {
+        if self.watermarks_held {
+            return;
+        }
+        for (shard, seq_durable) in self.stats.seq_now.iter().enumerate() {
+            self.checkpoints.advance(shard, watermark(&self.mass, shard, *seq_durable));
+        }
     }
 
     /// Once every shard has replayed its journal at start-up (their book images are in), a
@@ -339,6 +355,7 @@ impl Dispatcher {
             );
             self.mass_cancel_report(&pending.first, pending.cancelled, pending.replayed);
         }
+        self.advance_watermarks();
     }
 
     /// Sends OrderMassCancelReport (r) for `done`, with `cancelled` orders in all.
