@@ -26,6 +26,24 @@ fn admin_commands_act_are_logged_and_are_journaled() {
     assert!(server.admin(&["resume", BUTTER]).status.success());
     trader.order("H2", 1, 1, 6800, "");
     trader.report("H2", "0");
+    // Regression (a review of 2026-11-29): a resume of an instrument that is not halted, and
+    // a message type outside the profile, were refused without a log line.
+    assert!(server.admin(&["resume", BUTTER]).status.success(), "queued");
+    let refused = server.wait_for("resume refused: only a halted instrument is resumed", |_| true);
+    assert_eq!(
+        (refused["symbol"].as_str(), refused["phase"].as_str()),
+        (Some(BUTTER), Some("PreOpen"))
+    );
+    trader.send(
+        "AE",
+        "571=T1|487=0|55=BUT82-FCA-USD|32=1|31=6800|75=20261129|60=20261129-10:00:00.000",
+    );
+    trader.expect("BusinessMessageReject", |m| field(m, 35).as_deref() == Some("j"));
+    let unsupported = server.wait_for("unsupported message type refused", |_| true);
+    assert_eq!(
+        (unsupported["msg_type"].as_str(), unsupported["level"].as_str()),
+        (Some("AE"), Some("WARN"))
+    );
 
     let deposit = server.admin(&["deposit", "FIRM-A", "USD", "-1000.25"]);
     assert!(deposit.status.success(), "{}", texts(&deposit).1);
@@ -98,24 +116,25 @@ fn cancel_all_is_logged_per_trader(server: &Server, trader: &mut Trader) {
     other.logout();
 }
 
-/// Checks with `birzha journal inspect` that the halt, resume, deposit and cancel-all of
+/// Checks with `birzha journal inspect` that the halt, resumes, deposit and cancel-all of
 /// `admin_commands_act_are_logged_and_are_journaled` are in shard 0's journal.
 fn the_journal_holds_the_commands(dir: &Path) {
     let inspect = run(&["journal", "inspect", &dir.display().to_string(), "--shard", "0"]);
     let (stdout, stderr) = texts(&inspect);
     assert!(inspect.status.success(), "{stderr}");
     let admin: Vec<&str> = stdout.lines().filter(|line| line.contains(" kind=admin ")).collect();
-    assert_eq!(admin.len(), 4, "halt, resume, deposit, cancel-all:\n{stdout}");
+    assert_eq!(admin.len(), 5, "halt, resume twice, deposit, cancel-all:\n{stdout}");
     assert!(admin[0].ends_with("Admin(Halt(InstrumentId(0)))"), "{}", admin[0]);
     assert!(admin[1].ends_with("Admin(Resume(InstrumentId(0)))"), "{}", admin[1]);
+    assert!(admin[2].ends_with("Admin(Resume(InstrumentId(0)))"), "{}", admin[2]);
     assert!(
-        admin[2].contains(
+        admin[3].contains(
             "Admin(Deposit { firm: FirmId(0), currency: \"USD\", amount_micros: -1000250000 })"
         ),
         "{}",
-        admin[2]
+        admin[3]
     );
-    assert!(admin[3].ends_with("Admin(MassCancel(Some(InstrumentId(0))))"), "{}", admin[3]);
+    assert!(admin[4].ends_with("Admin(MassCancel(Some(InstrumentId(0))))"), "{}", admin[4]);
 
     // With the server's config, records name what their ids stand for.
     let config = dir.join("birzha.toml");

@@ -178,6 +178,8 @@ pub(crate) enum JournalCommand {
 /// The log formats one may force on the command line.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub(crate) enum LogFormatArg {
+    /// Pretty on a terminal, JSON lines otherwise (overrides a config's json or pretty).
+    Auto,
     /// One JSON object per line.
     Json,
     /// Human-readable lines.
@@ -187,6 +189,7 @@ pub(crate) enum LogFormatArg {
 impl From<LogFormatArg> for LogFormat {
     fn from(format: LogFormatArg) -> LogFormat {
         match format {
+            LogFormatArg::Auto => LogFormat::Auto,
             LogFormatArg::Json => LogFormat::Json,
             LogFormatArg::Pretty => LogFormat::Pretty,
         }
@@ -242,12 +245,19 @@ mod tests {
             panic!("not serve")
         };
         assert!(bare.config.is_none() && bare.listen.is_none() && bare.log_format.is_none());
+        // Regression (a review of 2026-11-29): `auto`, which operations.md offers, was refused.
+        let Command::Serve(auto) =
+            parse(&["serve", "--log-format", "auto"]).expect("valid").command
+        else {
+            panic!("not serve")
+        };
+        assert_eq!(auto.log_format, Some(LogFormatArg::Auto));
     }
 
     #[test]
     fn bad_flags_are_usage_errors() {
         for args in [
-            &["serve", "--log-format", "auto"][..],
+            &["serve", "--log-format", "xml"][..],
             &["serve", "--listen", "localhost"],
             &["serve", "--bogus"],
             &["config", "check"],

@@ -186,7 +186,8 @@ impl From<SelfMatchArg> for SelfMatchMode {
     }
 }
 
-/// Parses `day`, `gtc`, `ioc`, `fok` or `gtd:YYYYMMDD`.
+/// Parses `day`, `gtc`, `ioc`, `fok` or `gtd:YYYYMMDD` (a real date: the exchange refuses
+/// any other with a session Reject, which a one-shot command would only see as no answer).
 fn parse_tif(text: &str) -> Result<TimeInForce, String> {
     match text.to_ascii_lowercase().as_str() {
         "day" => Ok(TimeInForce::Day),
@@ -196,6 +197,7 @@ fn parse_tif(text: &str) -> Result<TimeInForce, String> {
         other => {
             let date = other.strip_prefix("gtd:").filter(|date| date.len() == 8);
             date.and_then(|date| date.parse().ok())
+                .filter(|&date| birzha_engine::minsk_end_of(date).is_some())
                 .map(TimeInForce::GoodTillDate)
                 .ok_or_else(|| format!("`{text}`: expected day, gtc, ioc, fok or gtd:YYYYMMDD"))
         }
@@ -269,6 +271,12 @@ mod tests {
     fn bad_input_is_refused_with_a_reason() {
         assert!(line("buy BUT82-FCA-USD three @ 6800").is_err());
         assert!(line("buy BUT82-FCA-USD 3 --tif gtd:2026").is_err());
+        // Regression (a review of 2026-11-29): any eight digits passed, and the exchange's
+        // session Reject of the 13th month looked like no answer.
+        for date in ["20261399", "20260230", "19691231"] {
+            let error = line(&format!("buy BUT82-FCA-USD 3 --tif gtd:{date}")).expect_err(date);
+            assert!(error.to_string().contains("gtd:YYYYMMDD"), "{error}");
+        }
         assert!(line("bogus").is_err());
         let words = ["@".to_string(), "abc".to_string()];
         assert_eq!(parse_price(&words), Err("`abc` is not a price (e.g. 6800 or 0.95)".into()));

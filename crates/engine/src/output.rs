@@ -54,6 +54,13 @@ pub enum OutputEvent {
         /// Its phase, which is not an open one.
         phase: Phase,
     },
+    /// An operator's resume was refused: only a halted instrument is resumed.
+    ResumeRefused {
+        /// The instrument.
+        instrument: InstrumentId,
+        /// Its phase, which is not Halted.
+        phase: Phase,
+    },
 }
 
 /// Identifies one execution report: unique for ever (the shard, the input's sequence number and
@@ -369,8 +376,10 @@ pub struct DepositChange {
     pub firm: FirmId,
     /// The currency.
     pub currency: InlineText<3>,
-    /// The amount credited (negative: debited), in millionths.
+    /// The amount to credit (negative: debit), in millionths, as the operator asked.
     pub amount_micros: i128,
+    /// Whether it was applied (a debit beyond the free deposit is refused).
+    pub applied: bool,
     /// Free deposit after it, in millionths.
     pub free_micros: i128,
     /// Reserved deposit, in millionths.

@@ -102,6 +102,18 @@ fn checks_run_in_the_market_models_order() {
     // An instrument of the other shard.
     let events = driver.apply(limit(T1, "D", CHEESE, Side::Buy, "450000", 1));
     assert_eq!(reject_reason(&events), Some(RejectReason::UnknownInstrument));
+    // Regression (a review of 2026-11-29): a display of 0 was refused as "quantity 0".
+    let iceberg = match limit(T1, "E", BUTTER, Side::Buy, "6800", 1) {
+        Input::NewOrder(order) => {
+            Input::NewOrder(NewOrderInput { display: Some(dec("0")), ..order })
+        }
+        other => other,
+    };
+    let events = driver.apply(iceberg);
+    assert!(matches!(
+        reject_reason(&events),
+        Some(RejectReason::Book(Reject::DisplayInvalid { display: Lots(0), quantity: Lots(1) }))
+    ));
 }
 
 #[test]

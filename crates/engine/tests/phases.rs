@@ -121,6 +121,13 @@ fn a_halt_while_closed_is_refused_with_an_operator_event() {
         "refused, and no phase change"
     );
     assert_eq!(driver.state.phase(BUTTER), Phase::Closed);
+    // Regression (a review of 2026-11-29): a resume of an instrument not halted changed
+    // nothing and told the operator nothing.
+    let events = driver.apply_at(minsk(9, 0, 2), Input::Admin(Admin::Resume(BUTTER)));
+    assert_eq!(
+        events,
+        vec![OutputEvent::ResumeRefused { instrument: BUTTER, phase: Phase::Closed }]
+    );
 }
 
 /// Resumed during the opening call, the instrument opens at the opening uncross (11:00 plus

@@ -78,9 +78,9 @@ fn run(seed: u64, shard: u16, outcomes: &mut std::collections::BTreeSet<String>)
         if let Some((index, amount)) = credited(&input, shard) {
             let before =
                 live.state.deposit(FirmId((index / 3) as u32), ["BYN", "RUB", "USD"][index % 3]);
-            let applied = outputs
-                .iter()
-                .any(|o| matches!(o, OutputEvent::Deposit(d) if d.amount_micros == amount));
+            let applied = outputs.iter().any(
+                |o| matches!(o, OutputEvent::Deposit(d) if d.amount_micros == amount && d.applied),
+            );
             if applied && before.is_some() {
                 expected_totals[index] += amount;
             }

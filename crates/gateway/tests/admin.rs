@@ -185,8 +185,19 @@ async fn commands_become_engine_inputs() {
     };
     assert!(port.request(deposit).await.ok);
     let OutputEvent::Deposit(change) = port.next_event() else { panic!("a deposit change") };
-    assert_eq!(change.amount_micros, -1_000_500_000);
+    assert_eq!((change.amount_micros, change.applied), (-1_000_500_000, true));
     assert_eq!(change.free_micros, 998_999_500_000);
+    // Regression (a review of 2026-11-29): a refused debit reported an amount of 0, and the
+    // operator's log lost what was asked.
+    let too_much = AdminRequest::Deposit {
+        firm: "FIRM-A".into(),
+        currency: "USD".into(),
+        amount: "-999999999999".parse().expect("decimal"),
+    };
+    assert!(port.request(too_much).await.ok, "queued");
+    let OutputEvent::Deposit(change) = port.next_event() else { panic!("a deposit change") };
+    assert_eq!((change.amount_micros, change.applied), (-999_999_999_999_000_000, false));
+    assert_eq!(change.free_micros, 998_999_500_000, "unchanged");
     let stats = port.request(AdminRequest::Stats).await;
     assert!(stats.ok, "{stats:?}");
     // The journal holds the two commands, and perhaps the engine's own ticks.

@@ -18,17 +18,18 @@ impl ShardState {
                     self.push(OutputEvent::HaltRefused { instrument, phase }, out);
                 }
             }
-            Admin::Resume(instrument) => {
-                if self.book(instrument).is_some()
-                    && self.phases[instrument.0 as usize] == Phase::Halted
-                {
+            Admin::Resume(instrument) if self.book(instrument).is_some() => {
+                let phase = self.phases[instrument.0 as usize];
+                if phase == Phase::Halted {
                     self.resume(instrument, out);
+                } else {
+                    self.push(OutputEvent::ResumeRefused { instrument, phase }, out);
                 }
             }
             Admin::SetPhase(instrument, phase) if self.book(instrument).is_some() => {
                 self.force_phase(instrument, phase, out);
             }
-            Admin::Halt(_) | Admin::SetPhase(..) => {}
+            Admin::Halt(_) | Admin::Resume(_) | Admin::SetPhase(..) => {}
             Admin::Deposit { firm, currency, amount_micros } => {
                 let Some(index) =
                     self.registry.currencies.keys().position(|c| c == currency.as_str())
@@ -43,7 +44,8 @@ impl ShardState {
                 let change = DepositChange {
                     firm,
                     currency,
-                    amount_micros: if applied { amount_micros } else { 0 },
+                    amount_micros,
+                    applied,
                     free_micros: account.free,
                     reserved_micros: account.reserved,
                 };

@@ -95,7 +95,7 @@ impl ShardState {
             (OrderKind::Market, _) => OrderType::Market,
         };
         let quantity = instrument.quantity_to_lots(input.quantity).map_err(book_reject)?;
-        let display = input.display.map(|d| lots(instrument, d)).transpose()?;
+        let display = input.display.map(|d| display_lots(instrument, d)).transpose()?;
         let time_in_force = self.time_in_force(input.tif)?;
         let trader_config = &self.registry.config.traders[input.trader.0 as usize];
         let order = NewOrder {
@@ -332,7 +332,7 @@ impl ShardState {
             requester: self.registry.firm_of(input.trader),
             price,
             quantity: instrument.quantity_to_lots(input.quantity).map_err(book_reject)?,
-            display: input.display.map(|d| lots(instrument, d)).transpose()?,
+            display: input.display.map(|d| display_lots(instrument, d)).transpose()?,
         };
         book.check_replace(&request).map_err(book_reject)?;
         let leaves = request.quantity.0.saturating_sub(current.filled().0);
@@ -517,4 +517,13 @@ fn book_reject(reject: Reject) -> RejectReason {
 
 fn lots(instrument: &birzha_book::Instrument, quantity: Decimal) -> Result<Lots, RejectReason> {
     instrument.quantity_to_lots(quantity).map_err(book_reject)
+}
+
+/// An iceberg's display quantity in lots; zero is left for the book to refuse as an invalid
+/// display (`DISPLAY_INVALID`), not as a quantity of zero lots the order does not have.
+fn display_lots(
+    instrument: &birzha_book::Instrument,
+    display: Decimal,
+) -> Result<Lots, RejectReason> {
+    if display.is_zero() { Ok(Lots(0)) } else { lots(instrument, display) }
 }

@@ -140,7 +140,14 @@ impl Session {
         };
         let (reason, text) = match delivery {
             Delivery::Accepted => (None, String::new()),
-            Delivery::Unsupported => (Some(3), "Unsupported Message Type".to_owned()),
+            Delivery::Unsupported => {
+                if let Some(left_out) = self.rejects_sent.admit(io.now.0) {
+                    let msg_type = crate::printable(view.msg_type());
+                    let seq = view.msg_seq_num();
+                    tracing::warn!(%msg_type, ref_seq_num = seq, left_out, "unsupported message type refused");
+                }
+                (Some(3), "Unsupported Message Type".to_owned())
+            }
             Delivery::Rejected { reason, text } => (Some(reason), text),
         };
         if let Some(reason) = reason {

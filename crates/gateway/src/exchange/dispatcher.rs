@@ -254,13 +254,18 @@ impl Dispatcher {
                 amount_micros = change.amount_micros,
                 free_micros = change.free_micros,
                 reserved_micros = change.reserved_micros,
-                applied = change.amount_micros != 0,
+                applied = change.applied,
                 "deposit changed by an operator"
             ),
             OutputEvent::FirmStatus { firm, suspended } => info!(
                 firm = %registry.config.firms[firm.0 as usize].code,
                 suspended,
                 "firm status changed by an operator"
+            ),
+            OutputEvent::ResumeRefused { instrument, phase } => warn!(
+                symbol = registry.instruments[instrument.0 as usize].symbol(),
+                %phase,
+                "resume refused: only a halted instrument is resumed"
             ),
             OutputEvent::HaltRefused { instrument, phase } => warn!(
                 symbol = registry.instruments[instrument.0 as usize].symbol(),

@@ -242,8 +242,9 @@ fn business_reject(reason: &str) -> Request {
 }
 
 fn cl_ord_id(view: &MessageView<'_>, tag: u32) -> Result<ClOrdId, String> {
-    let value = text(view, tag).ok_or_else(|| format!("INVALID_CLORDID: tag {tag} is required"))?;
-    ClOrdId::new(value).map_err(|error| format!("INVALID_CLORDID: ClOrdID ({tag}) {error}"))
+    let value = view.get(tag).ok_or_else(|| format!("INVALID_CLORDID: tag {tag} is required"))?;
+    // From the bytes: text that is not UTF-8 is refused as not printable, not as missing.
+    ClOrdId::from_bytes(value).map_err(|error| format!("INVALID_CLORDID: ClOrdID ({tag}) {error}"))
 }
 
 fn instrument(
@@ -480,5 +481,21 @@ mod tests {
         }
         let unknown = refusal(&view, "UNKNOWN_SYMBOL: BUT82 is not traded here", &ids);
         assert!(matches!(unknown, Request::Reply(b"8", _)), "a status answer");
+    }
+
+    /// Regression (a review of 2026-11-29): a ClOrdID that is not UTF-8 was refused as
+    /// "tag 11 is required".
+    #[test]
+    fn a_cl_ord_id_outside_ascii_is_refused_as_such() {
+        let text = b"8=FIX.4.4\x019=0\x0135=D\x0111=\xe8\xae\xa2\xff\x0110=000\x01";
+        let mut buffer = Fields::with_capacity(64);
+        let view = parse(text, &mut buffer).expect("parses");
+        let error = cl_ord_id(&view, 11).expect_err("refused");
+        assert_eq!(
+            error,
+            "INVALID_CLORDID: ClOrdID (11) holds a character outside printable ASCII"
+        );
+        let error = cl_ord_id(&view, 41).expect_err("refused");
+        assert_eq!(error, "INVALID_CLORDID: tag 41 is required");
     }
 }
