@@ -60,6 +60,46 @@ pub(crate) struct Context<A> {
     pub(crate) clock: Clock,
     /// One permit per Logon being answered; bounds them to `logons_concurrent_max`.
     pub(crate) logons: Semaphore,
+    /// Connections that end before a Logon, logged at most [`PRE_LOGON_LINES_PER_SECOND`]
+    /// a second over all of them: a flood of connections must not flood the log.
+    pub(crate) pre_logon: std::sync::Mutex<PreLogonLog>,
+}
+
+impl<A> Context<A> {
+    /// Whether to log a connection that ended before its Logon; if so, how many such were
+    /// left out since the last line.
+    fn admit_pre_logon(&self) -> Option<u64> {
+        let now = self.clock.now();
+        let mut log = self.pre_logon.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        log.admit(now.0)
+    }
+}
+
+/// The most lines a second about connections that end before their Logon.
+pub(crate) const PRE_LOGON_LINES_PER_SECOND: u32 = 20;
+
+/// Counts the lines about connections that ended before their Logon, per second of the clock.
+#[derive(Debug, Default)]
+pub(crate) struct PreLogonLog {
+    second: i64,
+    lines: u32,
+    left_out: u64,
+}
+
+impl PreLogonLog {
+    /// Whether to log one more at `now_ms`; if so, how many were left out before it.
+    fn admit(&mut self, now_ms: i64) -> Option<u64> {
+        let second = now_ms.div_euclid(1000);
+        if second != self.second {
+            (self.second, self.lines) = (second, 0);
+        }
+        if self.lines >= PRE_LOGON_LINES_PER_SECOND {
+            self.left_out += 1;
+            return None;
+        }
+        self.lines += 1;
+        Some(std::mem::take(&mut self.left_out))
+    }
 }
 
 /// One connection's task state.
@@ -151,7 +191,9 @@ impl<A: Application + Send + Sync + 'static> Handler<A> {
             biased;
             () = self.shutdown.recv() => return Ok(None),
             () = sleep(self.context.config.logon_timeout) => {
-                info!("no Logon in time");
+                if let Some(left_out) = self.context.admit_pre_logon() {
+                    info!(left_out, "no Logon in time");
+                }
                 return Ok(None);
             }
             read = self.connection.read() => read?,
@@ -159,11 +201,15 @@ impl<A: Application + Send + Sync + 'static> Handler<A> {
         let length = match read {
             Read::Frame(length) => length,
             Read::Garbled(error) => {
-                warn!(%error, "garbled first message: disconnecting");
+                if let Some(left_out) = self.context.admit_pre_logon() {
+                    warn!(%error, left_out, "garbled first message: disconnecting");
+                }
                 return Ok(None);
             }
             Read::Closed => {
-                info!("closed by the peer before a Logon");
+                if let Some(left_out) = self.context.admit_pre_logon() {
+                    info!(left_out, "closed by the peer before a Logon");
+                }
                 return Ok(None);
             }
         };
@@ -498,7 +544,9 @@ fn answer_logon<A: Application + Send + Sync + 'static>(
     let view = match parse(frame, &mut fields) {
         Ok(view) => view,
         Err(error) => {
-            warn!(%error, "malformed first message: disconnecting");
+            if let Some(left_out) = context.admit_pre_logon() {
+                warn!(%error, left_out, "malformed first message: disconnecting");
+            }
             return Ok(None);
         }
     };
@@ -621,4 +669,19 @@ fn write_queued(
         Queued::Stored(bytes) => out.extend_from_slice(bytes),
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pre_logon_lines_are_limited_per_second_and_the_next_counts_the_rest() {
+        let mut log = PreLogonLog::default();
+        let admitted = (0..100).filter_map(|_| log.admit(5_000)).count();
+        assert_eq!(admitted, PRE_LOGON_LINES_PER_SECOND as usize);
+        assert_eq!(log.admit(5_999), None, "the same second");
+        assert_eq!(log.admit(6_000), Some(81), "the next second's first line counts the rest");
+        assert_eq!(log.admit(6_001), Some(0));
+    }
 }

@@ -10,7 +10,7 @@ use birzha_fix::session::{Application, LogLimit};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{Semaphore, broadcast, mpsc};
 use tokio::time::{Instant, sleep};
-use tracing::{Instrument, error, info, info_span, warn};
+use tracing::{Instrument, debug, error, info, info_span, warn};
 
 /// How much longer than `shutdown_grace` the server waits for its sessions to end: each counts
 /// its grace from the moment its task saw the signal.
@@ -108,6 +108,7 @@ where
         backoff: AuthBackoff::new(config.auth_backoff_base, config.auth_backoff_max),
         clock: Clock::new(),
         logons: Semaphore::new(config.logons_concurrent_max.max(1)),
+        pre_logon: std::sync::Mutex::new(crate::handler::PreLogonLog::default()),
         application,
         sessions,
         config,
@@ -178,7 +179,10 @@ impl<A: Application + Send + Sync + 'static> Listener<A> {
             );
             tokio::spawn(
                 async move {
-                    info!("connected");
+                    // Debug only: a flood of connections must not flood the log; a session
+                    // is logged from its Logon on, connections ending before it at most
+                    // PRE_LOGON_LINES_PER_SECOND lines a second.
+                    debug!("connected");
                     if let Err(error) = handler.run().await {
                         warn!(%error, "connection ended with an error");
                     }
