@@ -87,7 +87,7 @@ pub fn check(buffer: &[u8], message_size_max: usize) -> Result<Option<usize>, Fr
         return incomplete_or(buffer, 2 + BEGIN_STRING_LEN_MAX, FrameErrorKind::Garbage);
     };
     let length_start = begin_end + 1;
-    let Some((declared, body_start)) = body_length(buffer, length_start)? else {
+    let Some((declared, body_start)) = body_length(buffer, length_start, message_size_max)? else {
         return Ok(None);
     };
     if body_start + declared > message_size_max {
@@ -155,9 +155,15 @@ pub fn checksum(bytes: &[u8]) -> u8 {
 }
 
 /// Parses `9=<digits><SOH>` at `start`. Returns the declared length and where the body starts,
-/// `Ok(None)` if more bytes are needed.
+/// `Ok(None)` if more bytes are needed. More digits than any length a frame may have is
+/// [`FrameErrorKind::TooLarge`], as a smaller length over the limit is (it was a BodyLength
+/// "missing", so the frame was dropped and the session went on).
 #[inline]
-fn body_length(buffer: &[u8], start: usize) -> Result<Option<(usize, usize)>, FrameError> {
+fn body_length(
+    buffer: &[u8],
+    start: usize,
+    message_size_max: usize,
+) -> Result<Option<(usize, usize)>, FrameError> {
     let missing =
         || FrameError { kind: FrameErrorKind::BodyLengthMissing, discard: resync(buffer) };
     let rest = &buffer[start..];
@@ -176,8 +182,12 @@ fn body_length(buffer: &[u8], start: usize) -> Result<Option<(usize, usize)>, Fr
                 Ok(Some((declared, start + 3 + index)))
             };
         }
-        if !byte.is_ascii_digit() || index >= BODY_LENGTH_DIGITS_MAX {
+        if !byte.is_ascii_digit() {
             return Err(missing());
+        }
+        if index >= BODY_LENGTH_DIGITS_MAX {
+            let kind = FrameErrorKind::TooLarge { limit: message_size_max };
+            return Err(FrameError { kind, discard: 0 });
         }
         declared = declared * 10 + usize::from(byte - b'0');
     }
@@ -344,6 +354,18 @@ mod tests {
             assert_eq!(error.kind, FrameErrorKind::TooLarge { limit }, "limit {limit}");
             let piece = &message[..limit + 1];
             assert_eq!(check(piece, limit).unwrap_err().kind, FrameErrorKind::TooLarge { limit });
+        }
+    }
+
+    /// Regression (a review of 2026-11-29): a BodyLength of eight digits or more was taken
+    /// for a missing one (the frame dropped, the session going on), where one of six digits
+    /// over the limit ended the session: both are too large now.
+    #[test]
+    fn a_body_length_of_too_many_digits_is_too_large() {
+        for declared in ["999999", "99999999", "999999999999"] {
+            let text = format!("8=FIX.4.4\x019={declared}\x0135=0\x01");
+            let error = check(text.as_bytes(), 8192).unwrap_err();
+            assert_eq!(error.kind, FrameErrorKind::TooLarge { limit: 8192 }, "9={declared}");
         }
     }
 

@@ -142,6 +142,8 @@ enum Event {
     ShutdownOver,
     SlowReader,
     Read(Read),
+    /// The peer sent a frame over `message_size_max` bytes (its BodyLength said so).
+    TooLarge(usize),
     Outbound(Queued),
     Timer,
 }
@@ -394,7 +396,10 @@ impl<A: Application + Send + Sync + 'static> Handler<A> {
             () = self.shutdown.recv(), if !shutting_down => Event::Shutdown,
             () = shutdown_over => Event::ShutdownOver,
             () = established.claim.kick.notified() => Event::SlowReader,
-            read = self.connection.read() => Event::Read(read?),
+            read = self.connection.read() => match read {
+                Err(GatewayError::MessageTooLarge { limit }) => Event::TooLarge(limit),
+                read => Event::Read(read?),
+            },
             Some(message) = established.claim.queue.recv(), if sending => Event::Outbound(message),
             () = timer => Event::Timer,
         })
@@ -439,6 +444,13 @@ impl<A: Application + Send + Sync + 'static> Handler<A> {
             }
             Event::Read(Read::Closed) => {
                 Status::Disconnect { voluntary: false, reason: "connection closed by peer" }
+            }
+            // Nothing after such a frame can be trusted to be framed: a Logout says why, and
+            // the session ends without waiting for the answer.
+            Event::TooLarge(limit) => {
+                let text = format!("message larger than {limit} bytes");
+                session.logout(now, Some(&text), store, &mut self.out)?;
+                Status::Disconnect { voluntary: false, reason: "message larger than the limit" }
             }
             Event::Read(Read::Garbled(error)) => {
                 log_dropped(&mut self.dropped, now, "garbled", &error);

@@ -186,6 +186,10 @@ async fn garbage_and_oversized_input_do_not_hurt_the_server() {
     let heartbeat = client.receive_within(5).await.unwrap().unwrap();
     assert_eq!(field(&heartbeat, 112).as_deref(), Some("after-garbage"));
     client.send(format!("8=FIX.4.4\x019=99999\x0135=0\x01{}", "x".repeat(20_000)).as_bytes()).await;
+    // Regression (a review of 2026-11-29): the session ended without a Logout saying why.
+    let logout = client.receive_within(5).await.unwrap().expect("a Logout");
+    assert_eq!(field(&logout, 35).as_deref(), Some("5"), "{}", show(&logout));
+    assert_eq!(field(&logout, 58).as_deref(), Some("message larger than 16384 bytes"));
     assert_eq!(client.receive_within(5).await.unwrap(), None, "oversized input disconnects");
     let mut client = Client::connect(server.address).await;
     logon(&mut client, 3).await;
@@ -214,6 +218,8 @@ async fn frames_sent_together_are_each_answered_in_order() {
             client.receive_within(5).await.unwrap().expect("a Heartbeat per TestRequest");
         assert_eq!(field(&heartbeat, 112), Some(format!("burst-{seq}")), "{}", show(&heartbeat));
     }
+    let logout = client.receive_within(5).await.unwrap().expect("a Logout");
+    assert_eq!(field(&logout, 35).as_deref(), Some("5"), "{}", show(&logout));
     assert_eq!(
         client.receive_within(5).await.unwrap(),
         None,
