@@ -31,8 +31,14 @@ fn demo_traders_of_two_firms_trade_and_the_log_has_the_trade() {
     server.wait_for("trader logged on", |line| line["trader"] == "TRADER3");
     seller.logout();
     buyer.logout();
-    let (status, _) = server.terminate();
+    let (status, lines) = server.terminate();
     assert!(status.success(), "{status}");
+    // The last stats line (the dispatcher's, at its stop) counts the trade (a review found
+    // only rates rounded to whole trades a second: a trade every few seconds showed as 0).
+    let stats = lines.iter().rev().find(|line| line["message"] == "stats").expect("stats");
+    let trades = stats["trades"].as_u64().unwrap_or(0);
+    let rate = stats["trades_per_s"].as_f64().unwrap_or(0.0);
+    assert!(trades == 1 && rate > 0.0, "{stats}");
 }
 
 #[test]

@@ -520,9 +520,13 @@ impl Dispatcher {
         let inputs: u64 =
             stats.seq_now.iter().zip(&stats.seq_start).map(|(now, start)| now - start).sum();
         let latency = &stats.latency;
+        // Rates to a tenth, and the counts: 4 trades in 10 s is 0.4/s, not 0.
+        let rate = |count: u64| (count as f64 / seconds * 10.0).round() / 10.0;
         info!(
-            inputs_per_s = (inputs as f64 / seconds).round(),
-            trades_per_s = (stats.trades as f64 / seconds).round(),
+            inputs = inputs,
+            inputs_per_s = rate(inputs),
+            trades = stats.trades,
+            trades_per_s = rate(stats.trades),
             executions = stats.executions,
             ack_p50_us = latency.value_at_quantile(0.5),
             ack_p99_us = latency.value_at_quantile(0.99),
