@@ -124,3 +124,17 @@ fn passwd_prints_an_argon2_hash_and_never_the_password() {
     assert!(stdout.starts_with("$argon2id$v=19$"), "{stdout}");
     assert!(!stdout.contains("Tr4der-S3cret") && !stderr.contains("Tr4der-S3cret"));
 }
+
+/// Regression (a review of 2026-11-29): `load --print-config` printed configs the server
+/// refuses (100 004 traders, over the 65 536 a config may have).
+#[test]
+fn load_prints_only_a_config_the_server_takes() {
+    let refused = run(&["load", "--print-config", "70000"]);
+    let (stdout, stderr) = texts(&refused);
+    assert_eq!(refused.status.code(), Some(3), "{stderr}");
+    assert!(stdout.is_empty(), "nothing printed");
+    assert!(stderr.contains("expected 1 to 65536 entries"), "{stderr}");
+    let printed = run(&["load", "--print-config", "2"]);
+    assert!(printed.status.success());
+    assert!(texts(&printed).0.contains("code = \"LOAD0002\""));
+}

@@ -67,7 +67,12 @@ const DRAIN_TIMEOUT: Duration = Duration::from_secs(2);
 pub(crate) fn run(args: &LoadArgs) -> anyhow::Result<()> {
     let mut stdout = std::io::stdout().lock();
     if let Some(count) = args.print_config {
-        stdout.write_all(users::config_with_load_traders(count).as_bytes())?;
+        let text = users::config_with_load_traders(count);
+        // A config the server would refuse is not printed (100 000 traders are over the
+        // 65 536 a config may have).
+        Config::from_toml(&text, "the printed config")
+            .with_context(|| format!("--print-config {count} makes a config the server refuses"))?;
+        stdout.write_all(text.as_bytes())?;
         return Ok(());
     }
     let plan = Plan::of(args)?;
