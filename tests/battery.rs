@@ -561,6 +561,15 @@ fn logged_rejects(server: &Server) {
     let line = server.wait_for("request refused by the gateway", |line| logged_from(line, 33));
     assert_eq!((line["id"].as_str(), line["reason"].as_str()), (Some("NOSYM"), Some(&*text)));
     assert!(text.starts_with("UNKNOWN_SYMBOL"), "{text}");
+    // Regression (a review of 2026-11-29): a wrong BeginString mid-session is answered with a
+    // Logout and the session ended "no Logout in reply", the cause in no log line.
+    let fields = format!("35=0|49=TRADER2|56=BIRZHA|34={}|52={}", raw.seq, utc_now());
+    let _ = raw.stream.write_all(&frame_begin("FIX.4.2", &fields));
+    let logout = raw.until("5");
+    let text = field(logout.last().expect("a Logout"), 58);
+    assert_eq!(text.as_deref(), Some("Incorrect BeginString"));
+    let line = server.wait_for("logging out: incorrect BeginString", |line| logged_from(line, 33));
+    assert_eq!(line["begin_string"], "FIX.4.2", "{line}");
     drop(raw);
 }
 

@@ -73,6 +73,9 @@ impl Session {
             if msg_type == b"5" {
                 return self.on_logout(view, io);
             }
+            // The session then ends as "no Logout in reply": the log says why it began.
+            let begin_string = crate::printable(view.begin_string());
+            tracing::warn!(%begin_string, "logging out: incorrect BeginString");
             self.send_logout(io.now, Some("Incorrect BeginString"), io.store, io.out)?;
             let expected = io.store.next_target_seq();
             io.store.set_next_target_seq(expected + 1)?;
