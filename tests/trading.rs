@@ -28,6 +28,14 @@ fn demo_traders_of_two_firms_trade_and_the_log_has_the_trade() {
         (Some("FIRM-B"), Some("FIRM-A"))
     );
     assert_eq!(trade["trade_id"].to_string(), field(&taker, 527).expect("TrdMatchID"));
+    // The line names both sides' traders and orders (a review found only firms).
+    assert_eq!(
+        (trade["buy_trader"].as_str(), trade["sell_trader"].as_str()),
+        (Some("TRADER3"), Some("TRADER1"))
+    );
+    assert_eq!(trade["buy_order"].to_string(), field(&taker, 37).expect("OrderID"));
+    assert_eq!(trade["sell_order"].to_string(), field(&maker, 37).expect("OrderID"));
+    assert_eq!(trade["aggressor"], "buy");
     server.wait_for("trader logged on", |line| line["trader"] == "TRADER3");
     seller.logout();
     buyer.logout();

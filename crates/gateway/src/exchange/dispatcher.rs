@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use birzha_book::{CancelReason, TraderId};
+use birzha_book::{CancelReason, OrderId, Side, TraderId};
 use birzha_engine::{
     BatchKind, ClOrdId, ExecType, Execution, MassCancelDone, Output, OutputBatch, OutputEvent,
     Reason, Registry, Trade,
@@ -89,6 +89,9 @@ struct Dispatcher {
     /// prevention, a re-based band), counted by input, trader and reason, and logged as one
     /// line each when the batch ends (an input's outputs are all in one batch).
     endings: BTreeMap<(u64, TraderId, &'static str), u32>,
+    /// The last fill report of each side (buy, sell): its trade id, owner and order. A trade
+    /// comes right after its two sides' reports, and its log line names them.
+    fills: [(u64, TraderId, Option<OrderId>); 2],
 }
 
 /// Counters of one stats interval.
@@ -131,6 +134,7 @@ pub(crate) fn spawn(
         buffers: SendBuffers::default(),
         watermarks_held: false,
         endings: BTreeMap::new(),
+        fills: [(u64::MAX, TraderId(0), None); 2],
         stats: Stats {
             started: Instant::now(),
             trades: 0,
@@ -210,6 +214,10 @@ impl Dispatcher {
                 self.body.clear();
                 execution_report(execution, &registry, &mut self.body);
                 self.log_execution(execution, output.seq);
+                if let Some(last) = &execution.last {
+                    let side = usize::from(execution.side == Side::Sell);
+                    self.fills[side] = (last.trade_id, execution.trader, execution.order_id);
+                }
                 self.stats.executions += 1;
                 if !replayed {
                     self.record_latency(execution.time.0);
@@ -495,14 +503,30 @@ impl Dispatcher {
     fn log_trade(&self, trade: &Trade) {
         let registry = &self.registry;
         let instrument = &registry.instruments[trade.instrument.0 as usize];
+        // The owners and orders of the two sides, from their fill reports just before.
+        let party = |side: usize| match self.fills[side] {
+            (trade_id, trader, order_id) if trade_id == trade.trade_id => {
+                (self.trader_code(trader), order_id.map_or(0, |id| id.0))
+            }
+            _ => ("-", 0),
+        };
+        let ((buy_trader, buy_order), (sell_trader, sell_order)) = (party(0), party(1));
         info!(
             symbol = instrument.symbol(),
             price = %instrument.ticks_to_price(trade.price),
             lots = trade.lots.0,
             buyer = %registry.config.firms[trade.buyer.0 as usize].code,
             seller = %registry.config.firms[trade.seller.0 as usize].code,
+            buy_trader,
+            buy_order,
+            sell_trader,
+            sell_order,
             trade_id = trade.trade_id,
-            aggressor = %trade.aggressor,
+            aggressor = match (trade.auction, trade.aggressor) {
+                (true, _) => "auction",
+                (false, Side::Buy) => "buy",
+                (false, Side::Sell) => "sell",
+            },
             "trade"
         );
     }
