@@ -207,23 +207,27 @@ impl Dispatcher {
         self.stats.seq_now[batch.shard] = batch.seq_durable;
     }
 
+    /// Stores and sends an ExecutionReport, logs it if it says something an operator reads,
+    /// and keeps a fill's parties for the trade's line.
+    fn execution(&mut self, execution: &Execution, seq: u64, replayed: bool) {
+        self.body.clear();
+        execution_report(execution, &self.registry, &mut self.body);
+        self.log_execution(execution, seq);
+        if let Some(last) = &execution.last {
+            let side = usize::from(execution.side == Side::Sell);
+            self.fills[side] = (last.trade_id, execution.trader, execution.order_id);
+        }
+        self.stats.executions += 1;
+        if !replayed {
+            self.record_latency(execution.time.0);
+        }
+        self.send(execution.trader, b"8", replayed);
+    }
+
     fn output(&mut self, output: &Output, replayed: bool, shard: usize) {
         let registry = Arc::clone(&self.registry);
         match &output.event {
-            OutputEvent::Execution(execution) => {
-                self.body.clear();
-                execution_report(execution, &registry, &mut self.body);
-                self.log_execution(execution, output.seq);
-                if let Some(last) = &execution.last {
-                    let side = usize::from(execution.side == Side::Sell);
-                    self.fills[side] = (last.trade_id, execution.trader, execution.order_id);
-                }
-                self.stats.executions += 1;
-                if !replayed {
-                    self.record_latency(execution.time.0);
-                }
-                self.send(execution.trader, b"8", replayed);
-            }
+            OutputEvent::Execution(execution) => self.execution(execution, output.seq, replayed),
             OutputEvent::CancelRejected(rejected) => {
                 self.body.clear();
                 cancel_reject(rejected, &registry, &mut self.body);
