@@ -698,3 +698,29 @@ fn idle_connections(server: &Server, count: usize) {
     trader.report("AFTER1", "0");
     trader.logout();
 }
+
+/// Regression (a review of 2026-11-29): before a Logon, an oversized first frame (a BodyLength
+/// of eight digits, too large since that day) or a socket error was logged for every
+/// connection, outside the limit on lines about connections ending before their Logon: 200
+/// connections made 200 lines in 0.44 s.
+#[test]
+fn oversized_first_frames_do_not_flood_the_log() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let server = Server::start(dir.path());
+    let started = Instant::now();
+    for _ in 0..200 {
+        let mut stream = TcpStream::connect(server.fix).expect("connect");
+        stream.write_all(b"8=FIX.4.4\x019=99999999\x01").expect("write");
+        stream.set_read_timeout(Some(WAIT)).expect("timeout");
+        let _ = stream.read(&mut [0u8; 256]);
+    }
+    let seconds = started.elapsed().as_secs() + 1;
+    std::thread::sleep(Duration::from_millis(300));
+    let message = "connection ended with an error";
+    let lines = server.lines();
+    let errors: Vec<_> = lines.iter().filter(|line| line["message"] == message).collect();
+    assert!(!errors.is_empty(), "logged");
+    assert!(errors.len() as u64 <= 25 * seconds, "{} lines in {seconds} s", errors.len());
+    assert_eq!(errors[0]["error"], "message larger than 8192 bytes");
+    assert!(server.terminate().0.success());
+}

@@ -7,13 +7,16 @@
 //!   when the first input after both comes later;
 //! - an instrument an operator opens before the pre-open goes back to continuous trading after
 //!   a volatility auction (it went into a closing call lasting until 15:05);
-//! - the close expires the GTD orders of the day, not GTC orders whose year ends that evening.
+//! - the close expires the GTD orders of the day, not GTC orders whose year ends that evening;
+//! - (a review of those fixes) an instrument an operator opens before the pre-open gets the
+//!   day's band too (it kept the one of the day before, never entering PreOpen), and one opened
+//!   after the close is closed again at the shard's next phase step, as docs/market.md says.
 
 use birzha_book::{Side, Ticks, Timestamp};
 use birzha_engine::*;
 
 use crate::day::{expired_ids, minsk, open_the_day, scheduled_driver, with_tif};
-use crate::fixture::{BUTTER, Driver, T1, T3, at, executions, limit, reject_reason};
+use crate::fixture::{BUTTER, Driver, MILK, T1, T3, at, executions, limit, reject_reason};
 
 const SECOND: u64 = 1_000_000_000;
 const YEAR: u64 = 365 * 86_400 * SECOND;
@@ -126,4 +129,57 @@ fn the_close_expires_no_gtc_order_whose_year_ends_that_evening() {
     assert_eq!(expired_ids(&events), Vec::<String>::new(), "expired 4.5 hours early");
     let events = driver.apply_at(minsk(20, 0, 1), Input::Tick);
     assert_eq!(expired_ids(&events), ["GTC"]);
+}
+
+/// The same time a day earlier.
+fn yesterday(time: Timestamp) -> Timestamp {
+    Timestamp(time.0 - 86_400 * SECOND)
+}
+
+#[test]
+fn an_instrument_opened_before_the_pre_open_gets_the_days_band() {
+    let mut driver = scheduled_driver();
+    for time in [minsk(10, 0, 0), minsk(10, 46, 0), minsk(11, 1, 0)] {
+        driver.apply_at(yesterday(time), Input::Tick);
+    }
+    // Yesterday closed at 7 400.
+    for (n, price) in ["7000", "7200", "7400"].into_iter().enumerate() {
+        let time = yesterday(minsk(12, n as u64, 0));
+        driver.apply_at(time, limit(T3, &format!("S{n}"), BUTTER, Side::Sell, price, 1));
+        let buy = limit(T1, &format!("B{n}"), BUTTER, Side::Buy, price, 1);
+        driver.apply_at(Timestamp(time.0 + 1), buy);
+    }
+    for time in [minsk(15, 0, 1), minsk(15, 5, 1), minsk(15, 30, 1)] {
+        driver.apply_at(yesterday(time), Input::Tick);
+    }
+    driver.apply_at(minsk(9, 0, 0), Input::Tick);
+    driver.apply_at(minsk(9, 0, 1), Input::Admin(Admin::SetPhase(BUTTER, Phase::Continuous)));
+    for time in [minsk(10, 46, 0), minsk(11, 1, 0)] {
+        driver.apply_at(time, Input::Tick);
+    }
+    let band = driver.state.book(BUTTER).map(|book| (book.band().low, book.band().high));
+    assert_eq!(band, Some((Ticks(6660), Ticks(8140))), "yesterday's band kept all day");
+    let events = driver.apply_at(minsk(12, 0, 0), limit(T1, "HIGH", BUTTER, Side::Buy, "7500", 1));
+    assert_eq!(reject_reason(&events), None);
+}
+
+#[test]
+fn an_instrument_opened_after_the_close_is_closed_at_the_next_phase_step() {
+    let mut driver = scheduled_driver();
+    open_the_day(&mut driver);
+    driver.apply_at(minsk(12, 0, 0), Input::Admin(Admin::Halt(MILK)));
+    for time in [minsk(15, 0, 1), minsk(15, 5, 1), minsk(15, 30, 1)] {
+        driver.apply_at(time, Input::Tick);
+    }
+    driver.apply_at(minsk(16, 0, 0), Input::Admin(Admin::SetPhase(BUTTER, Phase::Continuous)));
+    let events =
+        driver.apply_at(minsk(16, 1, 0), limit(T1, "EVENING", BUTTER, Side::Buy, "6700", 1));
+    assert_eq!(reject_reason(&events), None, "it trades until then");
+    // Milk's resume makes a phase step due for the shard (at the next input): butter is
+    // closed as the close would have.
+    driver.apply_at(minsk(16, 2, 0), Input::Admin(Admin::Resume(MILK)));
+    assert_eq!(driver.state.phase(BUTTER), Phase::Continuous);
+    let events = driver.apply_at(minsk(16, 2, 1), Input::Tick);
+    assert_eq!(driver.state.phase(BUTTER), Phase::Closed);
+    assert_eq!(expired_ids(&events), ["EVENING"], "its Day order expired at PostClose");
 }

@@ -198,7 +198,17 @@ impl<A: Application + Send + Sync + 'static> Handler<A> {
                 }
                 return Ok(None);
             }
-            read = self.connection.read() => read?,
+            read = self.connection.read() => match read {
+                Ok(read) => read,
+                // Before a Logon an oversized frame or a socket error is logged within the
+                // pre-Logon limit: a flood of such connections must not flood the log.
+                Err(error) => {
+                    if let Some(left_out) = self.context.admit_pre_logon() {
+                        warn!(%error, left_out, "connection ended with an error");
+                    }
+                    return Ok(None);
+                }
+            },
         };
         let length = match read {
             Read::Frame(length) => length,

@@ -365,10 +365,11 @@ impl ShardState {
         // Day orders and past GTD orders of every instrument, whatever its phase (with a
         // schedule most went at yesterday's PostClose and Closed).
         self.expire_all(true, out);
-        // Always open, the day has no pre-open to set today's band: the day roll does.
-        if self.registry.config.phases.schedule.is_none() {
-            self.rebase_bands(out);
-        }
+        // Today's band, from the previous close: the day roll sets it for every instrument
+        // (always open, there is no pre-open to set it; with a schedule, an instrument an
+        // operator opens before the pre-open, or keeps closed through it, never enters it; the
+        // pre-open's own re-base on the same close then changes nothing).
+        self.rebase_bands(out);
     }
 
     /// Expires the orders of `instrument` whose expiry has passed (all its Day orders too at

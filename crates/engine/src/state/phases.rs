@@ -26,8 +26,8 @@
 //! of the session (PreOpen, Continuous). `phase_deadline` only says when a step may next be
 //! due (snapshots keep it, so a restored state steps when the live one would).
 //!
-//! On entering PreOpen (without a schedule, at the day roll) the band is re-based on the
-//! previous close and orders outside it are cancelled; Day orders expire on entering
+//! At the day roll and on entering PreOpen the band is re-based on the previous close and
+//! orders outside it are cancelled; Day orders expire on entering
 //! PostClose, and GTD orders of the day on entering Closed. An uncross first expires the
 //! orders whose time was up by its call's end.
 
@@ -128,21 +128,16 @@ impl ShardState {
     /// At a new trading day with a schedule: closes what is left open of the previous day's
     /// session (the engine was down through its close, or an operator's command kept it
     /// open), as the close would have: a call ends with its uncross, and the instrument goes
-    /// through PostClose to Closed; the day roll then expires Day orders and past GTD orders.
-    /// A halted instrument stays halted (its band re-based, as today's pre-open would); today's
-    /// schedule takes over from Closed.
+    /// through PostClose to Closed; the day roll then expires Day orders and past GTD orders
+    /// and re-bases every band. A halted instrument stays halted; today's schedule takes over
+    /// from Closed.
     pub(super) fn close_stale_sessions(&mut self, out: &mut Vec<Output>) {
         for index in 0..self.books.len() {
             let Some(book) = &self.books[index] else { continue };
             let id = InstrumentId(index as u32);
             let collecting = book.mode() == Mode::Call;
             match self.phases[index] {
-                Phase::Closed => continue,
-                // It stays halted, but today's band is what today's pre-open would set.
-                Phase::Halted => {
-                    self.rebase_band(id, out);
-                    continue;
-                }
+                Phase::Closed | Phase::Halted => continue,
                 phase if collecting && phase.is_open() => self.end_call(id, Phase::PostClose, out),
                 _ => self.set_phase_only(id, Phase::PostClose, out),
             }
@@ -166,8 +161,7 @@ impl ShardState {
         self.start_call(id, Phase::PreOpen, Some(end), out);
     }
 
-    /// Re-bases every instrument's band on its previous close (without a schedule, at the
-    /// day roll).
+    /// Re-bases every instrument's band on its previous close (at the day roll).
     pub(super) fn rebase_bands(&mut self, out: &mut Vec<Output>) {
         for index in 0..self.books.len() {
             if self.books[index].is_some() {
