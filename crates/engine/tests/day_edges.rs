@@ -10,7 +10,8 @@
 //! - the close expires the GTD orders of the day, not GTC orders whose year ends that evening;
 //! - (a review of those fixes) an instrument an operator opens before the pre-open gets the
 //!   day's band too (it kept the one of the day before, never entering PreOpen), and one opened
-//!   after the close is closed again at the shard's next phase step, as docs/market.md says.
+//!   after the close trades until the day roll (the shard's next phase step closed it, even
+//!   another instrument's), across a restart too.
 
 use birzha_book::{Side, Ticks, Timestamp};
 use birzha_engine::*;
@@ -164,22 +165,26 @@ fn an_instrument_opened_before_the_pre_open_gets_the_days_band() {
 }
 
 #[test]
-fn an_instrument_opened_after_the_close_is_closed_at_the_next_phase_step() {
+fn an_instrument_opened_after_the_close_trades_until_the_day_roll() {
     let mut driver = scheduled_driver();
     open_the_day(&mut driver);
     driver.apply_at(minsk(12, 0, 0), Input::Admin(Admin::Halt(MILK)));
-    for time in [minsk(15, 0, 1), minsk(15, 5, 1), minsk(15, 30, 1)] {
+    for time in [minsk(15, 0, 1), minsk(15, 5, 1)] {
         driver.apply_at(time, Input::Tick);
     }
-    driver.apply_at(minsk(16, 0, 0), Input::Admin(Admin::SetPhase(BUTTER, Phase::Continuous)));
+    driver.apply_at(minsk(15, 10, 0), Input::Admin(Admin::SetPhase(BUTTER, Phase::Continuous)));
     let events =
-        driver.apply_at(minsk(16, 1, 0), limit(T1, "EVENING", BUTTER, Side::Buy, "6700", 1));
-    assert_eq!(reject_reason(&events), None, "it trades until then");
-    // Milk's resume makes a phase step due for the shard (at the next input): butter is
-    // closed as the close would have.
+        driver.apply_at(minsk(15, 11, 0), limit(T1, "EVENING", BUTTER, Side::Buy, "6700", 1));
+    assert_eq!(reject_reason(&events), None);
+    // Neither the schedule's 15:30 step nor another instrument's transition (milk's resume
+    // makes a step due for the whole shard) closes it, nor does a restart.
+    driver.apply_at(minsk(15, 30, 1), Input::Tick);
     driver.apply_at(minsk(16, 2, 0), Input::Admin(Admin::Resume(MILK)));
+    let mut driver = crate::operator::restored(&driver);
+    driver.apply_at(minsk(16, 2, 1), Input::Tick);
     assert_eq!(driver.state.phase(BUTTER), Phase::Continuous);
-    let events = driver.apply_at(minsk(16, 2, 1), Input::Tick);
+    // The day roll closes it as the close would have; its Day order expires.
+    let events = driver.apply_at(crate::day::next_day(minsk(0, 0, 1)), Input::Tick);
     assert_eq!(driver.state.phase(BUTTER), Phase::Closed);
-    assert_eq!(expired_ids(&events), ["EVENING"], "its Day order expired at PostClose");
+    assert_eq!(expired_ids(&events), ["EVENING"]);
 }

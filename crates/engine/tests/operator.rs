@@ -21,7 +21,7 @@ use crate::day::{day_schedule, minsk, next_day, open_the_day, scheduled_driver};
 use crate::fixture::{self, BUTTER, Driver, MILK, T1, T3, at, executions, limit, reject_reason};
 
 /// A state restored from `driver`'s snapshot, as a restart would have it.
-fn restored(driver: &Driver) -> Driver {
+pub(crate) fn restored(driver: &Driver) -> Driver {
     let mut bytes = Vec::new();
     driver.state.encode_snapshot(&mut bytes);
     let registry = Arc::clone(driver.state.registry());

@@ -95,9 +95,8 @@ pub struct ShardState {
     call_end: Vec<Option<Timestamp>>,
     /// The indicative uncross last published for each instrument in a call.
     indicative: Vec<Option<birzha_book::Auction>>,
-    /// Whether an operator closed each instrument: it then stays closed until an operator
-    /// moves it again or, with a schedule, until the next trading day's pre-open.
-    operator_closed: Vec<bool>,
+    /// What an operator's phase command holds each instrument in, until the day roll.
+    operator_hold: Vec<OperatorHold>,
     /// No phase transition is due before this time.
     phase_deadline: Timestamp,
     /// Each instrument's currency, as an index into the registry's sorted currencies.
@@ -132,6 +131,21 @@ pub struct ShardState {
     reporting: bool,
     /// Scratch buffer for the book's events; reused, so applying does not allocate.
     events: Vec<Event>,
+}
+
+/// What an operator's phase command holds an instrument in, against the schedule, until
+/// the day roll.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[repr(u8)]
+pub(crate) enum OperatorHold {
+    /// Nothing: the schedule moves it.
+    #[default]
+    None = 0,
+    /// Closed by an operator: it stays closed (the schedule's pre-open does not open it).
+    Closed = 1,
+    /// Opened by an operator after the day's close: the schedule does not close it again (the
+    /// day roll does).
+    OpenedAfterClose = 2,
 }
 
 impl ShardState {
@@ -185,7 +199,7 @@ impl ShardState {
             phases: vec![first_phase; books.len()],
             call_end: vec![None; books.len()],
             indicative: vec![None; books.len()],
-            operator_closed: vec![false; books.len()],
+            operator_hold: vec![OperatorHold::None; books.len()],
             phase_deadline: Timestamp(0),
             books,
             currency_of,
@@ -355,7 +369,7 @@ impl ShardState {
         let first_day = self.trading_day == 0;
         self.trading_day = today;
         self.cl_ord_ids.clear();
-        self.operator_closed.fill(false);
+        self.operator_hold.fill(OperatorHold::None);
         if first_day {
             return;
         }

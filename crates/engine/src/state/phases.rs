@@ -22,7 +22,8 @@
 //! always open unless an operator moves it.
 //!
 //! An instrument an operator closed stays closed until an operator moves it again or, with a
-//! schedule, the next trading day's pre-open; a closed instrument opens only for the open part
+//! schedule, the next trading day's pre-open; one an operator opened after the day's close
+//! stays open until the day roll; a closed instrument opens only for the open part
 //! of the session (PreOpen, Continuous). `phase_deadline` only says when a step may next be
 //! due (snapshots keep it, so a restored state steps when the live one would).
 //!
@@ -33,7 +34,7 @@
 
 use birzha_book::{Mode, Timestamp};
 
-use super::ShardState;
+use super::{OperatorHold, ShardState};
 use crate::calendar::{self, MINSK_OFFSET_NS};
 use crate::config::{InstrumentId, Schedule};
 use crate::output::{Output, OutputEvent, PhaseChange, Uncross};
@@ -89,7 +90,7 @@ impl ShardState {
             // never by itself after an operator closed it today, and never without a schedule.
             Phase::Closed
                 if matches!(target, Phase::PreOpen | Phase::Continuous)
-                    && !self.operator_closed[index]
+                    && self.operator_hold[index] != OperatorHold::Closed
                     && self.registry.config.phases.schedule.is_some() =>
             {
                 self.enter_pre_open(id, out);
@@ -100,10 +101,11 @@ impl ShardState {
                 true
             }
             // The session's close has come (an instrument an operator opened before the
-            // pre-open trades on until then).
+            // pre-open trades on until then; one opened after it, until the day roll).
             Phase::Continuous
                 if matches!(target, Phase::ClosingCall | Phase::PostClose | Phase::Closed)
-                    && seconds_of_day(self.now) >= self.schedule().close =>
+                    && seconds_of_day(self.now) >= self.schedule().close
+                    && self.operator_hold[index] != OperatorHold::OpenedAfterClose =>
             {
                 let schedule = self.schedule();
                 let end = day_start(self.now).0 + u64::from(schedule.closing_call_end) * SECOND_NS;
@@ -277,7 +279,17 @@ impl ShardState {
     /// uncrossed only to trade continuously, never to close.
     pub(super) fn force_phase(&mut self, id: InstrumentId, phase: Phase, out: &mut Vec<Output>) {
         let index = id.0 as usize;
-        self.operator_closed[index] = phase == Phase::Closed;
+        let after_close = self
+            .registry
+            .config
+            .phases
+            .schedule
+            .is_some_and(|schedule| seconds_of_day(self.now) >= schedule.close);
+        self.operator_hold[index] = match phase {
+            Phase::Closed => OperatorHold::Closed,
+            phase if phase.is_open() && after_close => OperatorHold::OpenedAfterClose,
+            _ => OperatorHold::None,
+        };
         let collecting = self.books[index].as_ref().is_some_and(|book| book.mode() == Mode::Call);
         let in_call = collecting && self.phases[index].is_open();
         match phase {

@@ -13,7 +13,7 @@ use birzha_book::{
 
 use super::cl_ord_ids::ClOrdIds;
 use super::finished::Ended;
-use super::{OrderRecord, ShardState};
+use super::{OperatorHold, OrderRecord, ShardState};
 use crate::codec::{DecodeError, Decoder, Encoder};
 use crate::config::{InstrumentId, Registry};
 use crate::deposit::Account;
@@ -24,9 +24,10 @@ use crate::text::{Account as AccountText, ClOrdId};
 
 /// The snapshot payload's format version. Version 4 added the phase deadline and, per book,
 /// the last indicative uncross and whether an operator closed it; version 5 the records of
-/// the finished orders kept for status answers. Versions 3 and 4 still restore (without
-/// what they lack).
-const VERSION: u16 = 5;
+/// the finished orders kept for status answers; version 6 an instrument an operator opened
+/// after the close (the byte that said whether an operator closed it may then be 2). Versions
+/// 3 to 5 still restore (without what they lack).
+const VERSION: u16 = 6;
 
 /// Why a snapshot payload could not be restored.
 #[derive(Debug, thiserror::Error)]
@@ -95,7 +96,7 @@ impl ShardState {
             encoder.option(self.indicative[index], |e, auction| {
                 e.i64(auction.price.0).u64(auction.volume).i64(auction.surplus);
             });
-            encoder.bool(self.operator_closed[index]);
+            encoder.u8(self.operator_hold[index] as u8);
             encoder.u32(book.len() as u32);
             for order in book.orders(Side::Buy).chain(book.orders(Side::Sell)) {
                 encode_order(&mut encoder, &order, &self.orders[&order.order_id]);
@@ -247,7 +248,13 @@ impl ShardState {
             let last_price = decoder.option("last_trade_price", |d| d.i64("price").map(Ticks))?;
             if version >= 4 {
                 self.indicative[index] = decoder.option("indicative", decode_auction)?;
-                self.operator_closed[index] = decoder.bool("operator_closed")?;
+                self.operator_hold[index] = match decoder.u8("operator_hold")? {
+                    0 => OperatorHold::None,
+                    1 => OperatorHold::Closed,
+                    // Written from version 6 on.
+                    2 if version >= 6 => OperatorHold::OpenedAfterClose,
+                    _ => return Err(decoder.error("operator_hold", "not 0, 1 or 2").into()),
+                };
             }
             let count = decoder.u32("orders")?;
             let book = self.books[index].as_mut().expect("checked present");
