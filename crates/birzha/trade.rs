@@ -538,7 +538,8 @@ fn refused_or(error: ClientError, args: &TradeArgs) -> anyhow::Error {
         // The exchange numbers from 1 again (its data directory was reset or restored): the
         // saved numbers belong to the old one.
         error @ ClientError::SequenceTooLow { .. } => anyhow::Error::new(error).context(format!(
-            "cannot log on to {} as {}: the exchange's sequence numbers are behind the saved              ones (was its data reset?); run again with --reset-seq to start both at 1",
+            "cannot log on to {} as {}: the exchange's sequence numbers are behind the saved \
+             ones (was its data reset?); run again with --reset-seq to start both at 1",
             args.server, args.user
         )),
         other => anyhow::Error::new(other)

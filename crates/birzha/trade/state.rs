@@ -1,8 +1,8 @@
 //! Sequence numbers kept between runs of `birzha trade`.
 //!
 //! The exchange keeps each trader's MsgSeqNums across reconnects and refuses a Logon numbered
-//! below what it expects (and treats that refusal as a dropped connection: the trader's Day
-//! orders are cancelled). So `birzha trade` saves the numbers at the end of every session in
+//! below what it expects (a refusal, not a disconnect: the trader's orders stay). So
+//! `birzha trade` saves the numbers at the end of every session in
 //! `<state dir>/<server>/<TRADER>.seq`, one line `SENDER_NEXT TARGET_NEXT`, and logs on with
 //! them the next time. Without a file it resets the session's numbers (141=Y).
 

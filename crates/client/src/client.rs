@@ -291,6 +291,9 @@ struct Task {
 /// Requests taken from the channel per write, so a flood is written in batches.
 const BATCH_REQUESTS_MAX: usize = 256;
 
+/// How long a session ending on the exchange's messages waits for the answer to its Logout.
+const LOGOUT_ANSWER_WAIT: Duration = Duration::from_millis(500);
+
 fn utc_now() -> UtcTimestamp {
     let elapsed = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
     UtcTimestamp(i64::try_from(elapsed.as_millis()).unwrap_or(i64::MAX))
@@ -337,14 +340,42 @@ impl Task {
     ) -> Result<SessionEnd, ClientError> {
         let result = self.logon(&config).await;
         self.numbers.publish(&self.session);
-        result?;
+        if let Err(error) = result {
+            self.log_out_on(&error).await;
+            return Err(error);
+        }
         let _ = logged_on.send(());
         let result = self.serve().await;
         self.numbers.publish(&self.session);
+        if let Err(error) = &result {
+            self.log_out_on(error).await;
+        }
         let _ = self.connection.write_all(&self.out).await;
         self.connection.close().await;
         let reason = result?;
         Ok(SessionEnd { reason, numbers: self.numbers.get() })
+    }
+
+    /// Ends the session with a Logout saying why, when it ends on the exchange's messages
+    /// (numbers too low, a gap too large, a message too large) rather than on the connection:
+    /// closed without one, the exchange would take it for a lost connection and cancel the
+    /// trader's Day orders (cancel-on-disconnect). Not waited for: the connection closes next.
+    async fn log_out_on(&mut self, error: &ClientError) {
+        let ours = matches!(
+            error,
+            ClientError::SequenceTooLow { .. }
+                | ClientError::GapTooLarge { .. }
+                | ClientError::MessageTooLarge { .. }
+        );
+        if ours {
+            let text = error.to_string();
+            self.session.admin(b"5", Some((58, text.as_bytes())), utc_now(), &mut self.out);
+            let _ = self.connection.write_all(&self.out).await;
+            self.out.clear();
+            // The exchange's Logout in answer: read briefly, so that ours is taken before the
+            // socket closes (the exchange ends the session on our Logout, not on the close).
+            let _ = tokio::time::timeout(LOGOUT_ANSWER_WAIT, self.connection.read()).await;
+        }
     }
 
     /// Sends the Logon and reads until the exchange answers it.

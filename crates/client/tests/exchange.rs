@@ -273,3 +273,42 @@ async fn logging_on_with_the_saved_numbers_needs_no_resend() {
         end.numbers
     );
 }
+
+/// Review (2026-11-29): when the exchange's Logon is numbered below the saved numbers (another
+/// program logged on as the trader with 141=Y; `birzha trade` does so whenever it has no state
+/// file), the client fails with `SequenceTooLow` and drops the TCP connection without a
+/// Logout. The exchange had accepted the Logon, so it sees a disconnect and its
+/// cancel-on-disconnect cancels the trader's Day orders.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_logon_failing_on_low_numbers_does_not_cancel_the_traders_orders() {
+    let running = start().await;
+    let (client, mut events) = running.trader("TRADER1").await;
+    client.send(NewOrder::limit("DAY1", BUTTER, Side::Sell, 1, price("6900"))).await.expect("sent");
+    expect(&mut events, "DAY1 ack", report("DAY1", ExecType::New)).await;
+    let saved = client.logout().await.expect("clean logout").numbers;
+    // Elsewhere, the same trader logs on with a reset and out again.
+    let mut config = ClientConfig::new("TRADER1", "demo");
+    config.reset_seq_nums = true;
+    let (other, _other_events) = Client::connect(running.address, config).await.expect("logon");
+    other.logout().await.expect("clean logout");
+    // The saved numbers are now ahead of the exchange's.
+    let mut config = ClientConfig::new("TRADER1", "demo");
+    config.sender_seq_next = saved.sender_next;
+    config.target_seq_next = saved.target_next;
+    let stale = Client::connect(running.address, config).await;
+    assert!(matches!(stale, Err(ClientError::SequenceTooLow { .. })), "{stale:?}");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let mut config = ClientConfig::new("TRADER1", "demo");
+    config.reset_seq_nums = true;
+    let (client, mut events) = Client::connect(running.address, config).await.expect("logon");
+    let status = OrderStatus {
+        order: OrderRef::ClOrdId("DAY1".into()),
+        symbol: BUTTER.into(),
+        side: Side::Sell,
+    };
+    client.send(status).await.expect("sent");
+    let status = expect(&mut events, "DAY1 status", report("DAY1", ExecType::OrderStatus)).await;
+    client.logout().await.expect("clean logout");
+    running.stop().await;
+    assert_eq!(status.status, OrdStatus::New, "the failed logon cancelled DAY1: {status:?}");
+}
