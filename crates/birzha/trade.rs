@@ -82,7 +82,7 @@ pub(crate) async fn execute(args: &TradeArgs, out: Box<dyn Write + Send>) -> any
     let mut trader = Trader::connect(args, out).await?;
     let result = match args.command.clone() {
         Some(command) => trader.one_shot(command).await,
-        None => trader.interactive().await,
+        None => trader.interactive(BufReader::new(tokio::io::stdin())).await,
     };
     let closed = trader.close().await;
     result.and(closed)
@@ -216,6 +216,16 @@ impl Trader {
             }
             if let Event::Logout(text) = &event {
                 bail!("logged out by the exchange: {}", text.as_deref().unwrap_or("no reason"));
+            }
+            // A command sends one request: a session Reject or BusinessMessageReject while it
+            // waits refuses it (the exchange's BUSY or THROTTLED; it was "no answer" after the
+            // timeout).
+            if let Event::BusinessReject(reject) | Event::SessionReject(reject) = &event {
+                if let Some(line) = format::event(&event) {
+                    self.say(&line);
+                }
+                let text = reject.text.clone().unwrap_or_else(|| "no reason".into());
+                return Err(TradeError::Rejected { text }.into());
             }
             if let Some(result) = done(self, &event) {
                 return result;
@@ -365,17 +375,26 @@ impl Trader {
         if wait == Wait::Nothing {
             return Ok(());
         }
+        // A replace that leaves its order working may trade at once: its fills follow.
+        let mut working = false;
         self.until("the answer", |trader, event| {
             let refused = wait.answered_by(event)?;
             if let Some(line) = format::event(event) {
                 trader.say(&line);
+            }
+            if let Event::Execution(report) = event {
+                working = report.exec_type == ExecType::Replaced && report.status.is_working();
             }
             Some(match refused {
                 Some(text) => Err(TradeError::Rejected { text }.into()),
                 None => Ok(()),
             })
         })
-        .await
+        .await?;
+        if let (true, Wait::Modify(id)) = (working, &wait) {
+            self.linger(id).await;
+        }
+        Ok(())
     }
 
     /// Prints an order's reports until it is finished, or (unless `to_the_end`) accepted and
@@ -403,6 +422,13 @@ impl Trader {
         if !accepted {
             return Ok(());
         }
+        self.linger(id).await;
+        Ok(())
+    }
+
+    /// Prints the reports of order `id` that come within [`LINGER`] (the fills of an order
+    /// that trades as soon as it is accepted or replaced).
+    async fn linger(&mut self, id: &str) {
         let deadline = tokio::time::Instant::now() + LINGER;
         while let Ok(Some(event)) = tokio::time::timeout_at(deadline, self.events.recv()).await {
             if let Event::Execution(report) = &event {
@@ -412,7 +438,6 @@ impl Trader {
                 }
             }
         }
-        Ok(())
     }
 
     /// Subscribes to `symbols` and prints until Ctrl-C or the end of the session; a refused
@@ -448,10 +473,13 @@ impl Trader {
         }
     }
 
-    /// Reads commands from standard input until `quit`, end of input or Ctrl-C, printing
-    /// events as they arrive.
-    async fn interactive(&mut self) -> anyhow::Result<()> {
-        let mut lines = BufReader::new(tokio::io::stdin()).lines();
+    /// Reads commands from `input` (standard input) until `quit`, end of input or Ctrl-C,
+    /// printing events as they arrive.
+    async fn interactive(
+        &mut self,
+        input: impl tokio::io::AsyncBufRead + Unpin,
+    ) -> anyhow::Result<()> {
+        let mut lines = input.lines();
         let working = self.orders.working().len();
         self.say(&format!(
             "logged on; {working} working orders. Commands: buy, sell, market, cancel, \
@@ -472,11 +500,8 @@ impl Trader {
                 }
                 event = self.events.recv() => {
                     let Some(event) = event else { bail!("the session ended") };
+                    // A refusal (a book of an unknown symbol) is a line; the session goes on.
                     self.show(&event);
-                    if let Event::MarketDataReject(reject) = &event {
-                        let text = reject.text.clone().unwrap_or_else(|| "no reason".into());
-                        return Err(TradeError::Rejected { text }.into());
-                    }
                 }
             }
         }
@@ -835,5 +860,89 @@ mod tests {
         result.expect("done");
         assert!(text.contains("accepted  I1"), "{text}");
         assert!(text.contains("cancelled I1"), "the IOC's end was not awaited: {text}");
+    }
+
+    /// Regression (a review of 2026-11-29): a BusinessMessageReject (j) or session Reject (3) of the request
+    /// (the exchange's `BUSY` when its dispatcher queue is full, `THROTTLED` for a status
+    /// request) was not an answer to `wait_order`/`until`: the one-shot command ignored it,
+    /// waited out `--timeout` and exited 1 with "no answer", though the exchange refused it at
+    /// once (tools.md: exit 5 "the exchange rejected the request ... the reason is printed").
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_business_reject_of_the_order_is_a_rejection_not_a_timeout() {
+        use crate::testing::fake;
+        let script: fake::Script =
+            std::sync::Arc::new(|inbound: &fake::Inbound| match inbound.msg_type.as_str() {
+                "D" => vec![fake::send(
+                    0,
+                    "j",
+                    format!("45={}|372=D|380=4|58=BUSY: the exchange is busy", inbound.seq),
+                )],
+                _ => vec![],
+            });
+        let address = fake::start(script).await;
+        let dir = tempfile::tempdir().expect("temp dir");
+        let args = args_at(address, dir.path(), "TRADER3", "buy BUT82-FCA-USD 1 @ 6805 --id J1");
+        let output = Output::default();
+        let started = std::time::Instant::now();
+        let result = execute(&args, Box::new(output.clone())).await;
+        let text = String::from_utf8_lossy(&output.0.lock().expect("not poisoned")).into_owned();
+        let error = result.expect_err("refused");
+        assert!(
+            matches!(error.downcast_ref::<TradeError>(), Some(TradeError::Rejected { .. })),
+            "after {:?}: {error:#}; output: {text}",
+            started.elapsed()
+        );
+        assert!(text.contains("BUSY"), "{text}");
+    }
+
+    /// Regression (a review of 2026-11-29): `replace` to a price that crosses printed only the replace report
+    /// ("leaves 3  filled 0") and exited; the fills that follow at once were not shown, unlike
+    /// a new order's command, which lingers 300 ms for them.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_replace_that_trades_shows_its_fills() {
+        let exchange = TestExchange::start(crate::config::DEFAULT_TOML).await;
+        let dir = tempfile::tempdir().expect("temp dir");
+        let state = dir.path();
+        let (result, _) =
+            trade(&exchange, state, "TRADER1", "sell BUT82-FCA-USD 2 @ 6810 --id S1").await;
+        result.expect("accepted");
+        let (result, _) =
+            trade(&exchange, state, "TRADER3", "buy BUT82-FCA-USD 1 @ 6800 --id B1").await;
+        result.expect("accepted");
+        let (result, text) = trade(&exchange, state, "TRADER3", "replace B1 3 @ 6810").await;
+        exchange.stop().await;
+        result.expect("replaced");
+        assert!(text.contains("replaced  B1 -> "), "{text}");
+        assert!(text.contains("filled    "), "the replace's fill was not shown: {text}");
+    }
+
+    /// Regression (a review of 2026-11-29): tools.md says a typo in the interactive mode is an
+    /// error line and the session goes on; `book NO-SUCH` (refused with a
+    /// MarketDataRequestReject) ended the whole session with exit 5.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_refused_book_does_not_end_the_interactive_session() {
+        let exchange = TestExchange::start(crate::config::DEFAULT_TOML).await;
+        let dir = tempfile::tempdir().expect("temp dir");
+        let args = args_at(exchange.address, dir.path(), "TRADER1", "");
+        let output = Output::default();
+        let mut trader = Trader::connect(&args, Box::new(output.clone())).await.expect("logon");
+        // The book's refusal comes while the next line waits: then `symbols` and `quit`.
+        let (mut typing, input) = tokio::io::duplex(1024);
+        let typist = tokio::spawn(async move {
+            use tokio::io::AsyncWriteExt;
+            typing.write_all(b"book NO-SUCH\n").await.expect("typed");
+            tokio::time::sleep(Duration::from_millis(500)).await;
+            typing.write_all(b"symbols\n").await.expect("typed");
+            tokio::time::sleep(Duration::from_millis(500)).await;
+            typing.write_all(b"quit\n").await.expect("typed");
+        });
+        let result = trader.interactive(BufReader::new(input)).await;
+        typist.await.expect("typed");
+        let _ = trader.close().await;
+        exchange.stop().await;
+        let text = String::from_utf8_lossy(&output.0.lock().expect("not poisoned")).into_owned();
+        result.expect("the session went on to `quit`");
+        assert!(text.contains("refused   market data"), "{text}");
+        assert!(text.contains("BUT82-FCA-USD"), "the symbols after it: {text}");
     }
 }
