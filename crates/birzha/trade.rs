@@ -121,14 +121,20 @@ impl Trader {
         let mut config = ClientConfig::new(&args.user, &args.password);
         config.target_comp_id.clone_from(&args.comp_id);
         config.logon_timeout = Duration::from_secs(args.timeout.max(1));
+        let history = needs_history(args.command.as_ref());
         match saved {
             Some(numbers) if !args.reset_seq => {
                 config.sender_seq_next = numbers.sender_next;
                 config.target_seq_next = numbers.target_next;
             }
+            // Without saved numbers, a command that needs the trader's orders logs on at 1
+            // without a reset, takes the number the exchange's refusal names, and reads what
+            // the exchange kept: a reset would make it forget them (and `orders` said "no
+            // working orders" while some were working).
+            None if history && !args.reset_seq => {}
             _ => config.reset_seq_nums = true,
         }
-        if needs_history(args.command.as_ref()) && !config.reset_seq_nums {
+        if history && !config.reset_seq_nums {
             config.target_seq_next = Some(1);
         }
         let (client, events) = match Client::connect(args.server, config.clone()).await {
@@ -944,5 +950,25 @@ mod tests {
         result.expect("the session went on to `quit`");
         assert!(text.contains("refused   market data"), "{text}");
         assert!(text.contains("BUT82-FCA-USD"), "the symbols after it: {text}");
+    }
+
+    /// Regression (a review of 2026-11-29): without a state file (another machine, another
+    /// `$HOME`) `orders` logged on with a reset, said "no working orders" while some were, and
+    /// made the exchange forget them for every later run.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn orders_without_saved_numbers_lists_the_working_orders() {
+        let exchange = TestExchange::start(crate::config::DEFAULT_TOML).await;
+        let first = tempfile::tempdir().expect("temp dir");
+        let sell = "sell BUT82-FCA-USD 2 @ 6900 --tif gtc --id G1";
+        let (result, _) = trade(&exchange, first.path(), "TRADER1", sell).await;
+        result.expect("accepted");
+        let elsewhere = tempfile::tempdir().expect("temp dir");
+        let (result, text) = trade(&exchange, elsewhere.path(), "TRADER1", "orders").await;
+        result.expect("listed");
+        assert!(text.contains("G1"), "{text}");
+        let (result, text) = trade(&exchange, first.path(), "TRADER1", "orders").await;
+        exchange.stop().await;
+        result.expect("listed");
+        assert!(text.contains("G1"), "still known where it was entered: {text}");
     }
 }

@@ -61,9 +61,10 @@ pub(crate) enum TradeCommand {
         /// The order's ClOrdID (the original or the latest).
         cl_ord_id: String,
         /// The new total quantity in lots, filled lots included.
+        #[arg(value_parser = clap::value_parser!(u64).range(1..))]
         quantity: u64,
         /// `@ PRICE` or `PRICE`.
-        #[arg(num_args = 1..=2, value_name = "@ PRICE", required = true)]
+        #[arg(num_args = 1..=2, value_name = "@ PRICE", required = true, value_parser = price_word)]
         price: Vec<String>,
     },
     /// Ask the exchange for one order's status.
@@ -100,9 +101,10 @@ pub(crate) struct LimitArgs {
     /// The instrument, e.g. BUT82-FCA-USD.
     pub(crate) symbol: String,
     /// Lots.
+    #[arg(value_parser = clap::value_parser!(u64).range(1..))]
     pub(crate) quantity: u64,
     /// `@ PRICE` or `PRICE`.
-    #[arg(num_args = 1..=2, value_name = "@ PRICE", required = true)]
+    #[arg(num_args = 1..=2, value_name = "@ PRICE", required = true, value_parser = price_word)]
     pub(crate) price: Vec<String>,
     #[command(flatten)]
     pub(crate) options: OrderOptions,
@@ -116,6 +118,7 @@ pub(crate) struct MarketArgs {
     /// The instrument.
     pub(crate) symbol: String,
     /// Lots.
+    #[arg(value_parser = clap::value_parser!(u64).range(1..))]
     pub(crate) quantity: u64,
     #[command(flatten)]
     pub(crate) options: OrderOptions,
@@ -199,7 +202,11 @@ fn parse_tif(text: &str) -> Result<TimeInForce, String> {
             date.and_then(|date| date.parse().ok())
                 .filter(|&date| birzha_engine::minsk_end_of(date).is_some())
                 .map(TimeInForce::GoodTillDate)
-                .ok_or_else(|| format!("`{text}`: expected day, gtc, ioc, fok or gtd:YYYYMMDD"))
+                .ok_or_else(|| {
+                    format!(
+                        "`{text}`: expected day, gtc, ioc, fok or gtd:YYYYMMDD (a date before 2554)"
+                    )
+                })
         }
     }
 }
@@ -214,7 +221,33 @@ pub(crate) fn parse_price(words: &[String]) -> Result<Decimal, String> {
         [price] => price.strip_prefix('@').unwrap_or(price),
         _ => return Err(format!("expected `@ PRICE`, got `{}`", words.join(" "))),
     };
-    text.parse::<Decimal>().map_err(|_| format!("`{text}` is not a price (e.g. 6800 or 0.95)"))
+    plain_price(text)
+}
+
+/// One word of `@ PRICE` as clap checks it before anything is sent: `@`, a price, or both
+/// together (`@6800`). A command with a bad price is a usage error (exit code 2), not an
+/// error after logging on.
+fn price_word(text: &str) -> Result<String, String> {
+    if text != "@" {
+        plain_price(text.strip_prefix('@').unwrap_or(text))?;
+    }
+    Ok(text.to_owned())
+}
+
+/// A price as the FIX profile writes one: a plain decimal above zero (`6800`, `0.95`,
+/// `290.5`), no sign, no exponent, no more digits than a decimal holds.
+fn plain_price(text: &str) -> Result<Decimal, String> {
+    let (whole, fraction) = text.split_once('.').unwrap_or((text, "0"));
+    let digits = |part: &str| !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit());
+    if !digits(whole) || !digits(fraction) {
+        return Err(format!("`{text}` is not a price (e.g. 6800 or 0.95)"));
+    }
+    let price: Decimal =
+        text.parse().map_err(|_| format!("`{text}` has more digits than a price may have"))?;
+    if price.is_zero() {
+        return Err(format!("a price must be above 0, got `{text}`"));
+    }
+    Ok(price)
 }
 
 /// The interactive mode's line parser: the same subcommands, plus `help` and `quit`.
@@ -271,6 +304,25 @@ mod tests {
     fn bad_input_is_refused_with_a_reason() {
         assert!(line("buy BUT82-FCA-USD three @ 6800").is_err());
         assert!(line("buy BUT82-FCA-USD 3 --tif gtd:2026").is_err());
+        // Regression (a review of 2026-11-29): a bad price or 0 lots was found after logging
+        // on (exit code 1, not the usage error's 2), and `68.05e2` or `+6805` passed as 6805.
+        for text in [
+            "buy BUT82-FCA-USD 1 @ abc",
+            "buy BUT82-FCA-USD 1 @ 68.05e2",
+            "buy BUT82-FCA-USD 1 @ +6805",
+            "buy BUT82-FCA-USD 1 @6805e0",
+            "buy BUT82-FCA-USD 1 @ 0",
+            "buy BUT82-FCA-USD 1 @ 6800.",
+            "buy BUT82-FCA-USD 0 @ 6800",
+            "market buy BUT82-FCA-USD 0",
+            "replace A1 0 @ 6800",
+            "replace A1 2 @ -6800",
+        ] {
+            let error = line(text).expect_err(text);
+            assert_eq!(error.exit_code(), 2, "{text}: {error}");
+        }
+        assert!(line("buy BUT82-FCA-USD 1 @0.95").is_ok());
+        assert!(line("replace A1 2 290.5").is_ok());
         // Regression (a review of 2026-11-29): any eight digits passed, and the exchange's
         // session Reject of the 13th month looked like no answer.
         for date in ["20261399", "20260230", "19691231"] {
