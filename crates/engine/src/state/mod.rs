@@ -379,10 +379,9 @@ impl ShardState {
         // Day orders and past GTD orders of every instrument, whatever its phase (with a
         // schedule most went at yesterday's PostClose and Closed).
         self.expire_all(true, out);
-        // Today's band, from the previous close: the day roll sets it for every instrument
-        // (always open, there is no pre-open to set it; with a schedule, an instrument an
-        // operator opens before the pre-open, or keeps closed through it, never enters it; the
-        // pre-open's own re-base on the same close then changes nothing).
+        // Today's band, from the previous close, for every instrument: always open there is no
+        // pre-open, and with a schedule an instrument an operator opens before the pre-open,
+        // or keeps closed through it, never enters one.
         self.rebase_bands(out);
     }
 

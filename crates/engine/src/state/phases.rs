@@ -27,8 +27,8 @@
 //! of the session (PreOpen, Continuous). `phase_deadline` only says when a step may next be
 //! due (snapshots keep it, so a restored state steps when the live one would).
 //!
-//! At the day roll and on entering PreOpen the band is re-based on the previous close and
-//! orders outside it are cancelled; Day orders expire on entering
+//! At the day roll the band is re-based on the previous close and orders outside it are
+//! cancelled; Day orders expire on entering
 //! PostClose, and GTD orders of the day on entering Closed. An uncross first expires the
 //! orders whose time was up by its call's end.
 
@@ -154,10 +154,10 @@ impl ShardState {
         self.registry.config.phases.schedule.expect("scheduled transitions have a schedule")
     }
 
-    /// Closed → PreOpen: re-base the band on the previous close, cancel what falls outside,
-    /// and start the opening call, which ends at the day's open plus a random end.
+    /// Closed → PreOpen: start the opening call, which ends at the day's open plus a random
+    /// end. (The day's band was set at the day roll, on the same close: a closed instrument
+    /// has not traded since.)
     fn enter_pre_open(&mut self, id: InstrumentId, out: &mut Vec<Output>) {
-        self.rebase_band(id, out);
         let open = day_start(self.now).0 + u64::from(self.schedule().open) * SECOND_NS;
         let end = Timestamp(open.max(self.now.0) + self.random_end(id));
         self.start_call(id, Phase::PreOpen, Some(end), out);
